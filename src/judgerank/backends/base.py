@@ -1,0 +1,54 @@
+"""What every backend offers: log-probabilities of given choice tokens, or text similarities.
+
+Backends know nothing of ranking; judges build the requests and read the results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+Message = tuple[str, str]  # (role, content)
+
+
+@dataclass(frozen=True)
+class ChoiceRequest:
+    """A chat prompt and the choices whose next-token log-probabilities are wanted.
+
+    `template` names the judge template and its version; it is part of the cache key.
+    """
+
+    messages: tuple[Message, ...]
+    choices: tuple[str, ...]
+    template: str
+
+
+@dataclass(frozen=True)
+class ChoiceResult:
+    """log P(choice) under the model's full next-token distribution, one per choice."""
+
+    logprobs: tuple[float, ...]
+    prompt_tokens: int
+    evaluated_tokens: int
+
+
+@runtime_checkable
+class ChoiceBackend(Protocol):
+    """A model that scores choice tokens after a prompt."""
+
+    identity: str
+
+    def iter_choice_logprobs(self, requests: Sequence[ChoiceRequest]) -> Iterator[tuple[int, ChoiceResult]]:
+        """Yield (index into requests, result) as each is computed, in any order."""
+        ...
+
+
+@runtime_checkable
+class SimilarityBackend(Protocol):
+    """A model that scores (query, text) relevance directly, such as a bi-encoder."""
+
+    identity: str
+
+    def similarities(self, query: str, texts: Sequence[str]) -> list[float]:
+        ...

@@ -1,0 +1,137 @@
+"""In-process llama.cpp backend: next-token log-probabilities of choice tokens after a chat prompt.
+
+Requests are evaluated in token order so that consecutive prompts share a prefix, and the KV cache
+of that shared prefix is kept instead of recomputed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from judgerank.backends.base import ChoiceRequest, ChoiceResult
+from judgerank.backends.models import resolve_gguf
+from judgerank.errors import JudgerankError
+
+
+class LlamaCppBackend:
+    """A GGUF model run by llama-cpp-python in this process."""
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        reuse_prefix: bool = True,
+    ) -> None:
+        import jinja2.sandbox
+        import llama_cpp
+
+        self.path: Path = resolve_gguf(model)
+        self.reuse_prefix = reuse_prefix
+        self._llama_cpp = llama_cpp
+        try:
+            with _quiet():
+                self._llm = llama_cpp.Llama(
+                    model_path=str(self.path),
+                    n_ctx=n_ctx,
+                    n_threads=n_threads or os.cpu_count(),
+                    n_batch=512,
+                    logits_all=False,
+                    verbose=False,
+                )
+        except (ValueError, RuntimeError) as exc:
+            raise JudgerankError(f"model {self.path}: llama.cpp cannot load it ({exc})") from exc
+        meta = self._llm.metadata
+        self.identity = f"llama.cpp:{meta.get('general.name', self.path.stem)}:{self.path.stat().st_size}"
+        template = meta.get("tokenizer.chat_template")
+        if not template:
+            raise JudgerankError(f"model {self.path}: has no chat template in its GGUF metadata")
+        env = jinja2.sandbox.ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+        self._template = env.from_string(template)
+        self._bos = self._token_text(self._llm.token_bos())
+        self._eos = self._token_text(self._llm.token_eos())
+        self._n_vocab = self._llm.n_vocab()
+        self._choice_ids: dict[tuple[str, ...], list[int]] = {}
+
+    def _token_text(self, token: int) -> str:
+        return self._llm.detokenize([token], special=True).decode("utf-8", errors="ignore") if token >= 0 else ""
+
+    def render(self, messages: Sequence[tuple[str, str]]) -> str:
+        return self._template.render(
+            messages=[{"role": r, "content": c} for r, c in messages],
+            add_generation_prompt=True,
+            bos_token=self._bos,
+            eos_token=self._eos,
+        )
+
+    def prompt_tokens(self, messages: Sequence[tuple[str, str]]) -> list[int]:
+        """Tokens of the chat prompt. Control tokens are parsed only in the template's own text:
+        message contents are untrusted, so '<|im_start|>' inside a passage stays plain text."""
+        markers = [f"\x00{i}\x00" for i in range(len(messages))]
+        rendered = self.render([(role, m) for (role, _), m in zip(messages, markers)])
+        tokens: list[int] = []
+        for i, (marker, (_, content)) in enumerate(zip(markers, messages)):
+            head, found, rendered = rendered.partition(marker)
+            if not found:
+                raise JudgerankError(f"model {self.path.name}: its chat template drops message {i}")
+            tokens += self._tokenize(head, special=True) + self._tokenize(content, special=False)
+        return tokens + self._tokenize(rendered, special=True)
+
+    def _tokenize(self, text: str, *, special: bool) -> list[int]:
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=special) if text else []
+
+    def choice_token_ids(self, choices: tuple[str, ...]) -> list[int]:
+        if choices not in self._choice_ids:
+            ids = [self._tokenize(c, special=False)[0] for c in choices]
+            if len(set(ids)) != len(ids):
+                raise JudgerankError(f"choices {choices} do not start with distinct tokens for model {self.path.name}")
+            self._choice_ids[choices] = ids
+        return self._choice_ids[choices]
+
+    def iter_choice_logprobs(self, requests: Sequence[ChoiceRequest]) -> Iterator[tuple[int, ChoiceResult]]:
+        prompts = [self.prompt_tokens(r.messages) for r in requests]
+        n_ctx = self._llm.n_ctx()
+        for i, tokens in enumerate(prompts):
+            if len(tokens) >= n_ctx:
+                raise JudgerankError(f"prompt of {len(tokens)} tokens exceeds the model context of {n_ctx}")
+        # Lexicographic token order puts prompts with long common prefixes next to each other.
+        order = sorted(range(len(prompts)), key=prompts.__getitem__) if self.reuse_prefix else range(len(prompts))
+        for i in order:
+            logits, evaluated = self._next_token_logits(prompts[i])
+            ids = self.choice_token_ids(requests[i].choices)
+            top = float(logits.max())
+            log_z = top + float(np.log(np.exp(logits - top, dtype=np.float64).sum()))
+            yield i, ChoiceResult(tuple(float(logits[t]) - log_z for t in ids), len(prompts[i]), evaluated)
+
+    def _next_token_logits(self, tokens: list[int]) -> tuple[np.ndarray, int]:
+        llm = self._llm
+        keep = 0
+        if self.reuse_prefix and llm.n_tokens:
+            cached = llm.input_ids[: llm.n_tokens]
+            limit = min(len(cached), len(tokens) - 1)  # always evaluate at least one token for fresh logits
+            mismatch = np.flatnonzero(cached[:limit] != np.asarray(tokens[:limit]))
+            keep = int(mismatch[0]) if mismatch.size else limit
+        llm.n_tokens = keep  # eval() drops the KV cache beyond n_tokens
+        llm.eval(tokens[keep:])
+        ptr = self._llama_cpp.llama_get_logits_ith(llm.ctx, -1)
+        return np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)).copy(), len(tokens) - keep
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence llama.cpp's C-level logging to stderr while a model loads."""
+    stderr = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(stderr, 2)
+        os.close(devnull)
+        os.close(stderr)

@@ -1,0 +1,79 @@
+"""A seeded stand-in for an LLM judge, driven by known relevance grades.
+
+It finds the known item texts inside each prompt and answers as a judge with configurable noise,
+position bias (favouring the first item shown) and intransitivity would: for tests, and for
+studying strategies without LLM cost. The same request always gets the same answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+
+import numpy as np
+
+from judgerank.backends.base import ChoiceRequest, ChoiceResult
+
+
+class SimulatedBackend:
+    """Choice i of a multi-item prompt stands for the i-th item shown; with one item shown, the
+    choices are graded labels ('0'..'3') or, for two non-numeric choices, (yes, no)."""
+
+    def __init__(
+        self,
+        grades: Mapping[str, float],
+        *,
+        noise: float = 0.0,
+        position_bias: float = 0.0,
+        intransitivity: float = 0.0,
+        seed: int = 0,
+        key_chars: int = 60,
+    ) -> None:
+        self.grades = {text[:key_chars]: float(g) for text, g in grades.items()}
+        self.noise = noise
+        self.position_bias = position_bias
+        self.intransitivity = intransitivity
+        self.seed = seed
+        self.calls = 0
+        digest = hashlib.sha256(repr(sorted(self.grades.items())).encode()).hexdigest()[:12]
+        self.identity = f"simulated:{digest}:{noise}:{position_bias}:{intransitivity}:{seed}"
+
+    def _rng(self, *parts: object) -> np.random.Generator:
+        h = hashlib.sha256(repr((self.seed, *parts)).encode()).digest()
+        return np.random.default_rng(int.from_bytes(h[:8], "little"))
+
+    def _shown(self, request: ChoiceRequest) -> list[str]:
+        prompt = "\n".join(content for _, content in request.messages)
+        found = [(prompt.find(key), key) for key in self.grades if key in prompt]
+        return [key for _, key in sorted(found)]
+
+    def _logits(self, request: ChoiceRequest) -> np.ndarray:
+        shown = self._shown(request)
+        n = len(request.choices)
+        rng = self._rng(request.messages, request.choices)
+        if len(shown) >= 2:
+            strength = np.array([self.grades[k] for k in shown[:n]] + [-1e3] * (n - len(shown[:n])))
+            strength[0] += self.position_bias
+            for i in range(min(n, len(shown))):
+                for j in range(i + 1, min(n, len(shown))):
+                    # a fixed, pair-specific push, independent of the order shown: cycles
+                    pair = tuple(sorted((shown[i], shown[j])))
+                    push = self.intransitivity * self._rng("cycle", pair).standard_normal()
+                    strength[i if shown[i] == pair[0] else j] += push
+            return strength + self.noise * rng.standard_normal(n)
+        grade = self.grades[shown[0]] if shown else 0.0
+        value = grade + self.noise * rng.standard_normal()
+        if all(c.strip().isdigit() for c in request.choices):
+            levels = np.array([float(c) for c in request.choices])
+            return -((levels - value) ** 2)
+        logits = np.zeros(n)
+        logits[0] = value - 1.5  # yes-vs-no log-odds: positive from grade 2 up
+        return logits
+
+    def iter_choice_logprobs(self, requests: Sequence[ChoiceRequest]) -> Iterator[tuple[int, ChoiceResult]]:
+        for i, request in enumerate(requests):
+            self.calls += 1
+            logits = self._logits(request)
+            logp = logits - np.logaddexp.reduce(logits)
+            tokens = sum(len(c.split()) for _, c in request.messages)
+            yield i, ChoiceResult(tuple(float(x) for x in logp), tokens, tokens)

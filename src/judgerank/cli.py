@@ -1,0 +1,218 @@
+"""The `judgerank` command line: rerank and evaluate.
+
+Every failure is one line on stderr and a non-zero exit; set JUDGERANK_DEBUG=1 for a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from judgerank.errors import JudgerankError
+from judgerank.types import Budget, Costs, Ranking
+
+app = typer.Typer(
+    help="Turn LLM judgments into reliable rankings.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def _method_help() -> str:
+    from judgerank.strategies.registry import STRATEGIES
+
+    return "; ".join(f"{name}: {desc}" for name, (_, desc) in STRATEGIES.items())
+
+
+@app.command()
+def rerank(
+    query: Annotated[Optional[str], typer.Option(help="The query (with --docs).")] = None,
+    docs: Annotated[Optional[Path], typer.Option(help="JSONL of passages {id, text} (with --query).")] = None,
+    input: Annotated[
+        Optional[Path], typer.Option("--input", "-i", help="JSONL requests {query_id, query, candidates} or rank_llm JSON.")
+    ] = None,
+    method: Annotated[Optional[str], typer.Option(help="Ranking method; see `judgerank methods`.")] = None,
+    model: Annotated[
+        Optional[str], typer.Option(help="GGUF path, or smollm2-135m (embedded default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b.")
+    ] = None,
+    top_k: Annotated[int, typer.Option(help="Items the top-k sorts put in order.")] = 10,
+    depth: Annotated[Optional[int], typer.Option(help="Rerank only the first N candidates; the rest keep their order.")] = None,
+    then: Annotated[str, typer.Option(help="Second stage of --method cascade.")] = "pointwise",
+    cascade_depth: Annotated[int, typer.Option(help="Candidates the cascade's second stage sees.")] = 20,
+    max_calls: Annotated[Optional[int], typer.Option(help="Budget: new LLM calls per query.")] = None,
+    max_tokens: Annotated[Optional[int], typer.Option(help="Budget: tokens per query.")] = None,
+    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write rankings: .jsonl/.json as JSON lines, else a TREC run.")] = None,
+    cache: Annotated[Optional[Path], typer.Option(help="Judgment cache (SQLite). Default: ~/.cache/judgerank/judgments.sqlite.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the judgment cache.")] = False,
+    show: Annotated[int, typer.Option(help="Rows of the ranking to print for a single query.")] = 10,
+) -> None:
+    """Rerank candidates for one query (--query/--docs) or many (--input)."""
+    from judgerank.engine import DEFAULT_METHOD, Reranker
+    from judgerank.io.requests import read_passages, read_requests
+    from judgerank.io.trec import run_lines
+
+    if input is not None and (query is not None or docs is not None):
+        raise JudgerankError("give either --input, or --query with --docs, not both")
+    if input is not None:
+        requests = read_requests(input)
+    elif query is not None and docs is not None:
+        requests = [read_passages(docs, query)]
+    else:
+        raise JudgerankError("nothing to rank: give --query with --docs, or --input")
+    reranker = Reranker(
+        method or DEFAULT_METHOD,
+        model,
+        top_k=top_k,
+        depth=depth,
+        then=then,
+        cascade_depth=cascade_depth,
+        budget=Budget(max_calls, max_tokens),
+        cache=None if no_cache else (cache or "default"),
+    )
+    sink = _open_sink(out_path)
+    total = Costs()
+    rankings: list[Ranking] = []
+    with _progress(len(requests) > 1) as progress:
+        task = progress.add_task("reranking", total=len(requests))
+        for request in requests:
+            ranking = reranker.rerank(request)
+            total.add(ranking.costs)
+            if sink:
+                # written as each query finishes: an interrupted run keeps what it finished
+                lines = [json.dumps(ranking.as_dict())] if out_path.suffix in (".jsonl", ".json") else run_lines(ranking, reranker.method)
+                sink.writelines(line + "\n" for line in lines)
+                sink.flush()
+            if len(requests) == 1:
+                rankings.append(ranking)
+            progress.update(task, advance=1, description=f"reranking (q {request.query.id}, {total.calls} calls)")
+    if sink:
+        sink.close()
+    if rankings:
+        _print_ranking(rankings[0], requests[0], show)
+    _print_costs(total, len(requests), incomplete=any(not r.complete for r in rankings))
+    if out_path:
+        err.print(f"wrote {out_path}")
+
+
+@app.command()
+def evaluate(
+    run: Annotated[Path, typer.Argument(help="TREC run file.")],
+    qrels: Annotated[Path, typer.Option(help="TREC qrels file.")],
+    metrics: Annotated[str, typer.Option(help="Comma-separated: ndcg@k, map, mrr@k, p@k, recall@k, rprec, bpref.")] = "ndcg@10,map,mrr@10,recall@100",
+    level: Annotated[int, typer.Option(help="Lowest grade counted relevant by binary measures (TREC DL uses 2).")] = 1,
+    per_query: Annotated[bool, typer.Option(help="Also print each query's values.")] = False,
+    trec_eval: Annotated[bool, typer.Option("--trec-eval", help="Print trec_eval's default measure set in its own layout.")] = False,
+) -> None:
+    """Score a run against qrels, exactly as trec_eval does."""
+    from judgerank.evaluate.ir import evaluate as run_evaluate
+    from judgerank.evaluate.ir import format_trec_eval, trec_eval_standard
+    from judgerank.io.trec import read_qrels, read_run
+
+    run_data, qrels_data = read_run(run), read_qrels(qrels)
+    if trec_eval:
+        for name, qid, value in trec_eval_standard(run_data, qrels_data, level):
+            if per_query or qid == "all":
+                print(format_trec_eval(name, qid, value))
+        return
+    names = [m for m in metrics.split(",") if m.strip()]
+    result = run_evaluate(run_data, qrels_data, names, level)
+    table = Table(title=f"{run.name} ({len(result.per_query)} queries)")
+    table.add_column("query")
+    for name in result.mean:
+        table.add_column(name, justify="right")
+    if per_query:
+        for qid, values in result.per_query.items():
+            table.add_row(qid, *(f"{v:.4f}" for v in values.values()))
+    table.add_row("all", *(f"{v:.4f}" for v in result.mean.values()), style="bold")
+    out.print(table)
+
+
+@app.command()
+def methods() -> None:
+    """List the ranking methods."""
+    from judgerank.engine import DEFAULT_METHOD
+    from judgerank.strategies.registry import STRATEGIES
+
+    for name, (_, desc) in STRATEGIES.items():
+        mark = " (default)" if name == DEFAULT_METHOD else ""
+        out.print(f"[bold]{name}[/bold]{mark}: {desc}")
+
+
+def _open_sink(path: Path | None):
+    if path is None:
+        return None
+    try:
+        return path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise JudgerankError(f"{path}: cannot write ({exc.strerror})") from exc
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not enabled,
+        transient=False,
+    )
+
+
+def _print_ranking(ranking: Ranking, request, rows: int) -> None:
+    texts = {i.id: i.text for i in request.items}
+    table = Table(title=f"{request.query.text}  [{ranking.method}]")
+    table.add_column("rank", justify="right", no_wrap=True, min_width=4)
+    table.add_column("id", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True, min_width=6)
+    table.add_column("text", overflow="ellipsis", no_wrap=True, ratio=1)
+    for r, (doc, score) in enumerate(zip(ranking.ids[:rows], ranking.scores[:rows]), 1):
+        table.add_row(str(r), doc, "-" if score is None else f"{score:.3f}", texts[doc])
+    out.print(table)
+
+
+def _print_costs(costs: Costs, queries: int, incomplete: bool) -> None:
+    note = "  (budget reached: partial ranking)" if incomplete else ""
+    err.print(
+        f"{queries} quer{'y' if queries == 1 else 'ies'}: {costs.calls} LLM calls, {costs.prompt_tokens} prompt tokens "
+        f"({costs.evaluated_tokens} evaluated), {costs.cache_hits} cache hits, {costs.embedded_texts} embedded, "
+        f"{costs.seconds:.1f} s{note}",
+        soft_wrap=True,
+    )
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err.print("judgerank: interrupted; finished judgments are in the cache")
+        sys.exit(130)
+    except JudgerankError as exc:
+        err.print(f"judgerank: error: {exc}", markup=False, highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("judgerank: interrupted; finished judgments are in the cache")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the CLI promises no tracebacks
+        if os.environ.get("JUDGERANK_DEBUG"):
+            raise
+        err.print(f"judgerank: internal error: {type(exc).__name__}: {exc}", markup=False, highlight=False)
+        sys.exit(1)

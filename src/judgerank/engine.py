@@ -1,0 +1,143 @@
+"""The rerank pipeline: a strategy asks judges, judges ask a backend through the cache.
+
+A Reranker loads its models once and ranks any number of requests; each request gets its own
+cost account and Budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from judgerank.accounting import Ledger
+from judgerank.backends.base import ChoiceBackend, SimilarityBackend
+from judgerank.backends.models import cache_dir
+from judgerank.cache import CachedChoices, CachedSimilarities, JudgmentCache
+from judgerank.errors import JudgerankError
+from judgerank.judges.pairwise import PairwiseJudge
+from judgerank.judges.pointwise import PointwiseJudge, SimilarityJudge
+from judgerank.strategies.registry import Options, build_strategy
+from judgerank.types import Budget, Ranking, Request
+
+DEFAULT_METHOD = "pointwise"
+
+
+def default_cache_path() -> Path:
+    return cache_dir() / "judgments.sqlite"
+
+
+class Reranker:
+    """Reranks requests with one method and model.
+
+    cache: a SQLite path, "default" for the user cache, or None for no persistent cache. backend / similarity_backend replace
+    the llama.cpp and embedding models (a SimulatedBackend in tests, an HTTP backend).
+    """
+
+    def __init__(
+        self,
+        method: str = DEFAULT_METHOD,
+        model: str | None = None,
+        *,
+        top_k: int = 10,
+        depth: int | None = None,
+        then: str = "pointwise",
+        cascade_depth: int = 20,
+        budget: Budget | None = None,
+        cache: str | Path | None = "default",
+        backend: ChoiceBackend | None = None,
+        similarity_backend: SimilarityBackend | None = None,
+    ) -> None:
+        if top_k < 1 or cascade_depth < 1 or (depth is not None and depth < 1):
+            raise JudgerankError("top_k, depth and cascade_depth must be positive")
+        self.method = method
+        self.model = model
+        self.depth = depth
+        self.options = Options(top_k=top_k, then=then, cascade_depth=cascade_depth)
+        self.budget = budget or Budget()
+        if cache == "default":
+            cache = default_cache_path()
+        self.cache = JudgmentCache(cache) if cache is not None else None
+        self._backend = backend
+        self._similarity = similarity_backend
+        # fail on an unknown method now, before any model loads
+        build_strategy(method, _Unloaded(), self.options)
+
+    @property
+    def backend(self) -> ChoiceBackend:
+        if self._backend is None:
+            from judgerank.backends.llamacpp import LlamaCppBackend
+
+            self._backend = LlamaCppBackend(self.model)
+        return self._backend
+
+    @property
+    def similarity_backend(self) -> SimilarityBackend:
+        if self._similarity is None:
+            from judgerank.backends.embedding import EmbeddingBackend
+
+            self._similarity = EmbeddingBackend()
+        return self._similarity
+
+    def rerank(self, request: Request) -> Ranking:
+        check_request(request)
+        ledger = Ledger(self.budget)
+        strategy = build_strategy(self.method, _JobJudges(self, ledger), self.options)
+        items = request.items[: self.depth] if self.depth else request.items
+        ordering = strategy.rank(request.query, items)
+        tail = [i.id for i in request.items[len(items) :]]
+        return Ranking(
+            query_id=request.query.id,
+            ids=ordering.ids + tail,
+            scores=ordering.scores + [None] * len(tail),
+            method=self.method,
+            costs=ledger.close(),
+            complete=ordering.complete,
+        )
+
+    def rerank_all(self, requests: Iterable[Request]) -> Iterator[Ranking]:
+        for request in requests:
+            yield self.rerank(request)
+
+
+def check_request(request: Request) -> None:
+    qid = request.query.id
+    if not request.items:
+        raise JudgerankError(f"query {qid!r}: empty candidate list")
+    seen: set[str] = set()
+    for item in request.items:
+        if item.id in seen:
+            raise JudgerankError(f"query {qid!r}: duplicate candidate id {item.id!r}")
+        seen.add(item.id)
+
+
+class _JobJudges:
+    """Judges for one job: all share the reranker's models and cache and the job's Ledger."""
+
+    def __init__(self, reranker: Reranker, ledger: Ledger) -> None:
+        self.reranker = reranker
+        self.ledger = ledger
+
+    def _choices(self) -> CachedChoices:
+        return CachedChoices(self.reranker.backend, self.reranker.cache, self.ledger)
+
+    def pointwise(self, template: str) -> PointwiseJudge:
+        return PointwiseJudge(self._choices(), template)
+
+    def pairwise(self) -> PairwiseJudge:
+        return PairwiseJudge(self._choices())
+
+    def similarity(self) -> SimilarityJudge:
+        return SimilarityJudge(CachedSimilarities(self.reranker.similarity_backend, self.reranker.cache, self.ledger))
+
+
+class _Unloaded:
+    """Judges that are never called: lets a method be validated without loading a model."""
+
+    def pointwise(self, template: str) -> None:
+        return None
+
+    def pairwise(self) -> None:
+        return None
+
+    def similarity(self) -> None:
+        return None

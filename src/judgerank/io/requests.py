@@ -1,0 +1,102 @@
+"""Reading ranking requests: our JSONL, rank_llm-style JSON, or a query plus a file of passages.
+
+JSONL request: {"query_id": "q1", "query": "...", "candidates": [{"id": "d1", "text": "..."}]}
+rank_llm JSON: [{"query": "...", "hits": [{"qid": 1, "docid": "d1", "content": "..."}]}]
+Passages JSONL (with --query): {"id": "d1", "text": "..."} per line; "id" defaults to the line number.
+Every error names the file and line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from judgerank.errors import JudgerankError
+from judgerank.types import Item, Query, Request
+
+
+def _open_text(path: str | Path) -> str:
+    p = Path(path)
+    if not p.is_file():
+        raise JudgerankError(f"{p}: no such file")
+    try:
+        return p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise JudgerankError(f"{p}: not UTF-8 text ({exc.reason})") from exc
+
+
+def _jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
+    for number, line in enumerate(_open_text(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise JudgerankError(f"{path}:{number}: malformed JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise JudgerankError(f"{path}:{number}: expected a JSON object")
+        yield number, record
+
+
+def _item(record: object, where: str, default_id: str) -> Item:
+    if isinstance(record, str):
+        return Item(default_id, record)
+    if not isinstance(record, dict):
+        raise JudgerankError(f"{where}: a candidate must be an object with 'id' and 'text'")
+    text = record.get("text", record.get("content", record.get("contents")))
+    if not isinstance(text, str):
+        raise JudgerankError(f"{where}: candidate has no 'text' string")
+    raw_id = record.get("id", record.get("docid", default_id))
+    return Item(str(raw_id), text)
+
+
+def read_requests(path: str | Path) -> list[Request]:
+    """Requests from a JSONL file, or from a rank_llm-style JSON list (detected by its '[')."""
+    text = _open_text(path)
+    if text.lstrip().startswith("["):
+        return _read_rank_llm(path, text)
+    requests = []
+    for number, record in _jsonl(path):
+        where = f"{path}:{number}"
+        query = record.get("query")
+        if not isinstance(query, str) or not query.strip():
+            raise JudgerankError(f"{where}: missing 'query' string")
+        candidates = record.get("candidates")
+        if not isinstance(candidates, list):
+            raise JudgerankError(f"{where}: missing 'candidates' list")
+        if not candidates:
+            raise JudgerankError(f"{where}: empty candidate list")
+        items = tuple(_item(c, where, str(n)) for n, c in enumerate(candidates, 1))
+        requests.append(Request(Query(str(record.get("query_id", number)), query), items))
+    if not requests:
+        raise JudgerankError(f"{path}: no requests in file")
+    return requests
+
+
+def _read_rank_llm(path: str | Path, text: str) -> list[Request]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise JudgerankError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg})") from None
+    requests = []
+    for n, entry in enumerate(data, 1):
+        where = f"{path}: entry {n}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("query"), str) or not isinstance(entry.get("hits"), list):
+            raise JudgerankError(f"{where}: expected {{'query': str, 'hits': [...]}}")
+        if not entry["hits"]:
+            raise JudgerankError(f"{where}: empty candidate list")
+        qid = str(entry["hits"][0].get("qid", n))
+        items = tuple(_item(h, where, str(k)) for k, h in enumerate(entry["hits"], 1))
+        requests.append(Request(Query(qid, entry["query"]), items))
+    if not requests:
+        raise JudgerankError(f"{path}: no requests in file")
+    return requests
+
+
+def read_passages(path: str | Path, query: str, query_id: str = "q") -> Request:
+    """One request: a query given on the command line, passages from a JSONL file."""
+    items = tuple(_item(record, f"{path}:{n}", str(n)) for n, record in _jsonl(path))
+    if not items:
+        raise JudgerankError(f"{path}: empty candidate list")
+    return Request(Query(query_id, query), items)

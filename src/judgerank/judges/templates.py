@@ -1,0 +1,48 @@
+"""Prompt templates are data: TOML files in judges/prompts, each with a name and a version.
+
+The version is part of every cache key, so editing a template must bump it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from judgerank.backends.base import ChoiceRequest
+from judgerank.errors import JudgerankError
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    name: str
+    version: int
+    kind: str
+    choices: tuple[str, ...]
+    system: str
+    user: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def request(self, **fields: str) -> ChoiceRequest:
+        messages = (("system", self.system), ("user", self.user.format(**fields)))
+        return ChoiceRequest(messages, self.choices, self.key)
+
+
+@cache
+def load_template(name: str) -> PromptTemplate:
+    path = resources.files("judgerank.judges") / "prompts" / f"{name}.toml"
+    if not path.is_file():
+        raise JudgerankError(f"unknown prompt template {name!r}")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return PromptTemplate(
+        name=data["name"],
+        version=int(data["version"]),
+        kind=data["kind"],
+        choices=tuple(data["choices"]),
+        system=data["system"],
+        user=data["user"],
+    )

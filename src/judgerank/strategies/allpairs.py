@@ -1,0 +1,37 @@
+"""All pairs: judge every pair, score each item by its summed win probability (PRP-allpair)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from judgerank.errors import BudgetExhausted
+from judgerank.strategies.base import Comparer, Ordering
+from judgerank.strategies.comparisons import Comparisons
+from judgerank.types import Item, Query
+
+
+@dataclass
+class AllPairs:
+    judge: Comparer
+    batch_size: int = 64
+
+    def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
+        comps = Comparisons(self.judge, query, items)
+        pairs = list(itertools.combinations(range(len(items)), 2))
+        complete = True
+        try:
+            for start in range(0, len(pairs), self.batch_size):
+                comps.prefetch(pairs[start : start + self.batch_size])
+        except BudgetExhausted:
+            complete = False
+        wins = np.zeros(len(items))
+        for a, b in pairs:
+            p = comps.prob(a, b) if comps.known(a, b) else 0.5  # unjudged pairs count as ties
+            wins[a] += p
+            wins[b] += 1.0 - p
+        order = sorted(range(len(items)), key=lambda i: -wins[i])
+        return Ordering([items[i].id for i in order], [float(wins[i]) for i in order], complete)

@@ -1,0 +1,38 @@
+"""What a strategy returns, and the pieces every strategy shares.
+
+A strategy orders items by asking judges; it never builds prompts. On BudgetExhausted it stops
+and returns the best ordering its judgments so far support, marked incomplete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from judgerank.types import Item, Preference, Query
+
+
+@dataclass
+class Ordering:
+    """Item ids best first; score None where the method placed an item without scoring it."""
+
+    ids: list[str]
+    scores: list[float | None]
+    complete: bool = True
+
+
+class Strategy(Protocol):
+    def rank(self, query: Query, items: Sequence[Item]) -> Ordering: ...
+
+
+class Scorer(Protocol):
+    def scores(self, query: Query, items: Sequence[Item]) -> list[float]: ...
+
+
+class Comparer(Protocol):
+    def compare(self, query: Query, pairs: Sequence[tuple[Item, Item]]) -> list[Preference]: ...
+
+
+def chunks(items: Sequence[Item], size: int) -> list[Sequence[Item]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

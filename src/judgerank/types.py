@@ -1,0 +1,133 @@
+"""Records that flow through the engine: what is ranked, the signals judges return, the result.
+
+Plain frozen dataclasses; nothing here calls a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Item:
+    """One candidate to rank: a passage, a response, a model."""
+
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Query:
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Request:
+    """One ranking job: a query and its candidates in first-stage order."""
+
+    query: Query
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class Score:
+    """Pointwise signal: higher means more relevant."""
+
+    item_id: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Preference:
+    """Pairwise signal for (a, b), measured with a shown first and with b shown first.
+
+    p_a_first: P(a preferred) when a is shown first; p_b_first: P(a preferred) when b is shown
+    first. `prob` averages the two, which cancels a constant position bias. `verdict` is 'a' or
+    'b' only when both orders agree; a disagreement is a 'tie', never a coin flip.
+    """
+
+    a: str
+    b: str
+    p_a_first: float
+    p_b_first: float
+
+    @property
+    def prob(self) -> float:
+        return 0.5 * (self.p_a_first + self.p_b_first)
+
+    @property
+    def verdict(self) -> Literal["a", "b", "tie"]:
+        if self.p_a_first > 0.5 and self.p_b_first > 0.5:
+            return "a"
+        if self.p_a_first < 0.5 and self.p_b_first < 0.5:
+            return "b"
+        return "tie"
+
+
+@dataclass(frozen=True)
+class Permutation:
+    """Listwise signal: item ids best first."""
+
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Upper bounds on new (uncached) backend work for one ranking job."""
+
+    max_calls: int | None = None
+    max_tokens: int | None = None
+
+
+@dataclass
+class Costs:
+    """What a ranking cost. Cache hits cost no calls and no tokens.
+
+    prompt_tokens counts every prompt token a backend was asked for; evaluated_tokens counts the
+    ones it actually computed (the rest came from a reused KV-cache prefix).
+    """
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    evaluated_tokens: int = 0
+    cache_hits: int = 0
+    embedded_texts: int = 0
+    seconds: float = 0.0
+
+    def add(self, other: Costs) -> None:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass
+class Ranking:
+    """A ranking of one request: ids best first, a score per id, and what it cost.
+
+    Scores are the strategy's own (log-odds, win probabilities, ...) and only their order is
+    meaningful across methods. `complete` is False when a Budget stopped the strategy early.
+    """
+
+    query_id: str
+    ids: list[str]
+    scores: list[float]
+    method: str
+    costs: Costs = field(default_factory=Costs)
+    complete: bool = True
+
+    def top(self, k: int) -> list[str]:
+        return self.ids[:k]
+
+    def as_dict(self) -> dict:
+        return {
+            "query_id": self.query_id,
+            "method": self.method,
+            "complete": self.complete,
+            "ranking": [{"id": i, "score": s} for i, s in zip(self.ids, self.scores)],
+            "costs": self.costs.as_dict(),
+        }
