@@ -26,9 +26,14 @@ class Ledger:
             raise BudgetExhausted(
                 f"budget of {b.max_calls} calls reached ({self.costs.calls} used, {new_calls} more asked)"
             )
+        if new_calls:
+            self.check_tokens()
+
+    def check_tokens(self) -> None:
+        """Raise BudgetExhausted once the tokens spent reach the Budget."""
         spent = self.costs.prompt_tokens + self.costs.completion_tokens
-        if b.max_tokens is not None and new_calls and spent >= b.max_tokens:
-            raise BudgetExhausted(f"budget of {b.max_tokens} tokens reached ({spent} used)")
+        if self.budget.max_tokens is not None and spent >= self.budget.max_tokens:
+            raise BudgetExhausted(f"budget of {self.budget.max_tokens} tokens reached ({spent} used)")
 
     def charge(
         self, *, calls: int = 1, prompt_tokens: int = 0, completion_tokens: int = 0, evaluated_tokens: int = 0

@@ -69,19 +69,21 @@ class CachedChoices:
         keys = [
             JudgmentCache.key(self.backend.identity, r.template, r.messages, r.choices) for r in requests
         ]
-        stored = self.cache.get_many(keys) if self.cache else {}
+        stored = self.cache.get_many(keys) if self.cache is not None else {}
         results: dict[str, ChoiceResult] = {k: _choice_from_json(v) for k, v in stored.items()}
         self.ledger.hit(sum(1 for k in keys if k in results))
         todo = {k: r for k, r in zip(keys, requests) if k not in results}
         if todo:
             self.ledger.check(len(todo))
             todo_keys = list(todo)
-            for index, result in self.backend.iter_choice_logprobs(list(todo.values())):
+            for done, (index, result) in enumerate(self.backend.iter_choice_logprobs(list(todo.values())), 1):
                 key = todo_keys[index]
                 results[key] = result
-                if self.cache:
+                if self.cache is not None:
                     self.cache.put(key, _choice_to_json(result))
                 self.ledger.charge(prompt_tokens=result.prompt_tokens, evaluated_tokens=result.evaluated_tokens)
+                if done < len(todo):
+                    self.ledger.check_tokens()  # finished judgments stay cached when this stops the job
         return [results[k] for k in keys]
 
 
@@ -95,7 +97,7 @@ class CachedSimilarities:
 
     def similarities(self, query: str, texts: Sequence[str]) -> list[float]:
         keys = [JudgmentCache.key(self.backend.identity, "similarity", query, t) for t in texts]
-        found = self.cache.get_many(keys) if self.cache else {}
+        found = self.cache.get_many(keys) if self.cache is not None else {}
         self.ledger.hit(sum(1 for k in keys if k in found))
         todo = {k: t for k, t in zip(keys, texts) if k not in found}
         if todo:
@@ -103,7 +105,7 @@ class CachedSimilarities:
             self.ledger.embedded(len(todo))
             for key, value in zip(todo, values):
                 found[key] = value
-                if self.cache:
+                if self.cache is not None:
                     self.cache.put(key, value)
         return [float(found[k]) for k in keys]
 

@@ -176,9 +176,9 @@ def _print_ranking(ranking: Ranking, request, rows: int) -> None:
     texts = {i.id: i.text for i in request.items}
     table = Table(title=f"{request.query.text}  [{ranking.method}]")
     table.add_column("rank", justify="right", no_wrap=True, min_width=4)
-    table.add_column("id", no_wrap=True)
+    table.add_column("id", no_wrap=True, min_width=min(24, max(len(d) for d in ranking.ids[:rows])))
     table.add_column("score", justify="right", no_wrap=True, min_width=6)
-    table.add_column("text", overflow="ellipsis", no_wrap=True, ratio=1)
+    table.add_column("text", overflow="ellipsis", no_wrap=True, max_width=max(20, out.width - 40))
     for r, (doc, score) in enumerate(zip(ranking.ids[:rows], ranking.scores[:rows]), 1):
         table.add_row(str(r), doc, "-" if score is None else f"{score:.3f}", texts[doc])
     out.print(table)
@@ -206,7 +206,7 @@ def main() -> None:
         err.print("judgerank: interrupted; finished judgments are in the cache")
         sys.exit(130)
     except JudgerankError as exc:
-        err.print(f"judgerank: error: {exc}", markup=False, highlight=False)
+        err.print(f"judgerank: error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("judgerank: interrupted; finished judgments are in the cache")
@@ -214,5 +214,5 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the CLI promises no tracebacks
         if os.environ.get("JUDGERANK_DEBUG"):
             raise
-        err.print(f"judgerank: internal error: {type(exc).__name__}: {exc}", markup=False, highlight=False)
+        err.print(f"judgerank: internal error: {type(exc).__name__}: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)

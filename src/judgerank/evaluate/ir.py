@@ -214,8 +214,11 @@ def evaluate(run: Run, qrels: Qrels, measures: Sequence[str], relevance_level: i
     return Evaluation(per_query, mean)
 
 
-def trec_eval_standard(run: Run, qrels: Qrels, relevance_level: int = 1) -> list[tuple[str, str, float | int]]:
-    """The rows plain `trec_eval` prints (its default measure set), per query and for 'all'."""
+def trec_eval_standard(
+    run: Run, qrels: Qrels, relevance_level: int = 1, with_ndcg: bool = False
+) -> list[tuple[str, str, float | int]]:
+    """The rows plain `trec_eval` prints (its default measure set), per query and for 'all';
+    with_ndcg adds its ndcg and ndcg_cut_* rows (as `-m all_trec` prints them)."""
     rows: list[tuple[str, str, float | int]] = []
     per_query = []
     for qid in sorted(run):
@@ -236,9 +239,10 @@ def trec_eval_standard(run: Run, qrels: Qrels, relevance_level: int = 1) -> list
             vals[f"iprec_at_recall_{r:.2f}"] = v
         for k in P_CUTOFFS:
             vals[f"P_{k}"] = precision(j, k)
-        for k in P_CUTOFFS:
-            vals[f"ndcg_cut_{k}"] = ndcg(j, k)
-        vals["ndcg"] = ndcg(j)
+        if with_ndcg:
+            for k in P_CUTOFFS:
+                vals[f"ndcg_cut_{k}"] = ndcg(j, k)
+            vals["ndcg"] = ndcg(j)
         per_query.append((qid, vals))
     n = len(per_query)
     if n == 0:

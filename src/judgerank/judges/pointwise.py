@@ -30,11 +30,11 @@ class PointwiseJudge:
         results = self.backend.choice_logprobs(requests)
         lp = np.array([r.logprobs for r in results], dtype=np.float64)
         if t.kind == "binary":
-            return list(lp[:, 0] - lp[:, 1])
+            return [float(x) for x in lp[:, 0] - lp[:, 1]]
         grades = np.array([float(c) for c in t.choices])
         p = np.exp(lp - lp.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
-        return list(p @ grades)
+        return [float(x) for x in p @ grades]
 
 
 class SimilarityJudge:

@@ -1,0 +1,34 @@
+# Two jobs a fresh machine can run offline:
+#   make run    create .venv, install judgerank, rerank the bundled example with the embedded model
+#   make test   install the test extras and run the whole suite
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+# llama-cpp-python builds from source; a portable build lets pip's cache reuse the wheel.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+
+.PHONY: run test bench clean
+
+run: $(VENV)/.installed
+	$(VENV)/bin/judgerank rerank --query "how long is the life cycle of a flea" --docs examples/flea.jsonl
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.installed-test
+	$(PY) -m pip install -q -e ".[qwen05]"
+	bash bench/run_all.sh
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e ".[test,embed]"
+	touch $@ $(VENV)/.installed
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info

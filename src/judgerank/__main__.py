@@ -1,0 +1,5 @@
+"""`python -m judgerank` runs the CLI."""
+
+from judgerank.cli import main
+
+main()

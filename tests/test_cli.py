@@ -1,0 +1,129 @@
+"""The command line as a user meets it: one-line errors, a real kill and resume, trec_eval output."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+CLI = [sys.executable, "-m", "judgerank"]
+
+
+def run(*args, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def write_jsonl(path, records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def one_line_error(result, pattern):
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert re.search(pattern, lines[0]), lines[0]
+
+
+def test_help_lists_commands():
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("rerank", "evaluate", "methods"):
+        assert command in result.stdout
+
+
+def test_errors_are_one_line(tmp_path):
+    docs = write_jsonl(tmp_path / "docs.jsonl", [{"id": "a", "text": "x"}, {"id": "b", "text": "y"}])
+    one_line_error(run("rerank", "--query", "q", "--docs", tmp_path / "nope.jsonl"), r"nope\.jsonl: no such file")
+    (tmp_path / "bad.jsonl").write_text('{"id": "a", "text": "x"}\n{"id": "b", text\n')
+    one_line_error(run("rerank", "--query", "q", "--docs", tmp_path / "bad.jsonl"), r"bad\.jsonl:2: malformed JSON")
+    empty = write_jsonl(tmp_path / "empty.jsonl", [{"query": "q", "candidates": []}])
+    one_line_error(run("rerank", "--input", empty), r"empty\.jsonl:1: empty candidate list")
+    dup = write_jsonl(tmp_path / "dup.jsonl", [{"query": "q", "candidates": [{"id": "a", "text": "x"}, {"id": "a", "text": "y"}]}])
+    one_line_error(run("rerank", "--input", dup), r"duplicate candidate id 'a'")
+    one_line_error(run("rerank", "--query", "q", "--docs", docs, "--method", "bogus"), r"unknown method 'bogus'")
+    one_line_error(run("rerank", "--query", "q", "--docs", docs, "--model", tmp_path / "m.gguf"), r"unknown model .*m\.gguf")
+    (tmp_path / "fake.gguf").write_text("not a model")
+    one_line_error(run("rerank", "--query", "q", "--docs", docs, "--model", tmp_path / "fake.gguf"), r"not a GGUF")
+    one_line_error(run("rerank", "--input", dup, "--query", "q"), r"either --input, or --query")
+    one_line_error(run("evaluate", tmp_path / "none.run", "--qrels", tmp_path / "q"), r"none\.run: no such file")
+
+
+def test_evaluate_prints_trec_eval_layout(data):
+    ref = data / "reference" / "trec_eval"
+    result = run("evaluate", ref / "results.test", "--qrels", ref / "qrels.test", "--trec-eval")
+    assert result.returncode == 0, result.stderr
+    expected = [line for line in (ref / "out.test").read_text().splitlines() if line and not line.startswith("runid")]
+    assert result.stdout.splitlines() == expected
+
+
+def test_evaluate_table(data):
+    dl = data / "trec-dl19"
+    result = run("evaluate", dl / "bm25_top100_dl19.run", "--qrels", dl / "qrels.dl19-passage.txt", "--metrics", "ndcg@10,map")
+    assert result.returncode == 0, result.stderr
+    assert "0.5058" in result.stdout and "0.2993" in result.stdout
+
+
+@pytest.mark.llm
+def test_rerank_main_job_prints_ranking_and_costs(tmp_path):
+    docs = write_jsonl(tmp_path / "docs.jsonl", [{"id": "flea", "text": "An adult flea lives up to a year."}, {"id": "stock", "text": "Stocks rallied on Monday."}])
+    result = run("rerank", "--query", "how long does a flea live", "--docs", docs, "--out", tmp_path / "run.trec", "--cache", tmp_path / "c.sqlite")
+    assert result.returncode == 0, result.stderr
+    assert "flea" in result.stdout and "stock" in result.stdout
+    assert re.search(r"1 query: 2 LLM calls", result.stderr)
+    lines = (tmp_path / "run.trec").read_text().splitlines()
+    assert [line.split()[2] for line in lines] == ["flea", "stock"]
+
+
+def _costs(stderr: str) -> tuple[int, int]:
+    m = re.search(r"(\d+) LLM calls.*?(\d+) cache hits", stderr)
+    assert m, stderr
+    return int(m.group(1)), int(m.group(2))
+
+
+@pytest.mark.llm
+def test_killed_job_resumes_without_repeating_judgments(tmp_path):
+    words = "flea egg larva pupa adult host blood cat dog year week month".split()
+    requests = [
+        {"query_id": f"q{q}", "query": f"question {q} about {words[q]}",
+         "candidates": [{"id": f"d{d}", "text": f"passage {d}: " + " ".join(words[(q + d + k) % len(words)] for k in range(25))} for d in range(10)]}
+        for q in range(5)
+    ]
+    req = write_jsonl(tmp_path / "requests.jsonl", requests)
+    cache = tmp_path / "c.sqlite"
+    args = [*CLI, "rerank", "--input", str(req), "--cache", str(cache), "--out", str(tmp_path / "run.trec")]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stored = 0
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if cache.exists():
+            with sqlite3.connect(cache) as db:
+                try:
+                    stored = db.execute("SELECT COUNT(*) FROM judgments").fetchone()[0]
+                except sqlite3.OperationalError:
+                    stored = 0
+            if stored >= 8:
+                break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the job finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with sqlite3.connect(cache) as db:
+        kept = db.execute("SELECT COUNT(*) FROM judgments").fetchone()[0]
+    assert 8 <= kept < 50
+
+    result = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    calls, hits = _costs(result.stderr)
+    assert hits == kept and calls == 50 - kept  # nothing finished before the kill is asked again
+    assert len((tmp_path / "run.trec").read_text().splitlines()) == 50
+    calls, hits = _costs(subprocess.run(args, capture_output=True, text=True, timeout=300).stderr)
+    assert (calls, hits) == (0, 50)

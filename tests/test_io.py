@@ -1,0 +1,85 @@
+"""Reading requests and TREC files, and the errors that name the bad line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from judgerank.errors import JudgerankError
+from judgerank.io.requests import read_passages, read_requests
+from judgerank.io.trec import read_qrels, read_run, read_topics, write_run
+from judgerank.types import Ranking
+
+
+def test_jsonl_requests(tmp_path):
+    p = tmp_path / "r.jsonl"
+    p.write_text(
+        json.dumps({"query_id": "7", "query": "q", "candidates": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}]})
+        + "\n\n"
+        + json.dumps({"query": "r", "candidates": ["plain text"]})
+        + "\n"
+    )
+    first, second = read_requests(p)
+    assert first.query.id == "7" and [i.id for i in first.items] == ["a", "b"]
+    assert second.query.id == "3" and second.items[0].id == "1" and second.items[0].text == "plain text"
+
+
+def test_rank_llm_json(data):
+    requests = read_requests(data / "trec-dl19" / "bm25_top100_dl19.json")
+    assert len(requests) == 43
+    assert all(len(r.items) == 100 for r in requests)
+    assert requests[0].query.text == "how long is life cycle of flea"
+    assert requests[0].query.id == "264014" and requests[0].items[0].id == "5611210"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"query": "q", "candidates": [{"id": "a", "text": "x"}]}\n{oops\n', r":2: malformed JSON"),
+        ('{"query": "q"}\n', r":1: missing 'candidates'"),
+        ('{"query": "q", "candidates": []}\n', r":1: empty candidate list"),
+        ('{"candidates": [{"id": "a", "text": "x"}]}\n', r":1: missing 'query'"),
+        ('{"query": "q", "candidates": [{"id": "a"}]}\n', r":1: candidate has no 'text'"),
+        ('"a string"\n', r"\.jsonl:1: expected a JSON object"),
+        ("[1, 2]\n", r"entry 1: expected \{'query'"),
+        ("", r"no requests"),
+    ],
+)
+def test_bad_requests_name_the_line(tmp_path, content, message):
+    p = tmp_path / "bad.jsonl"
+    p.write_text(content)
+    with pytest.raises(JudgerankError, match=message):
+        read_requests(p)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(JudgerankError, match="no such file"):
+        read_requests(tmp_path / "nope.jsonl")
+
+
+def test_passages_default_ids(tmp_path):
+    p = tmp_path / "docs.jsonl"
+    p.write_text('{"text": "first"}\n{"id": "x", "text": "second"}\n')
+    request = read_passages(p, "query")
+    assert [(i.id, i.text) for i in request.items] == [("1", "first"), ("x", "second")]
+
+
+def test_trec_files_round_trip(tmp_path):
+    run_path = tmp_path / "run.trec"
+    write_run([Ranking("q1", ["b", "a", "c"], [None, None, None], "m")], run_path)
+    run = read_run(run_path)
+    assert sorted(run["q1"], key=lambda d: -run["q1"][d]) == ["b", "a", "c"]
+    (tmp_path / "qrels").write_text("q1 0 a 2\nq1 0 b 0\n")
+    assert read_qrels(tmp_path / "qrels") == {"q1": {"a": 2, "b": 0}}
+    (tmp_path / "topics").write_text("q1\thow long\n")
+    assert read_topics(tmp_path / "topics") == {"q1": "how long"}
+
+
+def test_bad_trec_lines(tmp_path):
+    (tmp_path / "qrels").write_text("q1 0 a 2\nq1 0 b high\n")
+    with pytest.raises(JudgerankError, match=r"qrels:2: grade 'high'"):
+        read_qrels(tmp_path / "qrels")
+    (tmp_path / "run").write_text("q1 Q0 a\n")
+    with pytest.raises(JudgerankError, match=r"run:1: a run line needs"):
+        read_run(tmp_path / "run")

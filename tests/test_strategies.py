@@ -1,0 +1,135 @@
+"""Strategies against a simulated judge whose right answer is known."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from conftest import graded_request, simulated
+from judgerank import Budget, Reranker
+from judgerank.accounting import Ledger
+from judgerank.cache import CachedChoices
+from judgerank.judges.pairwise import PairwiseJudge
+
+# 12 items, distinct grades, input order deliberately not the right order
+GRADES = [3.0, 0.5, 2.5, 0.0, 2.0, 1.0, 1.5, 0.25, 2.75, 0.75, 1.25, 1.75]
+BEST_FIRST = [f"d{i}" for i in sorted(range(len(GRADES)), key=lambda i: -GRADES[i])]
+
+
+def rank(method, grades=GRADES, budget=None, **kwargs):
+    request = graded_request(grades)
+    backend_kwargs = {k: kwargs.pop(k) for k in ("noise", "position_bias", "intransitivity", "seed") if k in kwargs}
+    backend = simulated(request, grades, **backend_kwargs)
+    reranker = Reranker(method, cache=None, backend=backend, budget=budget, **kwargs)
+    return reranker.rerank(request), backend
+
+
+@pytest.mark.parametrize("method", ["pointwise", "pointwise-graded", "allpairs"])
+def test_full_rankings_are_exact_without_noise(method):
+    ranking, _ = rank(method)
+    assert ranking.ids == BEST_FIRST
+    assert ranking.complete
+
+
+@pytest.mark.parametrize("method", ["pairwise-heap", "pairwise-quick", "pairwise-bubble"])
+def test_topk_sorts_find_the_exact_top_k(method):
+    ranking, backend = rank(method, top_k=4)
+    assert ranking.ids[:4] == BEST_FIRST[:4]
+    assert sorted(ranking.ids) == sorted(BEST_FIRST)
+    n = len(GRADES)
+    assert ranking.costs.calls == backend.calls < n * (n - 1)  # fewer than all pairs in both orders
+
+
+@pytest.mark.parametrize("method", ["pairwise-heap", "pairwise-quick", "pairwise-bubble", "allpairs"])
+def test_both_orders_cancel_a_strong_position_bias(method):
+    ranking, _ = rank(method, top_k=4, position_bias=5.0)
+    assert ranking.ids[:4] == BEST_FIRST[:4]
+
+
+def test_top_k_leaves_the_rest_in_input_order():
+    ranking, _ = rank("pairwise-heap", top_k=3)
+    rest = [d for d in (f"d{i}" for i in range(len(GRADES))) if d not in BEST_FIRST[:3]]
+    assert ranking.ids[3:] == rest
+
+
+def test_heap_batches_independent_comparisons():
+    request = graded_request(GRADES * 2)
+    backend = simulated(request, GRADES * 2)
+    batches = []
+
+    class CountingJudge(PairwiseJudge):
+        def compare(self, query, pairs):
+            batches.append(len(pairs))
+            return super().compare(query, pairs)
+
+    from judgerank.strategies.sorting import HeapTopK
+
+    judge = CountingJudge(CachedChoices(backend, None, Ledger()))
+    HeapTopK(judge, k=5).rank(request.query, request.items)
+    assert max(batches) >= 4  # a whole heap level at once
+    assert len(batches) < sum(batches)
+
+
+def test_pairwise_conflict_is_a_tie_not_a_coin_flip():
+    request = graded_request([1.0, 1.0])
+    backend = simulated(request, [1.0, 1.0], position_bias=2.0)
+    judge = PairwiseJudge(CachedChoices(backend, None, Ledger()))
+    (pref,) = judge.compare(request.query, [(request.items[0], request.items[1])])
+    assert pref.p_a_first > 0.5 and pref.p_b_first < 0.5  # each order prefers whoever is first
+    assert pref.verdict == "tie"
+    assert pref.prob == pytest.approx(0.5)
+
+
+def test_noisy_judge_is_deterministic_for_a_seed():
+    first, _ = rank("pairwise-heap", noise=1.0, intransitivity=0.5, seed=3)
+    again, _ = rank("pairwise-heap", noise=1.0, intransitivity=0.5, seed=3)
+    other, _ = rank("pairwise-heap", noise=1.0, intransitivity=0.5, seed=4)
+    assert first.ids == again.ids
+    assert first.ids != other.ids
+
+
+@pytest.mark.parametrize("method", ["pointwise", "allpairs", "pairwise-heap", "pairwise-quick", "pairwise-bubble"])
+def test_budget_stops_early_with_a_partial_ranking(method):
+    ranking, backend = rank(method, budget=Budget(max_calls=6), top_k=4)
+    assert not ranking.complete
+    assert backend.calls == ranking.costs.calls <= 6
+    assert sorted(ranking.ids) == sorted(BEST_FIRST)
+
+
+def test_token_budget_stops_early():
+    ranking, backend = rank("pointwise", budget=Budget(max_tokens=1))
+    assert not ranking.complete and 0 < backend.calls < len(GRADES)
+
+
+def test_depth_reranks_only_the_head():
+    ranking, backend = rank("pointwise", depth=5)
+    head = sorted(range(5), key=lambda i: -GRADES[i])
+    assert ranking.ids == [f"d{i}" for i in head] + [f"d{i}" for i in range(5, len(GRADES))]
+    assert backend.calls == 5
+
+
+def test_cascade_reorders_only_the_first_stage_top():
+    request = graded_request(GRADES)
+    llm = simulated(request, GRADES)
+    # a first stage that scores by the reverse of the truth, so the head it passes on is the worst
+    first = {i.text: -g for i, g in zip(request.items, GRADES)}
+
+    class Similarity:
+        identity = "reverse"
+
+        def similarities(self, query, texts):
+            return [first[t] for t in texts]
+
+    reranker = Reranker("cascade", cache=None, backend=llm, similarity_backend=Similarity(), cascade_depth=4)
+    ranking = reranker.rerank(request)
+    worst4 = list(reversed(BEST_FIRST))[:4]
+    assert ranking.ids[:4] == sorted(worst4, key=lambda d: -GRADES[int(d[1:])])
+    assert ranking.ids[4:] == list(reversed(BEST_FIRST))[4:]
+    assert ranking.costs.calls == 4 and ranking.costs.embedded_texts == len(GRADES)
+
+
+def test_allpairs_judges_every_pair_once_in_both_orders():
+    ranking, backend = rank("allpairs")
+    n = len(GRADES)
+    assert backend.calls == 2 * len(list(itertools.combinations(range(n), 2)))
