@@ -40,6 +40,7 @@ def main() -> None:
     ap.add_argument("--cache", default=None, help="judgment cache to use (default: a fresh temporary one)")
     ap.add_argument("--rerun", action="store_true", help="rank a second time, from the cache")
     ap.add_argument("--log", default="bench/out/rerank_dl19.jsonl")
+    ap.add_argument("--save", default="bench/out/runs", help="folder for each run's rankings as JSON lines")
     args = ap.parse_args()
 
     requests = read_requests(require(DL19 / "bm25_top100_dl19.json"))[: args.queries]
@@ -58,14 +59,21 @@ def main() -> None:
         )
         load_s = time.perf_counter() - t0
         passes = []
+        save = Path(args.save) / f"{label}-{args.model or 'default'}-d{args.depth or 100}-k{args.top_k}.jsonl"
+        save.parent.mkdir(parents=True, exist_ok=True)
         for name in ("first", "rerun") if args.rerun else ("first",):
             run, total = {}, Costs()
+            saved = save.open("w") if name == "first" else None
             for n, request in enumerate(requests, 1):
                 ranking = reranker.rerank(request)
                 total.add(ranking.costs)
+                if saved:
+                    saved.write(json.dumps(ranking.as_dict()) + "\n")
                 run[request.query.id] = {d: float(len(ranking.ids) - k) for k, d in enumerate(ranking.ids)}
                 print(f"  [{name}] {n}/{len(requests)} q{request.query.id}: {ranking.costs.calls} calls, "
                       f"{ranking.costs.seconds:.1f} s", file=sys.stderr, flush=True)
+            if saved:
+                saved.close()
             passes.append((name, run, total, load_s))
 
     rows = []

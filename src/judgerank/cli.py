@@ -1,4 +1,4 @@
-"""The `judgerank` command line: rerank and evaluate.
+"""The `judgerank` command line: rerank, evaluate and arena.
 
 Every failure is one line on stderr and a non-zero exit; set JUDGERANK_DEBUG=1 for a traceback.
 """
@@ -137,6 +137,78 @@ def evaluate(
             table.add_row(qid, *(f"{v:.4f}" for v in values.values()))
     table.add_row("all", *(f"{v:.4f}" for v in result.mean.values()), style="bold")
     out.print(table)
+
+
+@app.command()
+def arena(
+    battles: Annotated[Path, typer.Argument(help="Battles: CSV or JSONL (.gz ok) with model_a, model_b, winner.")],
+    method: Annotated[str, typer.Option(help="bradley-terry, elo, rank-centrality, pagerank, win-rate, copeland.")] = "bradley-terry",
+    ties: Annotated[str, typer.Option(help="half: a tie is half a win each; ignore: ties are left out.")] = "half",
+    both_bad: Annotated[str, typer.Option(help="tie: both_bad counts as a tie; ignore: it is dropped.")] = "tie",
+    bootstrap: Annotated[int, typer.Option(help="Resamples for 95% intervals (0: none).")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap and of Elo's shuffles.")] = 0,
+    prior: Annotated[float, typer.Option(help="Bradley-Terry prior, in virtual games against an average player.")] = 0.0,
+    scale: Annotated[str, typer.Option(help="elo: 1000 + 400 log10(strength); raw: log-strength.")] = "elo",
+    k: Annotated[float, typer.Option(help="Elo K factor.")] = 4.0,
+    shuffles: Annotated[int, typer.Option(help="Elo: battle orders averaged.")] = 100,
+    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the leaderboard: .json or .csv.")] = None,
+    report: Annotated[Optional[Path], typer.Option(help="Write a self-contained HTML report with plots.")] = None,
+    show: Annotated[int, typer.Option(help="Rows to print.")] = 20,
+) -> None:
+    """Rank players from battle records, with intervals and a report."""
+    from judgerank.arena import arena as run_arena
+    from judgerank.io.battles import read_battles
+
+    for name, value, allowed in (("--ties", ties, ("half", "ignore")), ("--both-bad", both_bad, ("tie", "ignore")),
+                                 ("--scale", scale, ("elo", "raw"))):
+        if value not in allowed:
+            raise JudgerankError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    data = read_battles(battles, both_bad=both_bad)
+    board = run_arena(data.battles, method, ties=ties, bootstrap=bootstrap, seed=seed, prior=prior, scale=scale,
+                      k=k, shuffles=shuffles)
+    if data.self_battles:
+        board.notes.append(f"{data.self_battles} self-battles (a player against itself) were left out")
+    if data.dropped_both_bad:
+        board.notes.append(f"{data.dropped_both_bad} both_bad battles were dropped")
+    has_ci = board.rows[0].lower is not None
+    table = Table(title=f"{method}: {len(board.rows)} players, {data.rows} battles read")
+    for col in ("rank", "player", "rating", *(("95% interval",) if has_ci else ()), "battles", "win rate"):
+        if col == "player":
+            table.add_column(col, overflow="ellipsis", no_wrap=True, max_width=max(12, out.width - 60))
+        else:
+            table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+    for r in board.rows[:show]:
+        ci = (f"{r.lower:.1f} – {r.upper:.1f}",) if has_ci else ()
+        rate = "–" if r.win_rate is None else f"{r.win_rate:.3f}"
+        table.add_row(str(r.rank), r.player, f"{r.rating:.2f}", *ci, str(r.battles), rate)
+    out.print(table)
+    for note in board.notes:
+        err.print(f"note: {note}", soft_wrap=True, markup=False)
+    if out_path:
+        _write_leaderboard(board, out_path)
+        err.print(f"wrote {out_path}")
+    if report:
+        from judgerank.report import write_report
+
+        write_report(board, report, source=str(battles))
+        err.print(f"wrote {report}")
+    err.print(f"{method} in {board.seconds:.2f} s")
+
+
+def _write_leaderboard(board, path: Path) -> None:
+    import csv
+    from dataclasses import asdict
+
+    try:
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            if path.suffix == ".csv":
+                writer = csv.DictWriter(fh, fieldnames=list(asdict(board.rows[0])))
+                writer.writeheader()
+                writer.writerows(asdict(r) for r in board.rows)
+            else:
+                json.dump(board.as_dict(), fh, indent=1)
+    except OSError as exc:
+        raise JudgerankError(f"{path}: cannot write ({exc.strerror})") from exc
 
 
 @app.command()
