@@ -1,0 +1,165 @@
+"""Battle files, the arena leaderboard, the schedulers, the CLI and the HTML report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from judgerank.aggregate.battles import Battles
+from judgerank.arena import arena
+from judgerank.errors import JudgerankError
+from judgerank.io.battles import read_battles
+from judgerank.strategies.tournament import Knockout, Swiss
+
+CSV = """id,model_a,model_b,winner
+1,alpha,beta,model_a
+2,beta,gamma,model_a
+3,gamma,alpha,model_b
+4,alpha,gamma,tie
+5,beta,alpha,model_a
+6,delta,delta,model_a
+7,delta,alpha,both_bad
+8,alpha,beta,model_a
+9,gamma,beta,model_a
+"""
+
+
+def test_battle_file_counts_edge_cases(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_text(CSV)
+    data = read_battles(path)
+    assert data.rows == 9 and data.self_battles == 1 and data.dropped_both_bad == 0
+    assert data.battles.total == 8
+    dropped = read_battles(path, both_bad="ignore")
+    assert dropped.dropped_both_bad == 1 and dropped.battles.total == 7
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("model_a,model_b,winner\nx,y,model_c\n", r"b\.csv:2: unknown winner label 'model_c'"),
+        ("model_a,model_b\nx,y\n", r"missing column\(s\) winner"),
+        ("model_a,model_b,winner\nx,x,model_a\n", r"no battles between two different players"),
+    ],
+)
+def test_battle_file_errors(tmp_path, content, message):
+    path = tmp_path / "b.csv"
+    path.write_text(content)
+    with pytest.raises(JudgerankError, match=message):
+        read_battles(path)
+
+
+def test_jsonl_battles(tmp_path):
+    path = tmp_path / "b.jsonl"
+    path.write_text('{"model_a": "x", "model_b": "y", "winner": "model_b"}\n{"model_a": "x", "model_b": "y", "winner": "tie"}\n')
+    battles = read_battles(path).battles
+    assert battles.players == ["x", "y"] and battles.total == 2
+
+
+def test_leaderboard_reports_players_without_decisive_results(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_text(CSV)
+    board = arena(read_battles(path).battles, bootstrap=200, seed=1)
+    by_name = {r.player: r for r in board.rows}
+    assert [r.rank for r in board.rows] == [1, 2, 3, 4]
+    assert by_name["delta"].battles == 1 and by_name["delta"].win_rate is None
+    assert any("no decisive result: delta" in n for n in board.notes)
+    assert all(r.lower <= r.rating <= r.upper for r in board.rows)
+    ignored = arena(read_battles(path).battles, ties="ignore")
+    assert any("prior" in n for n in ignored.notes)
+
+
+def test_arena_methods_agree_on_a_clear_order():
+    rows = [("a", "b", 1.0)] * 8 + [("b", "a", 1.0)] * 2 + [("b", "c", 1.0)] * 8 + [("c", "b", 1.0)] * 2
+    rows += [("a", "c", 1.0)] * 9 + [("c", "a", 1.0)]
+    battles = Battles.from_outcomes(rows)
+    for method in ("bradley-terry", "elo", "rank-centrality", "pagerank", "win-rate", "copeland"):
+        assert [r.player for r in arena(battles, method).rows] == ["a", "b", "c"], method
+    with pytest.raises(JudgerankError, match="unknown arena method"):
+        arena(battles, "trueskill")
+    with pytest.raises(JudgerankError, match="not offered for elo"):
+        arena(battles, "elo", bootstrap=10)
+
+
+def test_swiss_never_repeats_and_rotates_byes():
+    players = [f"p{i}" for i in range(7)]
+    swiss = Swiss(players)
+    results, byes = [], []
+    for _ in range(6):
+        pairs = swiss.next_round(results)
+        assert len(pairs) == 3
+        seated = {p for pair in pairs for p in pair}
+        byes += [p for p in players if p not in seated]
+        results += [(a, b, 1.0 if players.index(a) < players.index(b) else 0.0) for a, b in pairs]
+    met = [frozenset((a, b)) for a, b, _ in results]
+    assert len(met) == len(set(met))
+    assert len(byes) == len(set(byes)) == 6
+    assert max(swiss.scores(results), key=swiss.scores(results).get) == "p0"
+
+
+def test_knockout_with_byes_finds_the_strongest_and_resumes():
+    seeds = ["s1", "s2", "s3", "s4", "s5", "s6"]
+    ko = Knockout(seeds)
+    first = ko.next_round([])
+    assert first == [("s3", "s6"), ("s4", "s5")]  # s1, s2 skip round one
+    results = [("s3", "s6", 1.0)]
+    assert ko.next_round(results) == [("s4", "s5")]  # only the undecided match
+    results.append(("s4", "s5", 0.5))  # a tie advances the better seed
+    assert ko.next_round(results) == [("s1", "s4"), ("s2", "s3")]
+    results += [("s1", "s4", 1.0), ("s2", "s3", 0.0)]
+    assert ko.next_round(results) == [("s1", "s3")]
+    results.append(("s1", "s3", 0.0))
+    assert ko.next_round(results) == [] and ko.champion(results) == "s3"
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "judgerank", *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+def test_arena_cli_writes_json_csv_and_errors_in_one_line(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_text(CSV)
+    result = _cli("arena", path, "--bootstrap", "100", "--out", tmp_path / "lb.json")
+    assert result.returncode == 0, result.stderr
+    assert "alpha" in result.stdout and "self-battles" in result.stderr
+    board = json.loads((tmp_path / "lb.json").read_text())
+    assert [r["rank"] for r in board["leaderboard"]] == [1, 2, 3, 4]
+    assert _cli("arena", path, "--out", tmp_path / "lb.csv").returncode == 0
+    assert (tmp_path / "lb.csv").read_text().startswith("rank,player,rating")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("model_a,model_b,winner\nx,y,left\n")
+    result = _cli("arena", bad)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"judgerank: error: {bad}:2: unknown winner label 'left' (use model_a, model_b, tie or both_bad)"
+
+
+def test_html_report_renders_its_plots_in_chromium(tmp_path):
+    pytest.importorskip("matplotlib")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    from PIL import Image
+
+    from judgerank.report import write_report
+
+    path = tmp_path / "b.csv"
+    path.write_text(CSV)
+    report = tmp_path / "report.html"
+    write_report(arena(read_battles(path).battles, bootstrap=100), report, source="b.csv")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([chromium, *flags, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    for figure in ("ratings", "win-probability", "battle-counts"):
+        assert f'<figure id="{figure}"><svg' in dom
+    assert dom.count("<tr>") == 5  # header + 4 players
+    shot = tmp_path / "shot.png"
+    subprocess.run([chromium, *flags, "--window-size=1000,2600", f"--screenshot={shot}", report.as_uri()],
+                   capture_output=True, timeout=120)
+    image = Image.open(shot).convert("L")
+    inked = sum(1 for px in image.tobytes() if px < 200)
+    assert inked > 20_000  # table, markers, two heat maps: far more than an empty page
