@@ -36,6 +36,7 @@ def main() -> None:
     ap.add_argument("--top-k", type=int, default=10)
     ap.add_argument("--then", default="pointwise")
     ap.add_argument("--cascade-depth", type=int, default=20)
+    ap.add_argument("--fuse", action="store_true", help="cascade: rank fusion of both stages")
     ap.add_argument("--queries", type=int, default=None, help="only the first N queries (file order)")
     ap.add_argument("--cache", default=None, help="judgment cache to use (default: a fresh temporary one)")
     ap.add_argument("--rerun", action="store_true", help="rank a second time, from the cache")
@@ -46,7 +47,8 @@ def main() -> None:
     requests = read_requests(require(DL19 / "bm25_top100_dl19.json"))[: args.queries]
     qrels = read_qrels(DL19 / "qrels.dl19-passage.txt")
     cache = args.cache or str(Path(tempfile.mkdtemp()) / "judgments.sqlite")
-    label = args.method if args.method != "cascade" else f"cascade(embedding>{args.then}@{args.cascade_depth})"
+    label = args.method if args.method != "cascade" else (
+        f"cascade(embedding>{args.then}@{args.cascade_depth}{',fused' if args.fuse else ''})")
 
     if args.method == "bm25":
         run = {r.query.id: {i.id: float(len(r.items) - n) for n, i in enumerate(r.items)} for r in requests}
@@ -55,7 +57,7 @@ def main() -> None:
         t0 = time.perf_counter()
         reranker = Reranker(
             args.method, args.model, top_k=args.top_k, depth=args.depth, then=args.then,
-            cascade_depth=args.cascade_depth, cache=cache,
+            cascade_depth=args.cascade_depth, fuse=args.fuse, cache=cache,
         )
         load_s = time.perf_counter() - t0
         passes = []

@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# Every figure of the rerank report, one after another (CPU hours: run in the background).
-# Output: bench/out/rerank_dl19.jsonl (one JSON row per configuration) and the printed tables.
+# Every figure of the rerank report, one after another, on an otherwise idle machine (about an hour
+# on 2 cores). Prints one table per configuration; rows also go to bench/out/rerank_dl19.jsonl.
+# A fused cascade reuses the judgment cache of the unfused one, so its LLM cost is the unfused row's.
 set -u
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
+CACHES=$(mktemp -d)
 b() { echo "== $*"; $PY bench/rerank_dl19.py "$@" 2>/dev/null; }
+$PY bench/arena.py --bootstrap 1000
 b --method bm25
 b --method embedding --rerun
 b --method pointwise --model smollm2-135m --depth 20
-b --method pointwise-graded --model smollm2-135m --depth 20
 b --method pointwise --model qwen2.5-coder-0.5b --depth 20
-b --method cascade --then pointwise --model smollm2-135m --cascade-depth 20
-b --method cascade --then pointwise --model qwen2.5-coder-0.5b --cascade-depth 20
-b --method pointwise --model smollm2-135m
-b --method pairwise-heap --model qwen2.5-coder-0.5b --depth 20 --top-k 10
+cascade() {
+  b --method cascade --then pointwise --model $1 --cascade-depth 20 --cache "$CACHES/$1.sqlite"
+  b --method cascade --then pointwise --model $1 --cascade-depth 20 --cache "$CACHES/$1.sqlite" --fuse
+}
+cascade smollm2-135m
+cascade qwen2.5-coder-0.5b
 echo "== prefix reuse"
 $PY bench/prefix_reuse.py --model smollm2-135m --queries 5 --depth 20
 $PY bench/prefix_reuse.py --model qwen2.5-coder-0.5b --queries 5 --depth 20
 $PY bench/prefix_reuse.py --model qwen2.5-coder-0.5b --queries 3 --depth 20 --template pairwise-prp
+b --method pairwise-heap --model qwen2.5-coder-0.5b --depth 20 --top-k 10 --queries 5
+cascade qwen2.5-coder-1.5b

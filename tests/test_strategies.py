@@ -133,3 +133,23 @@ def test_allpairs_judges_every_pair_once_in_both_orders():
     ranking, backend = rank("allpairs")
     n = len(GRADES)
     assert backend.calls == 2 * len(list(itertools.combinations(range(n), 2)))
+
+
+def test_fused_cascade_keeps_what_both_stages_agree_on():
+    request = graded_request(GRADES)
+    # the first stage is right except that it swaps the best two; the LLM is right
+    first_order = BEST_FIRST[:]
+    first_order[0], first_order[1] = first_order[1], first_order[0]
+    first = {i.text: -first_order.index(i.id) for i in request.items}
+
+    class Similarity:
+        identity = "almost"
+
+        def similarities(self, query, texts):
+            return [first[t] for t in texts]
+
+    llm = simulated(request, GRADES)
+    ranking = Reranker("cascade", cache=None, backend=llm, similarity_backend=Similarity(), cascade_depth=4, fuse=True).rerank(request)
+    # the best two tie on fused rank (1+2 each way); the first stage breaks the tie
+    assert ranking.ids[:4] == [first_order[0], first_order[1], *BEST_FIRST[2:4]]
+    assert ranking.ids[4:] == first_order[4:]

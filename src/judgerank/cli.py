@@ -51,6 +51,7 @@ def rerank(
     depth: Annotated[Optional[int], typer.Option(help="Rerank only the first N candidates; the rest keep their order.")] = None,
     then: Annotated[str, typer.Option(help="Second stage of --method cascade.")] = "pointwise",
     cascade_depth: Annotated[int, typer.Option(help="Candidates the cascade's second stage sees.")] = 20,
+    fuse: Annotated[bool, typer.Option(help="Cascade: order its top by rank fusion of both stages.")] = False,
     max_calls: Annotated[Optional[int], typer.Option(help="Budget: new LLM calls per query.")] = None,
     max_tokens: Annotated[Optional[int], typer.Option(help="Budget: tokens per query.")] = None,
     out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write rankings: .jsonl/.json as JSON lines, else a TREC run.")] = None,
@@ -78,6 +79,7 @@ def rerank(
         depth=depth,
         then=then,
         cascade_depth=cascade_depth,
+        fuse=fuse,
         budget=Budget(max_calls, max_tokens),
         cache=None if no_cache else (cache or "default"),
     )

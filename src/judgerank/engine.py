@@ -42,6 +42,7 @@ class Reranker:
         depth: int | None = None,
         then: str = "pointwise",
         cascade_depth: int = 20,
+        fuse: bool = False,
         budget: Budget | None = None,
         cache: str | Path | None = "default",
         backend: ChoiceBackend | None = None,
@@ -52,7 +53,7 @@ class Reranker:
         self.method = method
         self.model = model
         self.depth = depth
-        self.options = Options(top_k=top_k, then=then, cascade_depth=cascade_depth)
+        self.options = Options(top_k=top_k, then=then, cascade_depth=cascade_depth, fuse=fuse)
         self.budget = budget or Budget()
         if cache == "default":
             cache = default_cache_path()

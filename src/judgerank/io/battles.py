@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Literal
 
 from judgerank.aggregate.battles import Battles
 from judgerank.errors import JudgerankError
+from judgerank.io.jsonl import parse_jsonl
 
 BothBad = Literal["tie", "ignore"]
 OUTCOMES = {"model_a": 1.0, "a": 1.0, "model_b": 0.0, "b": 0.0, "tie": 0.5, "draw": 0.5}
@@ -43,15 +43,7 @@ def _records(path: Path, columns: tuple[str, str, str]) -> Iterator[tuple[int, d
     try:
         with _open(path) as fh:
             if stem.endswith((".jsonl", ".json")):
-                for number, line in enumerate(fh, 1):
-                    if line.strip():
-                        try:
-                            record = json.loads(line)
-                        except json.JSONDecodeError as exc:
-                            raise JudgerankError(f"{path}:{number}: malformed JSON ({exc.msg})") from None
-                        if not isinstance(record, dict):
-                            raise JudgerankError(f"{path}:{number}: expected a JSON object")
-                        yield number, record
+                yield from parse_jsonl(fh, path)
             else:
                 reader = csv.DictReader(fh)
                 missing = [c for c in columns if c not in (reader.fieldnames or [])]

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from judgerank.errors import JudgerankError
+from judgerank.io.jsonl import parse_jsonl
 from judgerank.types import Item, Query, Request
 
 
@@ -27,16 +28,7 @@ def _open_text(path: str | Path) -> str:
 
 
 def _jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
-    for number, line in enumerate(_open_text(path).splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise JudgerankError(f"{path}:{number}: malformed JSON ({exc.msg})") from None
-        if not isinstance(record, dict):
-            raise JudgerankError(f"{path}:{number}: expected a JSON object")
-        yield number, record
+    return parse_jsonl(_open_text(path).splitlines(), path)
 
 
 def _item(record: object, where: str, default_id: str) -> Item:

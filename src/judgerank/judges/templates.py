@@ -28,7 +28,9 @@ class PromptTemplate:
         return f"{self.name}@{self.version}"
 
     def request(self, **fields: str) -> ChoiceRequest:
-        messages = (("system", self.system), ("user", self.user.format(**fields)))
+        """An empty `system` leaves the model's own default system prompt in place."""
+        user = ("user", self.user.format(**fields))
+        messages = (("system", self.system), user) if self.system else (user,)
         return ChoiceRequest(messages, self.choices, self.key)
 
 

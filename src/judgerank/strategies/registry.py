@@ -27,6 +27,7 @@ class Options:
     top_k: int = 10  # how many items the top-k sorts put in order
     then: str = "pointwise"  # the cascade's second stage
     cascade_depth: int = 20  # how many first-stage items the cascade's second stage sees
+    fuse: bool = False  # the cascade orders its top by rank fusion of both stages
 
 
 Builder = Callable[[Judges, Options], Strategy]
@@ -43,8 +44,8 @@ STRATEGIES: dict[str, tuple[Builder, str]] = {
     "pairwise-quick": (lambda j, o: QuickTopK(j.pairwise(), o.top_k), "quickselect of the top k, pairwise"),
     "pairwise-bubble": (lambda j, o: BubbleTopK(j.pairwise(), o.top_k), "k bubble passes (PRP-sliding-k)"),
     "cascade": (
-        lambda j, o: Cascade(PointwiseSort(j.similarity()), build_strategy(o.then, j, o), o.cascade_depth),
-        "embedding over all, then --then over the top --cascade-depth",
+        lambda j, o: Cascade(PointwiseSort(j.similarity()), build_strategy(o.then, j, o), o.cascade_depth, o.fuse),
+        "embedding over all, then --then over the top --cascade-depth (--fuse: rank fusion of both)",
     ),
 }
 
