@@ -7,16 +7,22 @@ PY := $(VENV)/bin/python
 # llama-cpp-python builds from source; a portable build lets pip's cache reuse the wheel.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean chromium
 
 run: $(VENV)/.installed
 	$(VENV)/bin/judgerank rerank --query "how long is the life cycle of a flea" --docs examples/flea.jsonl
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test chromium
 	$(PY) -m pytest -q
 
+# The report test renders HTML in Debian's chromium; without it that one test skips.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1; } || \
+	  echo "chromium unavailable: the report rendering test will skip"
+
 bench: $(VENV)/.installed-test
-	$(PY) -m pip install -q -e ".[qwen05]"
+	$(PY) -m pip install -q -e ".[qwen05,qwen15]"
 	bash bench/run_all.sh
 
 $(VENV)/bin/python:

@@ -127,3 +127,14 @@ def test_killed_job_resumes_without_repeating_judgments(tmp_path):
     assert len((tmp_path / "run.trec").read_text().splitlines()) == 50
     calls, hits = _costs(subprocess.run(args, capture_output=True, text=True, timeout=300).stderr)
     assert (calls, hits) == (0, 50)
+
+
+def test_budget_note_counts_partial_rankings(tmp_path):
+    """With --max-calls 0 nothing is judged, and every query reports a partial ranking."""
+    req = write_jsonl(tmp_path / "r.jsonl", [
+        {"query_id": f"q{n}", "query": "q", "candidates": [{"id": "a", "text": "x"}, {"id": "b", "text": "y"}]}
+        for n in range(2)
+    ])
+    result = run("rerank", "--input", req, "--max-calls", "0", "--no-cache", "--method", "pairwise-heap")
+    assert result.returncode == 0, result.stderr
+    assert "budget reached: 2 partial rankings" in result.stderr

@@ -85,12 +85,14 @@ def rerank(
     )
     sink = _open_sink(out_path)
     total = Costs()
+    incomplete = 0
     rankings: list[Ranking] = []
     with _progress(len(requests) > 1) as progress:
         task = progress.add_task("reranking", total=len(requests))
         for request in requests:
             ranking = reranker.rerank(request)
             total.add(ranking.costs)
+            incomplete += not ranking.complete
             if sink:
                 # written as each query finishes: an interrupted run keeps what it finished
                 lines = [json.dumps(ranking.as_dict())] if out_path.suffix in (".jsonl", ".json") else run_lines(ranking, reranker.method)
@@ -103,7 +105,7 @@ def rerank(
         sink.close()
     if rankings:
         _print_ranking(rankings[0], requests[0], show)
-    _print_costs(total, len(requests), incomplete=any(not r.complete for r in rankings))
+    _print_costs(total, len(requests), incomplete)
     if out_path:
         err.print(f"wrote {out_path}")
 
@@ -258,8 +260,8 @@ def _print_ranking(ranking: Ranking, request, rows: int) -> None:
     out.print(table)
 
 
-def _print_costs(costs: Costs, queries: int, incomplete: bool) -> None:
-    note = "  (budget reached: partial ranking)" if incomplete else ""
+def _print_costs(costs: Costs, queries: int, incomplete: int) -> None:
+    note = f"  (budget reached: {incomplete} partial ranking{'s' if incomplete > 1 else ''})" if incomplete else ""
     err.print(
         f"{queries} quer{'y' if queries == 1 else 'ies'}: {costs.calls} LLM calls, {costs.prompt_tokens} prompt tokens "
         f"({costs.evaluated_tokens} evaluated), {costs.cache_hits} cache hits, {costs.embedded_texts} embedded, "

@@ -32,14 +32,6 @@ class Request:
 
 
 @dataclass(frozen=True)
-class Score:
-    """Pointwise signal: higher means more relevant."""
-
-    item_id: str
-    value: float
-
-
-@dataclass(frozen=True)
 class Preference:
     """Pairwise signal for (a, b), measured with a shown first and with b shown first.
 
@@ -64,13 +56,6 @@ class Preference:
         if self.p_a_first < 0.5 and self.p_b_first < 0.5:
             return "b"
         return "tie"
-
-
-@dataclass(frozen=True)
-class Permutation:
-    """Listwise signal: item ids best first."""
-
-    ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -115,13 +100,10 @@ class Ranking:
 
     query_id: str
     ids: list[str]
-    scores: list[float]
+    scores: list[float | None]
     method: str
     costs: Costs = field(default_factory=Costs)
     complete: bool = True
-
-    def top(self, k: int) -> list[str]:
-        return self.ids[:k]
 
     def as_dict(self) -> dict:
         return {
