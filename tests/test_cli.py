@@ -99,7 +99,7 @@ def test_killed_job_resumes_without_repeating_judgments(tmp_path):
     ]
     req = write_jsonl(tmp_path / "requests.jsonl", requests)
     cache = tmp_path / "c.sqlite"
-    args = [*CLI, "rerank", "--input", str(req), "--cache", str(cache), "--out", str(tmp_path / "run.trec")]
+    args = [*CLI, "rerank", "--input", str(req), "--method", "pointwise", "--cache", str(cache), "--out", str(tmp_path / "run.trec")]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     stored = 0
     deadline = time.time() + 120

@@ -121,7 +121,7 @@ def test_cascade_reorders_only_the_first_stage_top():
         def similarities(self, query, texts):
             return [first[t] for t in texts]
 
-    reranker = Reranker("cascade", cache=None, backend=llm, similarity_backend=Similarity(), cascade_depth=4)
+    reranker = Reranker("cascade", cache=None, backend=llm, similarity_backend=Similarity(), cascade_depth=4, fuse=False)
     ranking = reranker.rerank(request)
     worst4 = list(reversed(BEST_FIRST))[:4]
     assert ranking.ids[:4] == sorted(worst4, key=lambda d: -GRADES[int(d[1:])])

@@ -51,7 +51,7 @@ def rerank(
     depth: Annotated[Optional[int], typer.Option(help="Rerank only the first N candidates; the rest keep their order.")] = None,
     then: Annotated[str, typer.Option(help="Second stage of --method cascade.")] = "pointwise",
     cascade_depth: Annotated[int, typer.Option(help="Candidates the cascade's second stage sees.")] = 20,
-    fuse: Annotated[bool, typer.Option(help="Cascade: order its top by rank fusion of both stages.")] = False,
+    fuse: Annotated[bool, typer.Option("--fuse/--no-fuse", help="Cascade: order its top by rank fusion of both stages.")] = True,
     max_calls: Annotated[Optional[int], typer.Option(help="Budget: new LLM calls per query.")] = None,
     max_tokens: Annotated[Optional[int], typer.Option(help="Budget: tokens per query.")] = None,
     out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write rankings: .jsonl/.json as JSON lines, else a TREC run.")] = None,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from judgerank.accounting import Ledger
 from judgerank.backends.base import ChoiceBackend, SimilarityBackend
-from judgerank.backends.models import cache_dir
+from judgerank.backends.models import cache_dir, resolve_gguf
 from judgerank.cache import CachedChoices, CachedSimilarities, JudgmentCache
 from judgerank.errors import JudgerankError
 from judgerank.judges.pairwise import PairwiseJudge
@@ -19,7 +19,8 @@ from judgerank.judges.pointwise import PointwiseJudge, SimilarityJudge
 from judgerank.strategies.registry import Options, build_strategy
 from judgerank.types import Budget, Ranking, Request
 
-DEFAULT_METHOD = "pointwise"
+# best measured on DL19 within 30 s/query on 2 cores (bench/run_all.sh; see the README)
+DEFAULT_METHOD = "cascade"
 
 
 def default_cache_path() -> Path:
@@ -42,7 +43,7 @@ class Reranker:
         depth: int | None = None,
         then: str = "pointwise",
         cascade_depth: int = 20,
-        fuse: bool = False,
+        fuse: bool = True,
         budget: Budget | None = None,
         cache: str | Path | None = "default",
         backend: ChoiceBackend | None = None,
@@ -60,8 +61,10 @@ class Reranker:
         self.cache = JudgmentCache(cache) if cache is not None else None
         self._backend = backend
         self._similarity = similarity_backend
-        # fail on an unknown method now, before any model loads
+        # fail on an unknown method or a bad model file now, before any model loads
         build_strategy(method, _Unloaded(), self.options)
+        if backend is None and model is not None:
+            resolve_gguf(model)
 
     @property
     def backend(self) -> ChoiceBackend:

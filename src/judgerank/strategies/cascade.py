@@ -19,7 +19,7 @@ class Cascade:
     first: Strategy
     second: Strategy
     depth: int = 20
-    fuse: bool = False
+    fuse: bool = True
 
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
         first = self.first.rank(query, items)

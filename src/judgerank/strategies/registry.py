@@ -27,7 +27,7 @@ class Options:
     top_k: int = 10  # how many items the top-k sorts put in order
     then: str = "pointwise"  # the cascade's second stage
     cascade_depth: int = 20  # how many first-stage items the cascade's second stage sees
-    fuse: bool = False  # the cascade orders its top by rank fusion of both stages
+    fuse: bool = True  # the cascade orders its top by rank fusion of both stages
 
 
 Builder = Callable[[Judges, Options], Strategy]
