@@ -45,7 +45,7 @@ STRATEGIES: dict[str, tuple[Builder, str]] = {
     "pairwise-bubble": (lambda j, o: BubbleTopK(j.pairwise(), o.top_k), "k bubble passes (PRP-sliding-k)"),
     "cascade": (
         lambda j, o: Cascade(PointwiseSort(j.similarity()), build_strategy(o.then, j, o), o.cascade_depth, o.fuse),
-        "embedding over all, then --then over the top --cascade-depth (--fuse: rank fusion of both)",
+        "embedding over all, then --then over the top --cascade-depth, fused by rank (--no-fuse: --then alone)",
     ),
 }
 
