@@ -93,13 +93,13 @@ def arena(
     if bootstrap:
         samples = _bootstrap(method, battles, theta, bootstrap, seed, ties, prior, scale)
         lower, upper = percentile_interval(samples, level)
-    rows = _rows(battles, w, rating, lower, upper)
-    order = [battles.players.index(r.player) for r in rows]
+    order = sorted(range(battles.n_players), key=lambda i: (-rating[i], battles.players[i]))
+    rows = _rows(battles, order, rating, lower, upper)
     silent = [r.player for r in rows if r.wins + r.losses == 0]
     if silent:
         notes.append(f"players with no decisive result: {', '.join(silent)}")
-    counts = battles.win_matrix("half")
-    games = (counts + counts.T)[np.ix_(order, order)]
+    halves = w if ties == "half" else battles.win_matrix("half")
+    games = (halves + halves.T)[np.ix_(order, order)]
     return Leaderboard(
         method=method,
         rows=rows,
@@ -139,17 +139,20 @@ def _bootstrap(method, battles, theta, n, seed, ties, prior, scale) -> np.ndarra
     return np.stack([_plain(method, wm) for wm in resampled_win_matrices(battles, n, seed, ties)])
 
 
-def _rows(battles: Battles, w: np.ndarray, rating, lower, upper) -> list[PlayerRow]:
+def _rows(battles: Battles, order: list[int], rating, lower, upper) -> list[PlayerRow]:
+    """Leaderboard rows in `order`, with each player's record counted from the battles."""
     n = battles.n_players
-    decisive = battles.outcome != 0.5
-    wins = np.bincount(battles.a[decisive & (battles.outcome == 1.0)], battles.count[decisive & (battles.outcome == 1.0)], n)
-    wins += np.bincount(battles.b[decisive & (battles.outcome == 0.0)], battles.count[decisive & (battles.outcome == 0.0)], n)
-    games = np.bincount(battles.a, battles.count, n) + np.bincount(battles.b, battles.count, n)
-    tie_games = np.bincount(battles.a[~decisive], battles.count[~decisive], n) + np.bincount(
-        battles.b[~decisive], battles.count[~decisive], n
-    )
-    losses = games - wins - tie_games
-    order = sorted(range(n), key=lambda i: (-rating[i], battles.players[i]))
+
+    def tally(mask_a: np.ndarray, mask_b: np.ndarray) -> np.ndarray:
+        return np.bincount(battles.a[mask_a], battles.count[mask_a], n) + np.bincount(
+            battles.b[mask_b], battles.count[mask_b], n
+        )
+
+    tie = battles.outcome == 0.5
+    wins = tally(battles.outcome == 1.0, battles.outcome == 0.0)
+    losses = tally(battles.outcome == 0.0, battles.outcome == 1.0)
+    tie_games = tally(tie, tie)
+    games = wins + losses + tie_games
     rows = []
     for rank, i in enumerate(order, 1):
         decided = wins[i] + losses[i]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from scipy import sparse
 
 Ties = Literal["half", "ignore"]
 
@@ -24,10 +25,8 @@ class Battles:
     count: np.ndarray  # float weights (repeats of the same row)
 
     @classmethod
-    def from_outcomes(
-        cls, rows: Sequence[tuple[str, str, float]], players: Sequence[str] | None = None
-    ) -> Battles:
-        names = sorted({p for a, b, _ in rows for p in (a, b)} | set(players or ()))
+    def from_outcomes(cls, rows: Sequence[tuple[str, str, float]]) -> Battles:
+        names = sorted({p for a, b, _ in rows for p in (a, b)})
         index = {p: i for i, p in enumerate(names)}
         a = np.array([index[r[0]] for r in rows], dtype=np.int64)
         b = np.array([index[r[1]] for r in rows], dtype=np.int64)
@@ -55,20 +54,23 @@ class Battles:
         keep = self.a != self.b
         return Battles(self.players, self.a[keep], self.b[keep], self.outcome[keep], self.count[keep])
 
-    def cell_weights(self, ties: Ties = "half") -> tuple[np.ndarray, np.ndarray]:
-        """Per row: the amount it adds to W[a, b] and to W[b, a]."""
-        decisive = self.outcome != 0.5
-        keep = np.ones_like(decisive) if ties == "half" else decisive
-        return self.count * self.outcome * keep, self.count * (1.0 - self.outcome) * keep
-
-    def win_matrix(self, ties: Ties = "half", counts: np.ndarray | None = None) -> np.ndarray:
-        """W[i, j]: wins of i over j; `counts` replaces the row counts (bootstrap resamples)."""
+    def cells(self, ties: Ties = "half") -> sparse.csr_matrix:
+        """The linear map from row counts to the flattened win matrix (n*n x rows): each row adds
+        outcome to W[a, b] and 1 - outcome to W[b, a]; with ties="ignore" a tie adds nothing."""
         n = self.n_players
-        fwd, back = self.cell_weights(ties)
-        if counts is not None:
-            fwd, back = fwd / self.count * counts, back / self.count * counts
-        w = np.bincount(self.a * n + self.b, weights=fwd, minlength=n * n)
-        w += np.bincount(self.b * n + self.a, weights=back, minlength=n * n)
-        w = w.reshape(n, n)
+        keep = np.ones(len(self.count)) if ties == "half" else (self.outcome != 0.5).astype(float)
+        rows = np.arange(len(self.count))
+        return sparse.csr_matrix(
+            (
+                np.r_[self.outcome * keep, (1.0 - self.outcome) * keep],
+                (np.r_[self.a * n + self.b, self.b * n + self.a], np.r_[rows, rows]),
+            ),
+            shape=(n * n, len(self.count)),
+        )
+
+    def win_matrix(self, ties: Ties = "half") -> np.ndarray:
+        """W[i, j]: wins of i over j (self-battles land on the diagonal, which is zeroed)."""
+        n = self.n_players
+        w = (self.cells(ties) @ self.count).reshape(n, n)
         np.fill_diagonal(w, 0.0)
         return w

@@ -8,7 +8,6 @@ one sparse product, and fits them in one batch warm-started from the full-data f
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
 
 from judgerank.aggregate.battles import Battles, Ties
 from judgerank.aggregate.bradley_terry import bradley_terry_batch
@@ -21,16 +20,7 @@ def resampled_win_matrices(battles: Battles, n_samples: int, seed: int = 0, ties
     total = int(round(battles.total))
     counts = rng.multinomial(total, battles.count / battles.total, size=n_samples).astype(np.float64)
     n = battles.n_players
-    fwd, back = battles.cell_weights(ties)
-    rows = np.arange(len(battles.count))
-    cells = sparse.csr_matrix(
-        (
-            np.r_[fwd / battles.count, back / battles.count],
-            (np.r_[battles.a * n + battles.b, battles.b * n + battles.a], np.r_[rows, rows]),
-        ),
-        shape=(n * n, len(battles.count)),
-    )
-    w = np.asarray(cells @ counts.T).T.reshape(n_samples, n, n)
+    w = np.asarray(battles.cells(ties) @ counts.T).T.reshape(n_samples, n, n)
     w[:, np.arange(n), np.arange(n)] = 0.0
     return w
 

@@ -34,8 +34,7 @@ class BattleFile:
 def _open(path: Path) -> io.TextIOBase:
     if not path.is_file():
         raise JudgerankError(f"{path}: no such file")
-    raw = gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")
-    return raw
+    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")
 
 
 def _records(path: Path, columns: tuple[str, str, str]) -> Iterator[tuple[int, dict]]:
