@@ -36,7 +36,7 @@ def one_line_error(result, pattern):
 def test_help_lists_commands():
     result = run("--help")
     assert result.returncode == 0
-    for command in ("rerank", "evaluate", "methods"):
+    for command in ("rerank", "evaluate", "arena", "judge", "methods"):
         assert command in result.stdout
 
 
@@ -138,3 +138,55 @@ def test_budget_note_counts_partial_rankings(tmp_path):
     result = run("rerank", "--input", req, "--max-calls", "0", "--no-cache", "--method", "pairwise-heap")
     assert result.returncode == 0, result.stderr
     assert "budget reached: 2 partial rankings" in result.stderr
+
+
+def test_judge_errors_are_one_line(tmp_path):
+    empty = write_jsonl(tmp_path / "empty.jsonl", [{"prompt": "p", "responses": []}])
+    one_line_error(run("judge", empty), r"empty\.jsonl:1: 'responses' must be a non-empty list")
+    ok = write_jsonl(tmp_path / "ok.jsonl", [{"prompt": "p", "responses": ["x", "y"]}])
+    one_line_error(run("judge", ok, "--method", "pointwise"), r"--method must be one of allpairs")
+    one_line_error(run("judge", ok, "--mode", "listwise"), r"--mode must be pairwise or pointwise")
+    one_line_error(run("judge", ok, "--gold", "label"), r"--gold needs pairs")
+    one_line_error(run("judge", tmp_path / "none.jsonl"), r"none\.jsonl: no such file")
+
+
+@pytest.mark.llm
+def test_judge_ranks_responses_and_writes_battles_for_the_arena(tmp_path):
+    responses = [
+        {"id": "model-x", "text": "The capital of France is Paris."},
+        {"id": "model-y", "text": "I like turtles."},
+        {"id": "model-z", "text": "Paris is the capital and largest city of France."},
+    ]
+    tasks = write_jsonl(tmp_path / "r.jsonl", [{"prompt_id": "p1", "prompt": "What is the capital of France?", "responses": responses}])
+    result = run("judge", tasks, "--out", tmp_path / "out.jsonl", "--battles", tmp_path / "b.jsonl", "--cache", tmp_path / "c.sqlite")
+    assert result.returncode == 0, result.stderr
+    assert "diagnostics over 3 pairs" in result.stderr and "9 LLM calls" in result.stderr
+    (row,) = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert row["prompt_id"] == "p1" and row["best"] == row["ranking"][0]["id"]
+    assert sorted(r["id"] for r in row["ranking"]) == ["model-x", "model-y", "model-z"]
+    assert row["diagnostics"]["pairs"] == 3 and row["diagnostics"]["triads"] == 1
+    for rating in row["ratings"].values():
+        assert abs(sum(rating["distribution"]) - 1.0) < 1e-4 and 1.0 <= rating["expected"] <= 5.0
+    battles = [json.loads(line) for line in (tmp_path / "b.jsonl").read_text().splitlines()]
+    assert len(battles) == 3 and {b["winner"] for b in battles} <= {"model_a", "model_b", "tie"}
+    board = run("arena", tmp_path / "b.jsonl", "--method", "win-rate")
+    assert board.returncode == 0, board.stderr
+    again = run("judge", tasks, "--cache", tmp_path / "c.sqlite")
+    assert "0 LLM calls" in again.stderr and "9 cache hits" in again.stderr
+
+
+@pytest.mark.llm
+def test_judge_pairs_against_gold_labels(tmp_path):
+    pairs = [
+        {"input": "What is 2 + 2?", "output_1": "4", "output_2": "5", "label": 1},
+        {"input": "Name a primary colour.", "output_1": "Banana.", "output_2": "Red.", "label": 2},
+    ]
+    path = write_jsonl(tmp_path / "pairs.jsonl", pairs)
+    result = run("judge", path, "--gold", "label", "--out", tmp_path / "o.jsonl", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    assert "agreement with 2 gold labels" in result.stdout
+    for name in ("naive", "both orders", "pointwise"):
+        assert name in result.stdout
+    rows = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text().splitlines()]
+    assert [r["gold"] for r in rows] == ["a", "b"]
+    assert all(r["verdict"] in ("a", "b", "tie") and 0.0 <= r["p_a"] <= 1.0 for r in rows)

@@ -216,6 +216,144 @@ def _write_leaderboard(board, path: Path) -> None:
 
 
 @app.command()
+def judge(
+    input: Annotated[Path, typer.Argument(help="JSONL or JSON list: {prompt, responses:[{id,text}]} to rank, or pairs {input, output_1, output_2, label}.")],
+    mode: Annotated[str, typer.Option(help="pairwise: verdicts between responses; pointwise: a 1-5 rubric rating each.")] = "pairwise",
+    method: Annotated[str, typer.Option(help="Pairwise ranking: allpairs (small N), swiss (larger N), pairwise-heap, pairwise-quick.")] = "allpairs",
+    model: Annotated[
+        Optional[str], typer.Option(help="GGUF path, or smollm2-135m (embedded default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b.")
+    ] = None,
+    gold: Annotated[Optional[str], typer.Option(help="Pairs: the field with the human label (1, 2 or tie); prints accuracy and kappa.")] = None,
+    top_k: Annotated[int, typer.Option(help="Responses the top-k sorts put in order.")] = 10,
+    ratings: Annotated[bool, typer.Option("--ratings/--no-ratings", help="Pairwise ranking: also rate each response, for the score-vs-pair diagnostic (N calls).")] = True,
+    max_calls: Annotated[Optional[int], typer.Option(help="Budget: new LLM calls per prompt (per run for pairs).")] = None,
+    max_tokens: Annotated[Optional[int], typer.Option(help="Budget: tokens per prompt (per run for pairs).")] = None,
+    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write results as JSON lines, one per prompt or pair, as each finishes.")] = None,
+    battles: Annotated[Optional[Path], typer.Option(help="Write the judged pairs as battles JSONL (model_a, model_b, winner) for `judgerank arena`.")] = None,
+    cache: Annotated[Optional[Path], typer.Option(help="Judgment cache (SQLite). Default: ~/.cache/judgerank/judgments.sqlite.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the judgment cache.")] = False,
+) -> None:
+    """Rank responses with an LLM judge, or score it against gold labels, with diagnostics."""
+    from judgerank.io.judging import read_judge_input
+    from judgerank.judging import JUDGE_METHODS, PairTask, ResponseJudge
+
+    if mode not in ("pairwise", "pointwise"):
+        raise JudgerankError(f"--mode must be pairwise or pointwise, not {mode!r}")
+    if mode == "pairwise" and (method == "pointwise" or method not in JUDGE_METHODS):
+        raise JudgerankError(f"--method must be one of allpairs, swiss, pairwise-heap, pairwise-quick, not {method!r}")
+    tasks = read_judge_input(input, gold)
+    judge_ = ResponseJudge(
+        model,
+        method="pointwise" if mode == "pointwise" else method,
+        top_k=top_k,
+        ratings=ratings,
+        budget=Budget(max_calls, max_tokens),
+        cache=None if no_cache else (cache or "default"),
+    )
+    sink, battle_sink = _open_sink(out_path), _open_sink(battles)
+    if isinstance(tasks[0], PairTask):
+        _judge_pairs(judge_, tasks, mode, sink, battle_sink)
+    else:
+        _judge_rankings(judge_, tasks, sink, battle_sink)
+    for path, handle in ((out_path, sink), (battles, battle_sink)):
+        if handle:
+            handle.close()
+            err.print(f"wrote {path}")
+
+
+def _judge_rankings(judge_, tasks, sink, battle_sink) -> None:
+    from judgerank.evaluate.consistency import probability_verdict
+    from judgerank.judging import merged_diagnostics
+
+    total, results, incomplete = Costs(), [], 0
+    with _progress(len(tasks) > 1) as progress:
+        bar = progress.add_task("judging", total=len(tasks))
+        for query, responses in tasks:
+            result = judge_.rank(query, responses)
+            results.append(result)
+            total.add(result.ranking.costs)
+            incomplete += not result.ranking.complete
+            _write_line(sink, result.as_dict())
+            for p in result.preferences:
+                winner = {"a": "model_a", "b": "model_b", "tie": "tie"}[probability_verdict(p)]
+                _write_line(battle_sink, {"prompt_id": query.id, "model_a": p.a, "model_b": p.b, "winner": winner})
+            progress.update(bar, advance=1, description=f"judging (prompt {query.id}, {total.calls} calls)")
+    if len(results) == 1:
+        r, (query, responses) = results[0], tasks[0]
+        texts = {i.id: i.text for i in responses}
+        table = Table(title=f"{query.text[:80]}  [{r.ranking.method}]")
+        for col in ("rank", "id", "score", "rating", "text"):
+            table.add_column(col, justify="left" if col in ("id", "text") else "right", no_wrap=True,
+                             overflow="ellipsis", max_width=max(20, out.width - 50) if col == "text" else None)
+        for n, (rid, score) in enumerate(zip(r.ranking.ids, r.ranking.scores), 1):
+            rating = f"{float(r.ratings[rid] @ r.levels):.2f}" if rid in r.ratings else "-"
+            table.add_row(str(n), rid, "-" if score is None else f"{score:.3f}", rating, texts[rid])
+        out.print(table)
+        for note in r.notes:
+            err.print(f"note: {note}", markup=False)
+    _print_diagnostics(merged_diagnostics(results).as_dict())
+    _print_costs(total, len(results), incomplete, unit=("prompt", "prompts"))
+
+
+def _judge_pairs(judge_, tasks, mode, sink, battle_sink) -> None:
+    from judgerank.accounting import Ledger
+    from judgerank.errors import BudgetExhausted
+    from judgerank.evaluate.agreement import accuracy, cohen_kappa
+    from judgerank.judging import pair_diagnostics
+
+    ledger = Ledger(judge_.budget)
+    done, stopped = [], False
+    with _progress(len(tasks) > 1) as progress:
+        bar = progress.add_task("judging pairs", total=len(tasks))
+        try:
+            for j in judge_.judge_pairs(tasks, ledger):
+                done.append(j)
+                row = j.as_dict()
+                row["verdict"] = j.pointwise if mode == "pointwise" else j.probability
+                _write_line(sink, row)
+                winner = {"a": "model_a", "b": "model_b", "tie": "tie"}[row["verdict"]]
+                _write_line(battle_sink, {"prompt_id": j.task.id, "model_a": "output_1", "model_b": "output_2", "winner": winner})
+                progress.update(bar, advance=1)
+        except BudgetExhausted:
+            stopped = True
+    costs = ledger.close()
+    if done and done[0].task.gold is not None:
+        gold = [j.task.gold for j in done]
+        table = Table(title=f"agreement with {len(done)} gold labels")
+        for col in ("verdict", "accuracy", "kappa"):
+            table.add_column(col, justify="right" if col != "verdict" else "left")
+        for name, label in (("naive: one order, most likely answer", "naive"),
+                            ("both orders, by probability", "probability"),
+                            ("pointwise, expected rating", "pointwise")):
+            predicted = [getattr(j, label) for j in done]
+            table.add_row(name, f"{accuracy(predicted, gold):.3f}", f"{cohen_kappa(predicted, gold):.3f}")
+        out.print(table)
+    if done:
+        _print_diagnostics(pair_diagnostics(done).as_dict())
+    _print_costs(costs, len(done), int(stopped), unit=("pair", "pairs"))
+
+
+def _write_line(sink, record: dict) -> None:
+    if sink:
+        sink.write(json.dumps(record) + "\n")
+        sink.flush()
+
+
+def _print_diagnostics(d: dict) -> None:
+    def pct(x):
+        return "–" if x is None else f"{100 * x:.1f}%"
+
+    err.print(
+        f"diagnostics over {d['pairs']} pairs: position consistency {pct(d['position_consistency'])}, "
+        f"naive ties {pct(d['naive_tie_rate'])}, mean P(tie) {pct(d['mean_p_tie'])}; "
+        f"score-vs-pair conflicts naive {pct(d['naive_score_inconsistency'])} / probabilistic "
+        f"{pct(d['probability_score_inconsistency'])}; intransitive triads ({d['triads']}) naive "
+        f"{pct(d['naive_intransitive_rate'])} / probabilistic {pct(d['probability_intransitive_rate'])}",
+        soft_wrap=True, markup=False,
+    )
+
+
+@app.command()
 def methods() -> None:
     """List the ranking methods."""
     from judgerank.engine import DEFAULT_METHOD
@@ -260,10 +398,12 @@ def _print_ranking(ranking: Ranking, request, rows: int) -> None:
     out.print(table)
 
 
-def _print_costs(costs: Costs, queries: int, incomplete: int) -> None:
-    note = f"  (budget reached: {incomplete} partial ranking{'s' if incomplete > 1 else ''})" if incomplete else ""
+def _print_costs(costs: Costs, count: int, incomplete: int, unit: tuple[str, str] = ("query", "queries")) -> None:
+    """incomplete: rankings a Budget cut short (for pairs: 1 if the Budget stopped the run)."""
+    partial = "the run stopped early" if unit[0] == "pair" else f"{incomplete} partial ranking{'s' if incomplete > 1 else ''}"
+    note = f"  (budget reached: {partial})" if incomplete else ""
     err.print(
-        f"{queries} quer{'y' if queries == 1 else 'ies'}: {costs.calls} LLM calls, {costs.prompt_tokens} prompt tokens "
+        f"{count} {unit[0] if count == 1 else unit[1]}: {costs.calls} LLM calls, {costs.prompt_tokens} prompt tokens "
         f"({costs.evaluated_tokens} evaluated), {costs.cache_hits} cache hits, {costs.embedded_texts} embedded, "
         f"{costs.seconds:.1f} s{note}",
         soft_wrap=True,

@@ -19,8 +19,14 @@ class Item:
 
 @dataclass(frozen=True)
 class Query:
+    """What items are ranked for: a search query, or a prompt whose responses are judged.
+
+    `reference` is an optional reference answer that response judges show the model.
+    """
+
     id: str
     text: str
+    reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,17 @@ class Request:
     items: tuple[Item, ...]
 
 
+Verdict = Literal["a", "b", "tie"]
+
+
+def _argmax_verdict(p_a: float, p_tie: float) -> Verdict:
+    """p_a counts a tie as half a win for a; undo that to get P(a), P(b), P(tie)."""
+    win_a = p_a - 0.5 * p_tie
+    win_b = 1.0 - win_a - p_tie
+    best = max(win_a, win_b, p_tie)
+    return "tie" if best == p_tie or win_a == win_b else ("a" if best == win_a else "b")
+
+
 @dataclass(frozen=True)
 class Preference:
     """Pairwise signal for (a, b), measured with a shown first and with b shown first.
@@ -38,19 +55,37 @@ class Preference:
     p_a_first: P(a preferred) when a is shown first; p_b_first: P(a preferred) when b is shown
     first. `prob` averages the two, which cancels a constant position bias. `verdict` is 'a' or
     'b' only when both orders agree; a disagreement is a 'tie', never a coin flip.
+
+    Judges that offer a tie answer also report P(tie) in each order (tie_a_first, tie_b_first);
+    a tie then counts half for each side in p_a_first and p_b_first.
     """
 
     a: str
     b: str
     p_a_first: float
     p_b_first: float
+    tie_a_first: float = 0.0
+    tie_b_first: float = 0.0
 
     @property
     def prob(self) -> float:
         return 0.5 * (self.p_a_first + self.p_b_first)
 
     @property
-    def verdict(self) -> Literal["a", "b", "tie"]:
+    def p_tie(self) -> float:
+        return 0.5 * (self.tie_a_first + self.tie_b_first)
+
+    @property
+    def order_verdicts(self) -> tuple[Verdict, Verdict]:
+        """The most likely answer (a, b or tie) in each order: what a judge that only decodes
+        its answer would say with a shown first, and with b shown first."""
+        return (
+            _argmax_verdict(self.p_a_first, self.tie_a_first),
+            _argmax_verdict(self.p_b_first, self.tie_b_first),
+        )
+
+    @property
+    def verdict(self) -> Verdict:
         if self.p_a_first > 0.5 and self.p_b_first > 0.5:
             return "a"
         if self.p_a_first < 0.5 and self.p_b_first < 0.5:

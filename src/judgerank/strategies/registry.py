@@ -12,6 +12,7 @@ from judgerank.strategies.base import Comparer, Scorer, Strategy
 from judgerank.strategies.cascade import Cascade
 from judgerank.strategies.pointwise import PointwiseSort
 from judgerank.strategies.sorting import BubbleTopK, HeapTopK, QuickTopK
+from judgerank.strategies.swiss import SwissRank
 
 
 class Judges(Protocol):
@@ -43,6 +44,7 @@ STRATEGIES: dict[str, tuple[Builder, str]] = {
     "pairwise-heap": (lambda j, o: HeapTopK(j.pairwise(), o.top_k), "heap sort of the top k, pairwise"),
     "pairwise-quick": (lambda j, o: QuickTopK(j.pairwise(), o.top_k), "quickselect of the top k, pairwise"),
     "pairwise-bubble": (lambda j, o: BubbleTopK(j.pairwise(), o.top_k), "k bubble passes (PRP-sliding-k)"),
+    "swiss": (lambda j, o: SwissRank(j.pairwise()), "Swiss tournament, log2(n)+2 rounds, Bradley-Terry on the results"),
     "cascade": (
         lambda j, o: Cascade(PointwiseSort(j.similarity()), build_strategy(o.then, j, o), o.cascade_depth, o.fuse),
         "embedding over all, then --then over the top --cascade-depth, fused by rank (--no-fuse: --then alone)",

@@ -1,0 +1,82 @@
+"""Reading judge inputs: responses to rank, or labelled pairs. JSONL, or one JSON list.
+
+Ranking:  {"prompt_id": "p1", "prompt": "...", "responses": [{"id": "r1", "text": "..."}, ...],
+           "reference": "..." (optional)}; responses may be plain strings (ids = positions).
+Pairs:    {"id": ..., "input": "...", "output_1": "...", "output_2": "...", "label": 1}
+          (LLMBar's layout); "prompt"/"instruction"/"question" name the prompt too.
+A file holds one kind. Gold labels: 1/2 (or "1"/"2", "a"/"b"), and "tie"/0 for a tie.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from judgerank.errors import JudgerankError
+from judgerank.io.jsonl import parse_jsonl
+from judgerank.io.requests import _item, _open_text
+from judgerank.judging import PairTask
+from judgerank.types import Item, Query, Verdict
+
+PROMPT_KEYS = ("prompt", "input", "instruction", "question")
+GOLD = {"1": "a", "a": "a", "2": "b", "b": "b", "0": "tie", "tie": "tie", "0.5": "tie"}
+
+
+def read_judge_input(path: str | Path, gold: str | None = None) -> list[tuple[Query, list[Item]]] | list[PairTask]:
+    """Ranking tasks (query, responses) or PairTasks, by what the first record holds."""
+    records = _records(path)
+    if not records:
+        raise JudgerankError(f"{path}: no records")
+    if "responses" in records[0][1]:
+        if gold:
+            raise JudgerankError(f"{path}: --gold needs pairs (output_1, output_2), not response lists")
+        return [_ranking_task(path, number, r) for number, r in records]
+    return [_pair_task(path, number, r, gold) for number, r in records]
+
+
+def _records(path: str | Path) -> list[tuple[int, dict]]:
+    text = _open_text(path)
+    if text.lstrip().startswith("["):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise JudgerankError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg})") from None
+        for n, record in enumerate(data, 1):
+            if not isinstance(record, dict):
+                raise JudgerankError(f"{path}: record {n}: expected a JSON object")
+        return list(enumerate(data, 1))
+    return list(parse_jsonl(text.splitlines(), path))
+
+
+def _prompt(path: str | Path, number: int, record: dict) -> Query:
+    text = next((record[k] for k in PROMPT_KEYS if isinstance(record.get(k), str)), None)
+    if text is None:
+        raise JudgerankError(f"{path}:{number}: no prompt ({', '.join(PROMPT_KEYS)})")
+    reference = record.get("reference")
+    if reference is not None and not isinstance(reference, str):
+        raise JudgerankError(f"{path}:{number}: 'reference' must be a string")
+    qid = str(record.get("prompt_id", record.get("id", number)))
+    return Query(qid, text, reference or None)
+
+
+def _ranking_task(path: str | Path, number: int, record: dict) -> tuple[Query, list[Item]]:
+    responses = record["responses"]
+    if not isinstance(responses, list) or not responses:
+        raise JudgerankError(f"{path}:{number}: 'responses' must be a non-empty list")
+    items = [_item(r, f"{path}:{number}", str(n)) for n, r in enumerate(responses)]
+    return _prompt(path, number, record), items
+
+
+def _pair_task(path: str | Path, number: int, record: dict, gold: str | None) -> PairTask:
+    query = _prompt(path, number, record)
+    outputs = [record.get(k) for k in ("output_1", "output_2")]
+    if not all(isinstance(o, str) for o in outputs):
+        raise JudgerankError(f"{path}:{number}: a pair needs 'output_1' and 'output_2' strings (or 'responses')")
+    label: Verdict | None = None
+    if gold:
+        if gold not in record:
+            raise JudgerankError(f"{path}:{number}: no gold field {gold!r}")
+        label = GOLD.get(str(record[gold]).strip().lower())
+        if label is None:
+            raise JudgerankError(f"{path}:{number}: gold label {record[gold]!r} is not 1, 2 or tie")
+    return PairTask(query.id, query, Item("1", outputs[0]), Item("2", outputs[1]), label)
