@@ -36,9 +36,16 @@ class Ledger:
             raise BudgetExhausted(f"budget of {self.budget.max_tokens} tokens reached ({spent} used)")
 
     def charge(
-        self, *, calls: int = 1, prompt_tokens: int = 0, completion_tokens: int = 0, evaluated_tokens: int = 0
+        self,
+        *,
+        calls: int = 1,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
+        evaluated_tokens: int = 0,
+        retries: int = 0,
     ) -> None:
         self.costs.calls += calls
+        self.costs.retries += retries
         self.costs.prompt_tokens += prompt_tokens
         self.costs.completion_tokens += completion_tokens
         self.costs.evaluated_tokens += evaluated_tokens

@@ -81,7 +81,12 @@ class CachedChoices:
                 results[key] = result
                 if self.cache is not None:
                     self.cache.put(key, _choice_to_json(result))
-                self.ledger.charge(prompt_tokens=result.prompt_tokens, evaluated_tokens=result.evaluated_tokens)
+                self.ledger.charge(
+                    prompt_tokens=result.prompt_tokens,
+                    evaluated_tokens=result.evaluated_tokens,
+                    completion_tokens=result.completion_tokens,
+                    retries=result.retries,
+                )
                 if done < len(todo):
                     self.ledger.check_tokens()  # finished judgments stay cached when this stops the job
         return [results[k] for k in keys]

@@ -58,6 +58,7 @@ def rerank(
     cache: Annotated[Optional[Path], typer.Option(help="Judgment cache (SQLite). Default: ~/.cache/judgerank/judgments.sqlite.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the judgment cache.")] = False,
     show: Annotated[int, typer.Option(help="Rows of the ranking to print for a single query.")] = 10,
+    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible server (…/v1) to judge with; --model names its model.")] = None,
 ) -> None:
     """Rerank candidates for one query (--query/--docs) or many (--input)."""
     from judgerank.engine import DEFAULT_METHOD, Reranker
@@ -82,6 +83,7 @@ def rerank(
         fuse=fuse,
         budget=Budget(max_calls, max_tokens),
         cache=None if no_cache else (cache or "default"),
+        backend=_http_backend(base_url, model),
     )
     sink = _open_sink(out_path)
     total = Costs()
@@ -232,6 +234,7 @@ def judge(
     battles: Annotated[Optional[Path], typer.Option(help="Write the judged pairs as battles JSONL (model_a, model_b, winner) for `judgerank arena`.")] = None,
     cache: Annotated[Optional[Path], typer.Option(help="Judgment cache (SQLite). Default: ~/.cache/judgerank/judgments.sqlite.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the judgment cache.")] = False,
+    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible server (…/v1) to judge with; --model names its model.")] = None,
 ) -> None:
     """Rank responses with an LLM judge, or score it against gold labels, with diagnostics."""
     from judgerank.io.judging import read_judge_input
@@ -249,6 +252,7 @@ def judge(
         ratings=ratings,
         budget=Budget(max_calls, max_tokens),
         cache=None if no_cache else (cache or "default"),
+        backend=_http_backend(base_url, model),
     )
     sink, battle_sink = _open_sink(out_path), _open_sink(battles)
     if isinstance(tasks[0], PairTask):
@@ -351,6 +355,67 @@ def _print_diagnostics(d: dict) -> None:
         f"{pct(d['naive_intransitive_rate'])} / probabilistic {pct(d['probability_intransitive_rate'])}",
         soft_wrap=True, markup=False,
     )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    model: Annotated[Optional[str], typer.Option(help="Default model: a named model or GGUF path (embedded default if unset).")] = None,
+    models: Annotated[str, typer.Option(help="Comma-separated further named models a request may ask for.")] = "",
+    method: Annotated[Optional[str], typer.Option(help="Default rerank method.")] = None,
+    api_keys_file: Annotated[Optional[Path], typer.Option(help="File of API keys, one per line (also: JUDGERANK_API_KEYS, comma-separated).")] = None,
+    max_documents: Annotated[int, typer.Option(help="Most documents (or responses) per request.")] = 1000,
+    max_document_chars: Annotated[int, typer.Option(help="Most characters per document.")] = 20_000,
+    max_in_flight: Annotated[int, typer.Option(help="Most requests in flight; more get 429.")] = 64,
+    max_calls: Annotated[Optional[int], typer.Option(help="Ceiling on any request's LLM calls.")] = None,
+    cache: Annotated[Optional[Path], typer.Option(help="Judgment cache shared by all requests (SQLite).")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="No judgment cache.")] = False,
+    base_url: Annotated[Optional[str], typer.Option(help="Judge with an OpenAI-compatible server (…/v1); --model names its model.")] = None,
+) -> None:
+    """Serve /v1/rerank (Cohere/Jina shape), /v1/judge, /healthz and /metrics over HTTP."""
+    try:
+        import uvicorn
+
+        from judgerank.server.app import ServerConfig, create_app
+    except ImportError as exc:
+        raise JudgerankError(f"judgerank serve needs the [server] extra: pip install 'judgerank[server]' ({exc})") from None
+    from judgerank.engine import DEFAULT_METHOD
+
+    keys = {k.strip() for k in os.environ.get("JUDGERANK_API_KEYS", "").split(",") if k.strip()}
+    if api_keys_file is not None:
+        try:
+            keys |= {line.strip() for line in api_keys_file.read_text().splitlines() if line.strip()}
+        except OSError as exc:
+            raise JudgerankError(f"{api_keys_file}: cannot read ({exc.strerror})") from exc
+    if base_url is None and model is not None:
+        from judgerank.backends.models import resolve_gguf
+
+        resolve_gguf(model)
+    config = ServerConfig(
+        model=model,
+        models=tuple(m.strip() for m in models.split(",") if m.strip()),
+        method=method or DEFAULT_METHOD,
+        api_keys=frozenset(keys),
+        max_documents=max_documents,
+        max_document_chars=max_document_chars,
+        max_in_flight=max_in_flight,
+        max_calls=max_calls,
+        cache=None if no_cache else (cache or "default"),
+        backend=_http_backend(base_url, model),
+    )
+    err.print(f"judgerank serving on http://{host}:{port} ({'API keys required' if keys else 'no API keys'})")
+    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+
+
+def _http_backend(base_url: str | None, model: str | None):
+    if base_url is None:
+        return None
+    if not model:
+        raise JudgerankError("--base-url needs --model: the name the server knows the model by")
+    from judgerank.backends.openai_compat import OpenAICompatBackend
+
+    return OpenAICompatBackend(base_url, model)
 
 
 @app.command()

@@ -45,7 +45,7 @@ class Reranker:
         cascade_depth: int = 20,
         fuse: bool = True,
         budget: Budget | None = None,
-        cache: str | Path | None = "default",
+        cache: str | Path | JudgmentCache | None = "default",
         backend: ChoiceBackend | None = None,
         similarity_backend: SimilarityBackend | None = None,
     ) -> None:
@@ -58,7 +58,7 @@ class Reranker:
         self.budget = budget or Budget()
         if cache == "default":
             cache = default_cache_path()
-        self.cache = JudgmentCache(cache) if cache is not None else None
+        self.cache = cache if isinstance(cache, JudgmentCache) or cache is None else JudgmentCache(cache)
         self._backend = backend
         self._similarity = similarity_backend
         # fail on an unknown method or a bad model file now, before any model loads

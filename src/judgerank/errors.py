@@ -11,3 +11,7 @@ class JudgerankError(Exception):
 
 class BudgetExhausted(JudgerankError):
     """The Budget of calls or tokens is spent; strategies catch it and return a partial ranking."""
+
+
+class BackendError(JudgerankError):
+    """A model server failed (refused, timed out, errors) after every retry: not the input's fault."""

@@ -172,7 +172,7 @@ class ResponseJudge:
         ratings: bool = True,
         max_words: int = 400,
         budget: Budget | None = None,
-        cache: str | Path | None = "default",
+        cache: str | Path | JudgmentCache | None = "default",
         backend: ChoiceBackend | None = None,
     ) -> None:
         if method not in JUDGE_METHODS:
@@ -186,7 +186,7 @@ class ResponseJudge:
         self.budget = budget or Budget()
         if cache == "default":
             cache = default_cache_path()
-        self.cache = JudgmentCache(cache) if cache is not None else None
+        self.cache = cache if isinstance(cache, JudgmentCache) or cache is None else JudgmentCache(cache)
         self.model = model
         self._backend = backend
         if backend is None and model is not None:

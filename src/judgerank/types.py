@@ -106,7 +106,8 @@ class Costs:
     """What a ranking cost. Cache hits cost no calls and no tokens.
 
     prompt_tokens counts every prompt token a backend was asked for; evaluated_tokens counts the
-    ones it actually computed (the rest came from a reused KV-cache prefix).
+    ones it actually computed (the rest came from a reused KV-cache prefix). retries counts
+    failed attempts that an HTTP backend repeated.
     """
 
     calls: int = 0
@@ -115,6 +116,7 @@ class Costs:
     evaluated_tokens: int = 0
     cache_hits: int = 0
     embedded_texts: int = 0
+    retries: int = 0
     seconds: float = 0.0
 
     def add(self, other: Costs) -> None:

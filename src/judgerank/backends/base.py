@@ -26,11 +26,17 @@ class ChoiceRequest:
 
 @dataclass(frozen=True)
 class ChoiceResult:
-    """log P(choice) under the model's full next-token distribution, one per choice."""
+    """log P(choice) under the model's full next-token distribution, one per choice.
+
+    evaluated_tokens: prompt tokens actually computed (not served from a KV or prefix cache);
+    retries: failed attempts before this result (HTTP backends).
+    """
 
     logprobs: tuple[float, ...]
     prompt_tokens: int
     evaluated_tokens: int
+    completion_tokens: int = 0
+    retries: int = 0
 
 
 @runtime_checkable

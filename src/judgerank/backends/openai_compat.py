@@ -1,0 +1,226 @@
+"""Backend for any OpenAI-compatible server: vLLM, SGLang, llama.cpp's server, Ollama, hosted APIs.
+
+Choice tokens are scored from `top_logprobs` of a one-token completion; text is generated for
+listwise prompts; token counts come from `usage`. A batch goes out in parallel, at most
+`concurrency` requests at a time, on an event loop in a background thread, and results are
+yielded as they arrive, so that the cache keeps each one at once. Timeouts, dropped connections,
+truncated bodies, 429 and 5xx are retried with exponential backoff; when the retries of one
+request run out, the batch's other results are still yielded before the error is raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import math
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import httpx
+import tenacity
+
+from judgerank.backends.base import ChoiceRequest, ChoiceResult, Message
+from judgerank.errors import BackendError, JudgerankError
+
+RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+class _Retryable(Exception):
+    """A failure worth another attempt (the message says what happened)."""
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    messages: tuple[Message, ...]
+    max_tokens: int
+    template: str
+
+
+@dataclass(frozen=True)
+class Generation:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    retries: int = 0
+
+
+class OpenAICompatBackend:
+    """base_url: up to and including /v1; endpoint: "chat" (/chat/completions, the server
+    applies the model's chat template) or "completions" (/completions, messages joined as
+    plain text). The API key is read from the environment variable `api_key_env`, if set."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        endpoint: str = "chat",
+        api_key_env: str | None = "OPENAI_API_KEY",
+        concurrency: int = 8,
+        timeout: float = 60.0,
+        retries: int = 5,
+        backoff: float = 0.25,
+        top_logprobs: int = 20,
+    ) -> None:
+        if endpoint not in ("chat", "completions"):
+            raise JudgerankError(f"endpoint must be chat or completions, not {endpoint!r}")
+        if concurrency < 1 or retries < 0:
+            raise JudgerankError("concurrency must be positive and retries not negative")
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.endpoint = endpoint
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.top_logprobs = top_logprobs
+        self.identity = f"openai:{model}@{self.base_url}:{endpoint}"
+        key = os.environ.get(api_key_env) if api_key_env else None
+        self._headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self.retried = 0  # retries over the backend's life, for metrics and tests
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="judgerank-http", daemon=True)
+        self._thread.start()
+        self._client: httpx.AsyncClient | None = None
+        self._limit: asyncio.Semaphore | None = None
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/{'chat/completions' if self.endpoint == 'chat' else 'completions'}"
+
+    # --- public protocol ---------------------------------------------------------------------
+
+    def iter_choice_logprobs(self, requests: Sequence[ChoiceRequest]) -> Iterator[tuple[int, ChoiceResult]]:
+        yield from self._run([self._choice(r) for r in requests])
+
+    def iter_generate(self, requests: Sequence[GenerateRequest]) -> Iterator[tuple[int, Generation]]:
+        yield from self._run([self._generate(r) for r in requests])
+
+    def close(self) -> None:
+        if self._client is not None:
+            asyncio.run_coroutine_threadsafe(self._client.aclose(), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+    # --- the batch runner --------------------------------------------------------------------
+
+    def _run(self, coroutines: list) -> Iterator[tuple[int, object]]:
+        futures = {asyncio.run_coroutine_threadsafe(c, self._loop): i for i, c in enumerate(coroutines)}
+        failure: BaseException | None = None
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                try:
+                    result = future.result()
+                except JudgerankError as exc:
+                    failure = failure or exc  # keep yielding what did finish
+                    continue
+                yield futures[future], result
+        finally:
+            for future in futures:
+                future.cancel()
+        if failure is not None:
+            raise failure
+
+    async def _post(self, body: dict) -> tuple[dict, int]:
+        """POST with retries; returns the JSON reply and the retries it took."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout, headers=self._headers)
+            self._limit = asyncio.Semaphore(self.concurrency)
+        attempts = 0
+        retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception_type(_Retryable),
+            stop=tenacity.stop_after_attempt(self.retries + 1),
+            wait=tenacity.wait_exponential(multiplier=self.backoff, max=10 * self.backoff + 5)
+            + tenacity.wait_random(0, self.backoff),
+            reraise=True,
+        )
+        try:
+            async with self._limit:
+                async for attempt in retrying:
+                    with attempt:
+                        attempts += 1
+                        if attempts > 1:
+                            self.retried += 1
+                        return await self._attempt(body), attempts - 1
+        except _Retryable as exc:
+            raise BackendError(f"{self.url}: gave up after {attempts} attempts ({exc})") from None
+        raise AssertionError("unreachable")
+
+    async def _attempt(self, body: dict) -> dict:
+        try:
+            response = await self._client.post(self.url, json=body)
+        except httpx.TimeoutException:
+            raise _Retryable(f"timed out after {self.timeout:g} s") from None
+        except httpx.TransportError as exc:  # refused, reset, dropped, truncated
+            raise _Retryable(f"{type(exc).__name__}: {exc}") from None
+        if response.status_code in RETRY_STATUS:
+            raise _Retryable(f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise BackendError(f"{self.url}: HTTP {response.status_code}: {response.text[:200]}")
+        try:
+            return response.json()
+        except ValueError:
+            raise _Retryable("reply is not JSON (truncated?)") from None
+
+    # --- requests and replies ----------------------------------------------------------------
+
+    def _body(self, messages: Sequence[Message], max_tokens: int) -> dict:
+        body: dict = {"model": self.model, "max_tokens": max_tokens, "temperature": 0.0}
+        if self.endpoint == "chat":
+            body["messages"] = [{"role": r, "content": c} for r, c in messages]
+        else:
+            body["prompt"] = "\n\n".join(c for _, c in messages) + "\n\nAnswer:"
+        return body
+
+    async def _choice(self, request: ChoiceRequest) -> ChoiceResult:
+        body = self._body(request.messages, 1)
+        if self.endpoint == "chat":
+            body |= {"logprobs": True, "top_logprobs": self.top_logprobs}
+        else:
+            body["logprobs"] = self.top_logprobs
+        reply, retries = await self._post(body)
+        try:
+            top = self._top_logprobs(reply)
+            usage = reply.get("usage") or {}
+            prompt_tokens = int(usage.get("prompt_tokens", 0))
+            cached = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise BackendError(f"{self.url}: reply without top log-probabilities ({exc!r})") from None
+        return ChoiceResult(
+            _choice_logprobs(top, request.choices), prompt_tokens, prompt_tokens - cached,
+            completion_tokens=int(usage.get("completion_tokens", 1)), retries=retries,
+        )
+
+    def _top_logprobs(self, reply: dict) -> dict[str, float]:
+        logprobs = reply["choices"][0]["logprobs"]
+        if self.endpoint == "chat":
+            return {t["token"]: float(t["logprob"]) for t in logprobs["content"][0]["top_logprobs"]}
+        return {token: float(lp) for token, lp in logprobs["top_logprobs"][0].items()}
+
+    async def _generate(self, request: GenerateRequest) -> Generation:
+        reply, retries = await self._post(self._body(request.messages, request.max_tokens))
+        try:
+            choice = reply["choices"][0]
+            text = choice["message"]["content"] if self.endpoint == "chat" else choice["text"]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise BackendError(f"{self.url}: reply without generated text ({exc!r})") from None
+        usage = reply.get("usage") or {}
+        return Generation(text or "", int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)), retries)
+
+
+def _choice_logprobs(top: dict[str, float], choices: Sequence[str]) -> tuple[float, ...]:
+    """log P(choice) from the top tokens: the token that is the choice exactly, as the in-process
+    backend scores it; else the sum over tokens that spell it with spaces (' A'). A choice outside
+    the top k gets the k-th log-probability: the most it can have."""
+    if not top:
+        raise BackendError("reply has an empty top_logprobs list")
+    floor = min(top.values())
+    out = []
+    for choice in choices:
+        if choice in top:
+            out.append(top[choice])
+            continue
+        matches = [lp for token, lp in top.items() if token.strip() == choice.strip()]
+        out.append(math.log(sum(math.exp(lp) for lp in matches)) if matches else floor)
+    return tuple(out)

@@ -1,0 +1,108 @@
+"""The OpenAI-compatible backend against a real `python -m llama_cpp.server` on loopback, running
+the embedded GGUF, directly and through a proxy that injects faults."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from faultproxy import FaultProxy
+from judgerank import Reranker
+from judgerank.backends.models import resolve_gguf
+from judgerank.backends.openai_compat import OpenAICompatBackend
+from judgerank.cache import JudgmentCache
+from judgerank.errors import BackendError
+from judgerank.judges.templates import load_template
+from judgerank.types import Item, Query, Request
+
+pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server]")
+pytestmark = pytest.mark.llm
+
+FLEA = Query("q", "how long is the life cycle of a flea")
+PASSAGES = [
+    "The flea life cycle (egg, larva, pupa, adult) takes two weeks to eight months.",
+    "The Eiffel Tower is in Paris.",
+    "Adult fleas live two to three months and need a host to feed.",
+    "Cats groom themselves often.",
+    "Flea eggs hatch in two days to two weeks.",
+    "Bananas are rich in potassium.",
+    "Fleas can jump 150 times their own length.",
+    "Use a flea comb to find fleas on pets.",
+]
+ITEMS = tuple(Item(f"d{n}", t) for n, t in enumerate(PASSAGES))
+
+
+@pytest.fixture(scope="module")
+def llama_server() -> Iterator[int]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(resolve_gguf(None)), "--host", "127.0.0.1",
+               "--port", str(port), "--n_ctx", "4096", "--verbose", "False"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"llama_cpp.server did not start: {process.stderr.read().decode()[-2000:]}")
+            time.sleep(0.5)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def backend(url: str, **kwargs) -> OpenAICompatBackend:
+    return OpenAICompatBackend(url, "smollm2", api_key_env=None, **kwargs)
+
+
+def test_http_gives_the_in_process_judgments(llama_server):
+    from judgerank.backends.llamacpp import LlamaCppBackend
+
+    yes_no, prp = load_template("relevance-yes-no"), load_template("pairwise-prp")
+    requests = [yes_no.request(query=FLEA.text, passage=p) for p in PASSAGES[:4]]
+    requests += [prp.request(query=FLEA.text, a=PASSAGES[0], b=PASSAGES[1]), prp.request(query=FLEA.text, a=PASSAGES[1], b=PASSAGES[0])]
+    http = dict(backend(f"http://127.0.0.1:{llama_server}/v1").iter_choice_logprobs(requests))
+    local = dict(LlamaCppBackend(None).iter_choice_logprobs(requests))
+    for i in range(len(requests)):
+        assert http[i].logprobs == pytest.approx(local[i].logprobs, abs=1e-4)
+        assert http[i].prompt_tokens == local[i].prompt_tokens
+        assert http[i].completion_tokens == 1
+
+
+def test_faults_are_retried_and_nothing_is_lost(llama_server, tmp_path):
+    direct = Reranker("pointwise", cache=None, backend=backend(f"http://127.0.0.1:{llama_server}/v1")).rerank(Request(FLEA, ITEMS))
+    faults = ["500", None, "drop", None, "truncate", None, "delay", None, None]
+    with FaultProxy(llama_server, faults, delay=3.0) as proxy:
+        flaky = backend(proxy.url, timeout=1.5, retries=8, backoff=0.05, concurrency=4)
+        ranking = Reranker("pointwise", cache=tmp_path / "c.sqlite", backend=flaky).rerank(Request(FLEA, ITEMS))
+    assert set(proxy.injected) == {"500", "drop", "truncate", "delay"}
+    assert ranking.complete and ranking.costs.calls == len(ITEMS)
+    assert ranking.costs.retries == flaky.retried == sum(proxy.injected.values())
+    assert ranking.ids == direct.ids
+    assert ranking.scores == pytest.approx(direct.scores, abs=1e-4)
+
+
+def test_a_dead_server_fails_clearly_and_the_rerun_resumes(llama_server, tmp_path):
+    cache = tmp_path / "c.sqlite"
+    request = Request(FLEA, ITEMS)
+    with FaultProxy(llama_server, [None, None, None, "down"]) as proxy:
+        dying = backend(proxy.url, retries=2, backoff=0.01, concurrency=1)
+        with pytest.raises(BackendError, match=rf"127\.0\.0\.1:{proxy.port}/v1/chat/completions: gave up after 3 attempts"):
+            Reranker("pointwise", cache=cache, backend=dying).rerank(request)
+    assert len(JudgmentCache(cache)) == 3  # the three answered before the server died
+    healthy = backend(f"http://127.0.0.1:{llama_server}/v1")
+    healthy.identity = dying.identity  # the same model behind another address: the same judgments
+    ranking = Reranker("pointwise", cache=cache, backend=healthy).rerank(request)
+    assert ranking.complete and ranking.costs.calls == len(ITEMS) - 3 and ranking.costs.cache_hits == 3

@@ -1,0 +1,215 @@
+"""The HTTP service under a real uvicorn on loopback, with a simulated judge whose answers are known."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+pytest.importorskip("fastapi")
+uvicorn = pytest.importorskip("uvicorn")
+
+from judgerank.backends.simulated import SimulatedBackend  # noqa: E402
+from judgerank.server.app import ServerConfig, create_app  # noqa: E402
+
+DOCS = [
+    "fleas live for two to three months",  # 0: grade 1
+    "the flea life cycle takes about a month: egg, larva, pupa, adult",  # 1: grade 3
+    "the eiffel tower is in paris",  # 2: grade 0
+    "adult fleas can live up to a year without a host",  # 3: grade 2
+]
+GRADES = {DOCS[0]: 1.0, DOCS[1]: 3.0, DOCS[2]: 0.0, DOCS[3]: 2.0}
+BEST_FIRST = [1, 3, 0, 2]
+
+
+class Lexical:
+    """A similarity backend for the embedding methods: shared words with the query."""
+
+    identity = "lexical"
+
+    def similarities(self, query, texts):
+        q = set(query.lower().split())
+        return [float(len(q & set(t.lower().split()))) for t in texts]
+
+
+class LiveServer:
+    def __init__(self, config: ServerConfig) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.time() + 20
+        while not self.server.started:
+            if time.time() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def config(tmp_path, **kwargs) -> ServerConfig:
+    base = dict(method="pointwise", cache=tmp_path / "cache.sqlite", backend=SimulatedBackend(GRADES),
+                similarity_backend=Lexical())
+    return ServerConfig(**(base | kwargs))
+
+
+@pytest.fixture
+def live(tmp_path) -> Iterator[LiveServer]:
+    with LiveServer(config(tmp_path)) as server:
+        yield server
+
+
+def test_rerank_has_the_cohere_shape(live):
+    body = {"query": "how long do fleas live", "documents": DOCS, "top_n": 3, "return_documents": True}
+    reply = httpx.post(f"{live.url}/v1/rerank", json=body, timeout=30)
+    assert reply.status_code == 200, reply.text
+    data = reply.json()
+    assert [r["index"] for r in data["results"]] == BEST_FIRST[:3]
+    scores = [r["relevance_score"] for r in data["results"]]
+    assert scores == sorted(scores, reverse=True) and all(0.0 < s <= 1.0 for s in scores)
+    assert data["results"][0]["document"] == {"text": DOCS[1]}
+    assert data["meta"]["judgerank"]["costs"]["calls"] == 4
+    assert data["usage"]["total_tokens"] > 0
+    bare = httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": DOCS}, timeout=30).json()
+    assert len(bare["results"]) == 4 and "document" not in bare["results"][0]
+
+
+def test_documents_as_objects_come_back_whole(live):
+    docs = [{"text": d, "title": f"t{n}"} for n, d in enumerate(DOCS)]
+    data = httpx.post(f"{live.url}/v1/rerank", json={"query": "fleas", "documents": docs, "return_documents": True}).json()
+    assert data["results"][0]["document"] == {"text": DOCS[1], "title": "t1"}
+
+
+def test_an_unchanged_cohere_client_works(live):
+    cohere = pytest.importorskip("cohere")
+    v1 = cohere.Client(api_key="unused", base_url=live.url).rerank(
+        model="default", query="how long do fleas live", documents=DOCS, top_n=2
+    )
+    assert [r.index for r in v1.results] == BEST_FIRST[:2]
+    v2 = cohere.ClientV2(api_key="unused", base_url=live.url).rerank(
+        model="default", query="how long do fleas live", documents=DOCS, top_n=4
+    )
+    assert [r.index for r in v2.results] == BEST_FIRST
+
+
+def test_the_cache_is_shared_across_requests(live):
+    body = {"query": "shared", "documents": DOCS}
+    first = httpx.post(f"{live.url}/v1/rerank", json=body).json()["meta"]["judgerank"]["costs"]
+    second = httpx.post(f"{live.url}/v1/rerank", json=body).json()["meta"]["judgerank"]["costs"]
+    assert first["calls"] == 4 and first["cache_hits"] == 0
+    assert second["calls"] == 0 and second["cache_hits"] == 4
+
+
+def test_methods_and_budgets_per_request(live):
+    body = {"query": "fleas", "documents": DOCS, "method": "allpairs", "budget": {"max_calls": 2}}
+    data = httpx.post(f"{live.url}/v1/rerank", json=body).json()
+    assert data["meta"]["judgerank"]["complete"] is False and data["meta"]["judgerank"]["costs"]["calls"] <= 2
+    body = {"query": "fleas", "documents": DOCS, "method": "cascade"}
+    assert httpx.post(f"{live.url}/v1/rerank", json=body).status_code == 200
+    for bad, message in (({"method": "bogus"}, "unknown method 'bogus'"), ({"model": "gpt-9"}, "unknown model 'gpt-9'")):
+        reply = httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": DOCS} | bad)
+        assert reply.status_code == 422 and message in reply.json()["detail"]
+
+
+def test_judge_ranks_responses_with_diagnostics(live):
+    body = {"prompt": "how long do fleas live", "responses": [{"id": f"r{n}", "text": d} for n, d in enumerate(DOCS)]}
+    data = httpx.post(f"{live.url}/v1/judge", json=body, timeout=30).json()
+    assert data["best"] == "r1"
+    assert [r["index"] for r in data["ranking"]] == BEST_FIRST
+    assert data["diagnostics"]["pairs"] == 6 and data["diagnostics"]["position_consistency"] == 1.0
+    assert data["costs"]["calls"] == 12 + 4
+
+
+def test_health_and_metrics(live):
+    assert httpx.get(f"{live.url}/healthz").json()["status"] == "ok"
+    httpx.post(f"{live.url}/v1/rerank", json={"query": "metrics", "documents": DOCS})
+    httpx.post(f"{live.url}/v1/rerank", json={"query": "metrics", "documents": DOCS})
+    httpx.post(f"{live.url}/v1/rerank", json={"query": "", "documents": DOCS})
+    text = httpx.get(f"{live.url}/metrics").text
+    assert 'judgerank_requests_total{endpoint="/v1/rerank",status="200"} 2.0' in text
+    assert 'judgerank_requests_total{endpoint="/v1/rerank",status="422"} 1.0' in text
+    assert "judgerank_llm_calls_total 4.0" in text
+    assert "judgerank_cache_hits_total 4.0" in text
+    assert 'judgerank_request_seconds_count{endpoint="/v1/rerank"} 3.0' in text
+
+
+def test_api_keys(tmp_path):
+    with LiveServer(config(tmp_path, api_keys=frozenset({"secret-1", "secret-2"}))) as live:
+        body = {"query": "q", "documents": DOCS}
+        assert httpx.post(f"{live.url}/v1/rerank", json=body).status_code == 401
+        wrong = httpx.post(f"{live.url}/v1/rerank", json=body, headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401 and "API key" in wrong.json()["detail"]
+        assert httpx.get(f"{live.url}/metrics").status_code == 401
+        ok = httpx.post(f"{live.url}/v1/rerank", json=body, headers={"Authorization": "Bearer secret-2"})
+        assert ok.status_code == 200
+        assert httpx.get(f"{live.url}/healthz").status_code == 200
+
+
+def test_limits_name_the_limit(tmp_path):
+    with LiveServer(config(tmp_path, max_documents=3, max_document_chars=50)) as live:
+        reply = httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": DOCS})
+        assert reply.status_code == 413 and "max_documents 3" in reply.json()["detail"]
+        reply = httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": ["short", "x" * 51]})
+        assert reply.status_code == 413 and "document 1 has 51 characters > max_document_chars 50" in reply.json()["detail"]
+        reply = httpx.post(f"{live.url}/v1/judge", json={"prompt": "p", "responses": ["a", "b", "c", "d"]})
+        assert reply.status_code == 413 and "max_documents" in reply.json()["detail"]
+        assert httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": []}).status_code == 422
+
+
+def test_concurrency_limit_turns_away_the_excess(tmp_path):
+    class Slow(SimulatedBackend):
+        def iter_choice_logprobs(self, requests):
+            time.sleep(0.5)
+            return super().iter_choice_logprobs(requests)
+
+    with LiveServer(config(tmp_path, backend=Slow(GRADES), max_in_flight=2, cache=None)) as live:
+        results = []
+
+        def call(n):
+            results.append(httpx.post(f"{live.url}/v1/rerank", json={"query": f"q{n}", "documents": DOCS}, timeout=30).status_code)
+
+        threads = [threading.Thread(target=call, args=(n,)) for n in range(5)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results).count(200) >= 2 and 429 in results and set(results) <= {200, 429}
+
+
+# --- fuzzing from the OpenAPI schema: whatever a client sends, never a 500 -------------------------
+
+schemathesis = pytest.importorskip("schemathesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from schemathesis.checks import not_a_server_error  # noqa: E402
+
+
+@pytest.fixture
+def fuzz_server(tmp_path) -> Iterator[LiveServer]:
+    with LiveServer(config(tmp_path, max_documents=8, max_document_chars=300)) as server:
+        yield server
+
+
+def test_fuzzed_requests_never_get_a_server_error(fuzz_server):
+    schema = schemathesis.openapi.from_url(f"{fuzz_server.url}/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert {op.path for op in operations} >= {"/v1/rerank", "/v2/rerank", "/v1/judge", "/healthz", "/metrics"}
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        def fuzz(case):
+            case.call_and_validate(base_url=fuzz_server.url, checks=[not_a_server_error])
+
+        fuzz()
