@@ -49,7 +49,11 @@ class Generation:
 class OpenAICompatBackend:
     """base_url: up to and including /v1; endpoint: "chat" (/chat/completions, the server
     applies the model's chat template) or "completions" (/completions, messages joined as
-    plain text). The API key is read from the environment variable `api_key_env`, if set."""
+    plain text). The API key is read from the environment variable `api_key_env`, if set.
+
+    top_logprobs: how many top tokens to ask for. OpenAI allows 20; llama.cpp's server and vLLM
+    (with --max-logprobs) allow more. A choice outside them gets the k-th log-probability, an
+    upper bound; `bounded_choices` counts how often that happened."""
 
     def __init__(
         self,
@@ -80,6 +84,7 @@ class OpenAICompatBackend:
         key = os.environ.get(api_key_env) if api_key_env else None
         self._headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.retried = 0  # retries over the backend's life, for metrics and tests
+        self.bounded_choices = 0  # choices scored by the top-k bound, not their own log-probability
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="judgerank-http", daemon=True)
         self._thread.start()
@@ -187,8 +192,10 @@ class OpenAICompatBackend:
             cached = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise BackendError(f"{self.url}: reply without top log-probabilities ({exc!r})") from None
+        logprobs, bounded = _choice_logprobs(top, request.choices)
+        self.bounded_choices += bounded
         return ChoiceResult(
-            _choice_logprobs(top, request.choices), prompt_tokens, prompt_tokens - cached,
+            logprobs, prompt_tokens, prompt_tokens - cached,
             completion_tokens=int(usage.get("completion_tokens", 1)), retries=retries,
         )
 
@@ -209,18 +216,21 @@ class OpenAICompatBackend:
         return Generation(text or "", int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)), retries)
 
 
-def _choice_logprobs(top: dict[str, float], choices: Sequence[str]) -> tuple[float, ...]:
+def _choice_logprobs(top: dict[str, float], choices: Sequence[str]) -> tuple[tuple[float, ...], int]:
     """log P(choice) from the top tokens: the token that is the choice exactly, as the in-process
     backend scores it; else the sum over tokens that spell it with spaces (' A'). A choice outside
-    the top k gets the k-th log-probability: the most it can have."""
+    the top k gets the k-th log-probability: the most it can have. Returns the log-probabilities
+    and how many were bounded so."""
     if not top:
         raise BackendError("reply has an empty top_logprobs list")
     floor = min(top.values())
     out = []
+    bounded = 0
     for choice in choices:
         if choice in top:
             out.append(top[choice])
             continue
         matches = [lp for token, lp in top.items() if token.strip() == choice.strip()]
+        bounded += not matches
         out.append(math.log(sum(math.exp(lp) for lp in matches)) if matches else floor)
-    return tuple(out)
+    return tuple(out), bounded
