@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every figure of the rerank report, one after another, on an otherwise idle machine (about an hour
+# Every figure of the README, one after another, on an otherwise idle machine (the rerank part about an hour
 # on 2 cores). Prints one table per configuration; rows also go to bench/out/rerank_dl19.jsonl.
 # A fused cascade reuses the judgment cache of the unfused one, so its LLM cost is the unfused row's.
 set -u
@@ -24,3 +24,10 @@ $PY bench/prefix_reuse.py --model qwen2.5-coder-0.5b --queries 5 --depth 20
 $PY bench/prefix_reuse.py --model qwen2.5-coder-0.5b --queries 3 --depth 20 --template pairwise-prp
 b --method pairwise-heap --model qwen2.5-coder-0.5b --depth 20 --top-k 10 --queries 5
 cascade qwen2.5-coder-1.5b
+echo "== serving"
+$PY bench/server_load.py --clients 4 --requests 16 --docs 20
+$PY bench/http_overhead.py --judgments 200 --top-logprobs 100
+$PY bench/http_overhead.py --judgments 200 --top-logprobs 20
+echo "== judging (several CPU hours with Qwen 1.5B)"
+$PY bench/judge_agreement.py --limit 100 --fresh
+$PY bench/alpaca_leaderboard.py --model smollm2-135m --instructions 20
