@@ -3,6 +3,7 @@ the embedded GGUF, directly and through a proxy that injects faults."""
 
 from __future__ import annotations
 
+import math
 import socket
 import subprocess
 import sys
@@ -106,3 +107,25 @@ def test_a_dead_server_fails_clearly_and_the_rerun_resumes(llama_server, tmp_pat
     healthy.identity = dying.identity  # the same model behind another address: the same judgments
     ranking = Reranker("pointwise", cache=cache, backend=healthy).rerank(request)
     assert ranking.complete and ranking.costs.calls == len(ITEMS) - 3 and ranking.costs.cache_hits == 3
+
+
+def test_generation_and_the_completions_endpoint(llama_server):
+    from judgerank.backends.openai_compat import GenerateRequest
+
+    url = f"http://127.0.0.1:{llama_server}/v1"
+    (index, generated), = backend(url).iter_generate([GenerateRequest((("user", "Count: 1, 2, 3,"),), 5, "t")])
+    assert index == 0 and generated.text and 0 < generated.completion_tokens <= 5 and generated.prompt_tokens > 0
+    plain = backend(url, endpoint="completions", top_logprobs=100)
+    (_, result), = plain.iter_choice_logprobs([load_template("relevance-yes-no").request(query=FLEA.text, passage=PASSAGES[0])])
+    assert len(result.logprobs) == 2 and all(-30 < lp < 0 for lp in result.logprobs)
+
+
+def test_choice_scores_from_top_logprobs():
+    from judgerank.backends.openai_compat import _choice_logprobs
+
+    top = {"A": -0.5, " B": -1.0, "B": -2.0, "x": -3.0}
+    (a, b, c), bounded = _choice_logprobs(top, ("A", "B", "C"))
+    assert a == -0.5 and b == -2.0  # the exact token, as in process
+    assert c == -3.0 and bounded == 1  # outside the top: the smallest top log-probability bounds it
+    (b_spaced,), _ = _choice_logprobs({" B": -1.0, "B ": -1.0, "x": -5.0}, ("B",))
+    assert b_spaced == pytest.approx(-1.0 + math.log(2))  # spelled with spaces: summed
