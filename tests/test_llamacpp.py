@@ -87,3 +87,23 @@ def test_model_resolution_errors(tmp_path):
     with pytest.raises(JudgerankError, match="not a GGUF"):
         resolve_gguf(str(fake))
     assert resolve_gguf(None).read_bytes()[:4] == b"GGUF"
+
+
+def test_greedy_generation_stops_at_the_end_of_turn(backend):
+    from judgerank.backends.base import GenerateRequest
+
+    messages = (("user", "Reply with exactly the word: hello"),)
+    (_, short), = backend.iter_generate([GenerateRequest(messages, 40, "t")])
+    (_, again), = backend.iter_generate([GenerateRequest(messages, 40, "t")])
+    assert short.text.strip() and short.completion_tokens < 40  # stopped by <|im_end|>, not the limit
+    assert again.text == short.text  # greedy: deterministic
+    (_, cut), = backend.iter_generate([GenerateRequest((("user", "Count from 1 to 100."),), 5, "t")])
+    assert cut.completion_tokens == 5
+
+
+@pytest.mark.parametrize("method", ["listwise", "first", "setwise-heap", "jointrank"])
+def test_listwise_methods_run_on_the_embedded_model(method):
+    ranking = rerank(QUERY, PASSAGES, method=method, cache=None, window=3, top_k=2)
+    assert sorted(ranking.ids) == ["0", "1", "2"] and ranking.complete and ranking.costs.calls >= 1
+    if method == "listwise":
+        assert ranking.parse["answers"] == ranking.costs.calls

@@ -110,7 +110,7 @@ def test_a_dead_server_fails_clearly_and_the_rerun_resumes(llama_server, tmp_pat
 
 
 def test_generation_and_the_completions_endpoint(llama_server):
-    from judgerank.backends.openai_compat import GenerateRequest
+    from judgerank.backends.base import GenerateRequest
 
     url = f"http://127.0.0.1:{llama_server}/v1"
     (index, generated), = backend(url).iter_generate([GenerateRequest((("user", "Count: 1, 2, 3,"),), 5, "t")])

@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from judgerank.accounting import Ledger
-from judgerank.backends.base import ChoiceBackend, ChoiceRequest, ChoiceResult, SimilarityBackend
+from judgerank.backends.base import (
+    ChoiceBackend,
+    ChoiceRequest,
+    ChoiceResult,
+    GenerateRequest,
+    Generation,
+    SimilarityBackend,
+    TextBackend,
+)
 from judgerank.errors import JudgerankError
 
 
@@ -89,6 +97,42 @@ class CachedChoices:
                 )
                 if done < len(todo):
                     self.ledger.check_tokens()  # finished judgments stay cached when this stops the job
+        return [results[k] for k in keys]
+
+
+class CachedGenerations:
+    """A TextBackend behind the cache and the job's Ledger."""
+
+    def __init__(self, backend: TextBackend, cache: JudgmentCache | None, ledger: Ledger) -> None:
+        self.backend = backend
+        self.cache = cache
+        self.ledger = ledger
+
+    def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
+        keys = [
+            JudgmentCache.key(self.backend.identity, r.template, r.messages, "generate", r.max_tokens) for r in requests
+        ]
+        stored = self.cache.get_many(keys) if self.cache is not None else {}
+        results = {k: Generation(v["text"], v["prompt_tokens"], v["completion_tokens"]) for k, v in stored.items()}
+        self.ledger.hit(sum(1 for k in keys if k in results))
+        todo = {k: r for k, r in zip(keys, requests) if k not in results}
+        if todo:
+            self.ledger.check(len(todo))
+            todo_keys = list(todo)
+            for done, (index, result) in enumerate(self.backend.iter_generate(list(todo.values())), 1):
+                key = todo_keys[index]
+                results[key] = result
+                if self.cache is not None:
+                    self.cache.put(key, {"text": result.text, "prompt_tokens": result.prompt_tokens,
+                                         "completion_tokens": result.completion_tokens})
+                self.ledger.charge(
+                    prompt_tokens=result.prompt_tokens,
+                    completion_tokens=result.completion_tokens,
+                    evaluated_tokens=result.evaluated_tokens,
+                    retries=result.retries,
+                )
+                if done < len(todo):
+                    self.ledger.check_tokens()
         return [results[k] for k in keys]
 
 

@@ -52,6 +52,13 @@ def rerank(
     then: Annotated[str, typer.Option(help="Second stage of --method cascade.")] = "pointwise",
     cascade_depth: Annotated[int, typer.Option(help="Candidates the cascade's second stage sees.")] = 20,
     fuse: Annotated[bool, typer.Option("--fuse/--no-fuse", help="Cascade: order its top by rank fusion of both stages.")] = True,
+    window: Annotated[int, typer.Option(help="Listwise window / JointRank block size.")] = 20,
+    stride: Annotated[int, typer.Option(help="Listwise sliding-window step.")] = 10,
+    passes: Annotated[int, typer.Option(help="Listwise sliding-window passes.")] = 1,
+    shuffles: Annotated[int, typer.Option(help="*-psc: orders each window is ranked in.")] = 3,
+    set_size: Annotated[int, typer.Option(help="Setwise: items per prompt.")] = 4,
+    replicas: Annotated[int, typer.Option(help="JointRank: blocks each item appears in.")] = 3,
+    aggregator: Annotated[str, typer.Option(help="JointRank: bradley-terry, pagerank or win-rate.")] = "bradley-terry",
     max_calls: Annotated[Optional[int], typer.Option(help="Budget: new LLM calls per query.")] = None,
     max_tokens: Annotated[Optional[int], typer.Option(help="Budget: tokens per query.")] = None,
     out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write rankings: .jsonl/.json as JSON lines, else a TREC run.")] = None,
@@ -81,6 +88,13 @@ def rerank(
         then=then,
         cascade_depth=cascade_depth,
         fuse=fuse,
+        window=window,
+        stride=stride,
+        passes=passes,
+        shuffles=shuffles,
+        set_size=set_size,
+        replicas=replicas,
+        aggregator=aggregator,
         budget=Budget(max_calls, max_tokens),
         cache=None if no_cache else (cache or "default"),
         backend=_http_backend(base_url, model),
@@ -88,6 +102,7 @@ def rerank(
     sink = _open_sink(out_path)
     total = Costs()
     incomplete = 0
+    repairs: dict[str, int] = {}
     rankings: list[Ranking] = []
     with _progress(len(requests) > 1) as progress:
         task = progress.add_task("reranking", total=len(requests))
@@ -95,6 +110,8 @@ def rerank(
             ranking = reranker.rerank(request)
             total.add(ranking.costs)
             incomplete += not ranking.complete
+            for key, value in (ranking.parse or {}).items():
+                repairs[key] = repairs.get(key, 0) + value
             if sink:
                 # written as each query finishes: an interrupted run keeps what it finished
                 lines = [json.dumps(ranking.as_dict())] if out_path.suffix in (".jsonl", ".json") else run_lines(ranking, reranker.method)
@@ -107,6 +124,8 @@ def rerank(
         sink.close()
     if rankings:
         _print_ranking(rankings[0], requests[0], show)
+    if repairs:
+        err.print("listwise answers repaired: " + ", ".join(f"{k} {v}" for k, v in repairs.items()))
     _print_costs(total, len(requests), incomplete)
     if out_path:
         err.print(f"wrote {out_path}")
@@ -467,9 +486,12 @@ def _print_costs(costs: Costs, count: int, incomplete: int, unit: tuple[str, str
     """incomplete: rankings a Budget cut short (for pairs: 1 if the Budget stopped the run)."""
     partial = "the run stopped early" if unit[0] == "pair" else f"{incomplete} partial ranking{'s' if incomplete > 1 else ''}"
     note = f"  (budget reached: {partial})" if incomplete else ""
+    generated = f"{costs.completion_tokens} generated tokens, " if costs.completion_tokens else ""
+    if costs.retries:
+        note += f"  ({costs.retries} backend retries)"
     err.print(
         f"{count} {unit[0] if count == 1 else unit[1]}: {costs.calls} LLM calls, {costs.prompt_tokens} prompt tokens "
-        f"({costs.evaluated_tokens} evaluated), {costs.cache_hits} cache hits, {costs.embedded_texts} embedded, "
+        f"({costs.evaluated_tokens} evaluated), {generated}{costs.cache_hits} cache hits, {costs.embedded_texts} embedded, "
         f"{costs.seconds:.1f} s{note}",
         soft_wrap=True,
     )

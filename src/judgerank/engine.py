@@ -12,8 +12,9 @@ from pathlib import Path
 from judgerank.accounting import Ledger
 from judgerank.backends.base import ChoiceBackend, SimilarityBackend
 from judgerank.backends.models import cache_dir, resolve_gguf
-from judgerank.cache import CachedChoices, CachedSimilarities, JudgmentCache
+from judgerank.cache import CachedChoices, CachedGenerations, CachedSimilarities, JudgmentCache
 from judgerank.errors import JudgerankError
+from judgerank.judges.listwise import LabelJudge, PermutationJudge
 from judgerank.judges.pairwise import PairwiseJudge
 from judgerank.judges.pointwise import PointwiseJudge, SimilarityJudge
 from judgerank.strategies.registry import Options, build_strategy
@@ -44,6 +45,13 @@ class Reranker:
         then: str = "pointwise",
         cascade_depth: int = 20,
         fuse: bool = True,
+        window: int = 20,
+        stride: int = 10,
+        passes: int = 1,
+        shuffles: int = 3,
+        set_size: int = 4,
+        replicas: int = 3,
+        aggregator: str = "bradley-terry",
         budget: Budget | None = None,
         cache: str | Path | JudgmentCache | None = "default",
         backend: ChoiceBackend | None = None,
@@ -54,7 +62,10 @@ class Reranker:
         self.method = method
         self.model = model
         self.depth = depth
-        self.options = Options(top_k=top_k, then=then, cascade_depth=cascade_depth, fuse=fuse)
+        self.options = Options(
+            top_k=top_k, then=then, cascade_depth=cascade_depth, fuse=fuse, window=window, stride=stride,
+            passes=passes, shuffles=shuffles, set_size=set_size, replicas=replicas, aggregator=aggregator,
+        )
         self.budget = budget or Budget()
         if cache == "default":
             cache = default_cache_path()
@@ -85,7 +96,8 @@ class Reranker:
     def rerank(self, request: Request) -> Ranking:
         check_request(request)
         ledger = Ledger(self.budget)
-        strategy = build_strategy(self.method, _JobJudges(self, ledger), self.options)
+        judges = _JobJudges(self, ledger)
+        strategy = build_strategy(self.method, judges, self.options)
         items = request.items[: self.depth] if self.depth else request.items
         ordering = strategy.rank(request.query, items)
         tail = [i.id for i in request.items[len(items) :]]
@@ -96,6 +108,7 @@ class Reranker:
             method=self.method,
             costs=ledger.close(),
             complete=ordering.complete,
+            parse=judges.parse_report(),
         )
 
     def rerank_all(self, requests: Iterable[Request]) -> Iterator[Ranking]:
@@ -120,6 +133,7 @@ class _JobJudges:
     def __init__(self, reranker: Reranker, ledger: Ledger) -> None:
         self.reranker = reranker
         self.ledger = ledger
+        self._permutations: list[PermutationJudge] = []
 
     def _choices(self) -> CachedChoices:
         return CachedChoices(self.reranker.backend, self.reranker.cache, self.ledger)
@@ -133,6 +147,26 @@ class _JobJudges:
     def similarity(self) -> SimilarityJudge:
         return SimilarityJudge(CachedSimilarities(self.reranker.similarity_backend, self.reranker.cache, self.ledger))
 
+    def permutation(self) -> PermutationJudge:
+        backend = self.reranker.backend
+        if not hasattr(backend, "iter_generate"):
+            raise JudgerankError(f"backend {backend.identity} cannot generate text for listwise permutations")
+        judge = PermutationJudge(CachedGenerations(backend, self.reranker.cache, self.ledger))
+        self._permutations.append(judge)
+        return judge
+
+    def labels(self, template: str) -> LabelJudge:
+        return LabelJudge(self._choices(), template)
+
+    def parse_report(self) -> dict | None:
+        """What parsing generated permutations repaired in this job (None: nothing generated)."""
+        if not self._permutations:
+            return None
+        total = self._permutations[0].report
+        for judge in self._permutations[1:]:
+            total.add(judge.report)
+        return vars(total)
+
 
 class _Unloaded:
     """Judges that are never called: lets a method be validated without loading a model."""
@@ -144,4 +178,10 @@ class _Unloaded:
         return None
 
     def similarity(self) -> None:
+        return None
+
+    def permutation(self) -> None:
+        return None
+
+    def labels(self, template: str) -> None:
         return None

@@ -141,6 +141,7 @@ class Ranking:
     method: str
     costs: Costs = field(default_factory=Costs)
     complete: bool = True
+    parse: dict | None = None  # listwise methods: permutation repairs (duplicates, invalid, missing)
 
     def as_dict(self) -> dict:
         return {
@@ -149,4 +150,5 @@ class Ranking:
             "complete": self.complete,
             "ranking": [{"id": i, "score": s} for i, s in zip(self.ids, self.scores)],
             "costs": self.costs.as_dict(),
+            **({"parse": self.parse} if self.parse is not None else {}),
         }

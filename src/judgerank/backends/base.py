@@ -39,6 +39,24 @@ class ChoiceResult:
     retries: int = 0
 
 
+@dataclass(frozen=True)
+class GenerateRequest:
+    """A chat prompt to continue greedily, up to max_tokens; `template` as in ChoiceRequest."""
+
+    messages: tuple[Message, ...]
+    max_tokens: int
+    template: str
+
+
+@dataclass(frozen=True)
+class Generation:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    evaluated_tokens: int = 0
+    retries: int = 0
+
+
 @runtime_checkable
 class ChoiceBackend(Protocol):
     """A model that scores choice tokens after a prompt."""
@@ -47,6 +65,17 @@ class ChoiceBackend(Protocol):
 
     def iter_choice_logprobs(self, requests: Sequence[ChoiceRequest]) -> Iterator[tuple[int, ChoiceResult]]:
         """Yield (index into requests, result) as each is computed, in any order."""
+        ...
+
+
+@runtime_checkable
+class TextBackend(Protocol):
+    """A model that generates text after a prompt (greedy), for listwise permutations."""
+
+    identity: str
+
+    def iter_generate(self, requests: Sequence[GenerateRequest]) -> Iterator[tuple[int, Generation]]:
+        """Yield (index into requests, generation) as each is computed, in any order."""
         ...
 
 

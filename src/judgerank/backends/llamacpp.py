@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from judgerank.backends.base import ChoiceRequest, ChoiceResult
+from judgerank.backends.base import ChoiceRequest, ChoiceResult, GenerateRequest, Generation
 from judgerank.backends.models import resolve_gguf
 from judgerank.errors import JudgerankError
 
@@ -58,6 +58,11 @@ class LlamaCppBackend:
         self._eos = self._token_text(self._llm.token_eos())
         self._n_vocab = self._llm.n_vocab()
         self._choice_ids: dict[tuple[str, ...], list[int]] = {}
+        # tokens that end an assistant turn in common chat templates, besides end-of-sequence
+        self._end_of_turn = {
+            ids[0] for marker in ("<|im_end|>", "<|eot_id|>", "<|end|>", "</s>", "<end_of_turn>")
+            if len(ids := self._tokenize(marker, special=True)) == 1
+        }
 
     def _token_text(self, token: int) -> str:
         return self._llm.detokenize([token], special=True).decode("utf-8", errors="ignore") if token >= 0 else ""
@@ -108,6 +113,29 @@ class LlamaCppBackend:
             top = float(logits.max())
             log_z = top + float(np.log(np.exp(logits - top, dtype=np.float64).sum()))
             yield i, ChoiceResult(tuple(float(logits[t]) - log_z for t in ids), len(prompts[i]), evaluated)
+
+    def iter_generate(self, requests: Sequence[GenerateRequest]) -> Iterator[tuple[int, Generation]]:
+        """Greedy continuations, in token order like the choice requests, stopping at end of turn."""
+        prompts = [self.prompt_tokens(r.messages) for r in requests]
+        n_ctx = self._llm.n_ctx()
+        for tokens, r in zip(prompts, requests):
+            if len(tokens) + r.max_tokens >= n_ctx:
+                raise JudgerankError(f"prompt of {len(tokens)} tokens plus {r.max_tokens} to generate exceeds the model context of {n_ctx}")
+        order = sorted(range(len(prompts)), key=prompts.__getitem__) if self.reuse_prefix else range(len(prompts))
+        stop = {self._llm.token_eos(), *self._end_of_turn}
+        for i in order:
+            tokens = list(prompts[i])
+            logits, evaluated = self._next_token_logits(tokens)
+            out: list[int] = []
+            while len(out) < requests[i].max_tokens:
+                token = int(np.argmax(logits))
+                if token in stop:
+                    break
+                out.append(token)
+                tokens.append(token)
+                logits, _ = self._next_token_logits(tokens)
+            text = self._llm.detokenize(out).decode("utf-8", errors="replace")
+            yield i, Generation(text, len(prompts[i]), len(out), evaluated)
 
     def _next_token_logits(self, tokens: list[int]) -> tuple[np.ndarray, int]:
         llm = self._llm

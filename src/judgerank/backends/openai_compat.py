@@ -16,12 +16,10 @@ import math
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-
 import httpx
 import tenacity
 
-from judgerank.backends.base import ChoiceRequest, ChoiceResult, Message
+from judgerank.backends.base import ChoiceRequest, ChoiceResult, GenerateRequest, Generation, Message
 from judgerank.errors import BackendError, JudgerankError
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -29,21 +27,6 @@ RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
 class _Retryable(Exception):
     """A failure worth another attempt (the message says what happened)."""
-
-
-@dataclass(frozen=True)
-class GenerateRequest:
-    messages: tuple[Message, ...]
-    max_tokens: int
-    template: str
-
-
-@dataclass(frozen=True)
-class Generation:
-    text: str
-    prompt_tokens: int
-    completion_tokens: int
-    retries: int = 0
 
 
 class OpenAICompatBackend:
@@ -213,7 +196,8 @@ class OpenAICompatBackend:
         except (KeyError, IndexError, TypeError) as exc:
             raise BackendError(f"{self.url}: reply without generated text ({exc!r})") from None
         usage = reply.get("usage") or {}
-        return Generation(text or "", int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)), retries)
+        prompt_tokens = int(usage.get("prompt_tokens", 0))
+        return Generation(text or "", prompt_tokens, int(usage.get("completion_tokens", 0)), prompt_tokens, retries)
 
 
 def _choice_logprobs(top: dict[str, float], choices: Sequence[str]) -> tuple[tuple[float, ...], int]:

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from judgerank.backends.base import ChoiceRequest, ChoiceResult
+from judgerank.backends.base import ChoiceRequest, ChoiceResult, GenerateRequest, Generation
 
 
 class SimulatedBackend:
@@ -28,12 +28,14 @@ class SimulatedBackend:
         intransitivity: float = 0.0,
         seed: int = 0,
         key_chars: int = 60,
+        garble: bool = False,
     ) -> None:
         self.grades = {text[:key_chars]: float(g) for text, g in grades.items()}
         self.noise = noise
         self.position_bias = position_bias
         self.intransitivity = intransitivity
         self.seed = seed
+        self.garble = garble
         self.calls = 0
         digest = hashlib.sha256(repr(sorted(self.grades.items())).encode()).hexdigest()[:12]
         self.identity = f"simulated:{digest}:{noise}:{position_bias}:{intransitivity}:{seed}"
@@ -77,3 +79,19 @@ class SimulatedBackend:
             logp = logits - np.logaddexp.reduce(logits)
             tokens = sum(len(c.split()) for _, c in request.messages)
             yield i, ChoiceResult(tuple(float(x) for x in logp), tokens, tokens)
+
+    def iter_generate(self, requests: Sequence[GenerateRequest]) -> Iterator[tuple[int, Generation]]:
+        """A listwise answer: the labels [1]..[n] of the items shown, best first by the same
+        noisy, position-biased strengths as the choices; `garble` appends a duplicate, an
+        invalid label and drops the last one, as small models do."""
+        for i, request in enumerate(requests):
+            self.calls += 1
+            shown = self._shown(ChoiceRequest(request.messages, (), request.template))
+            probe = ChoiceRequest(request.messages, tuple(str(n) for n in range(len(shown))), request.template)
+            strength = self._logits(probe) if len(shown) >= 2 else np.zeros(len(shown))
+            order = [int(n) + 1 for n in np.argsort(-strength, kind="stable")]
+            if self.garble and len(order) > 2:
+                order = order[:-1] + [order[0], len(order) + 5]
+            text = " > ".join(f"[{n}]" for n in order)
+            tokens = sum(len(c.split()) for _, c in request.messages)
+            yield i, Generation(text, tokens, len(order) * 2, tokens)

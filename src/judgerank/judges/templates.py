@@ -27,11 +27,13 @@ class PromptTemplate:
     def key(self) -> str:
         return f"{self.name}@{self.version}"
 
-    def request(self, **fields: str) -> ChoiceRequest:
+    def messages(self, **fields: str) -> tuple[tuple[str, str], ...]:
         """An empty `system` leaves the model's own default system prompt in place."""
         user = ("user", self.user.format(**fields))
-        messages = (("system", self.system), user) if self.system else (user,)
-        return ChoiceRequest(messages, self.choices, self.key)
+        return (("system", self.system), user) if self.system else (user,)
+
+    def request(self, **fields: str) -> ChoiceRequest:
+        return ChoiceRequest(self.messages(**fields), self.choices, self.key)
 
 
 @cache

@@ -1,0 +1,121 @@
+"""Listwise judges: order a window of passages in one prompt.
+
+- PermutationJudge: the model writes "[2] > [1] > [3]"; the text is parsed robustly (duplicates
+  dropped, invalid labels dropped, missing ones appended in input order), every repair counted.
+- LabelJudge: FIRST-style. The passages carry letters; the probabilities of the letters as the
+  first answer token order the window in one forward pass, with no generation. The same scores
+  pick the best of a set (setwise).
+
+Both answer `rank_windows(query, windows)` with one permutation of window positions per window,
+all windows of a call in one batch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from judgerank.backends.base import ChoiceRequest, GenerateRequest
+from judgerank.cache import CachedChoices, CachedGenerations
+from judgerank.errors import JudgerankError
+from judgerank.judges.templates import load_template
+from judgerank.judges.text import clip
+from judgerank.types import Item, Query
+
+LABEL = re.compile(r"\[\s*(\d+)\s*\]")
+NUMBER = re.compile(r"\d+")
+
+
+@dataclass
+class ParseReport:
+    """What parsing permutations had to repair, summed over every answer parsed."""
+
+    answers: int = 0
+    duplicates: int = 0
+    invalid: int = 0
+    missing: int = 0
+    unparseable: int = 0  # answers with no label at all (the input order was kept)
+
+    def add(self, other: ParseReport) -> None:
+        for name in vars(self):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def parse_permutation(text: str, n: int) -> tuple[list[int], ParseReport]:
+    """0-based positions best first from an answer naming labels 1..n; never fails."""
+    tokens = LABEL.findall(text) or NUMBER.findall(text)
+    report = ParseReport(answers=1, unparseable=int(not tokens))
+    order: list[int] = []
+    for token in tokens:
+        k = int(token) - 1
+        if not 0 <= k < n:
+            report.invalid += 1
+        elif k in order:
+            report.duplicates += 1
+        else:
+            order.append(k)
+    missing = [k for k in range(n) if k not in order]
+    report.missing = len(missing) if tokens else 0
+    return order + missing, report
+
+
+def _passages(items: Sequence[Item], labels: Sequence[str], max_words: int) -> str:
+    return "\n".join(f"{label} {clip(i.text, max_words)}" for label, i in zip(labels, items))
+
+
+class PermutationJudge:
+    """Generates a permutation per window; `report` accumulates the parse repairs."""
+
+    def __init__(self, backend: CachedGenerations, template: str = "listwise-permutation", max_words: int = 100) -> None:
+        self.backend = backend
+        self.template = load_template(template)
+        self.max_words = max_words
+        self.report = ParseReport()
+
+    def rank_windows(self, query: Query, windows: Sequence[Sequence[Item]]) -> list[list[int]]:
+        q = clip(query.text, self.max_words)
+        requests = []
+        for items in windows:
+            labels = [f"[{n + 1}]" for n in range(len(items))]
+            fields = {"query": q, "passages": _passages(items, labels, self.max_words), "n": str(len(items))}
+            messages = self.template.messages(**fields)
+            requests.append(GenerateRequest(messages, max_tokens=6 * len(items) + 8, template=self.template.key))
+        orders = []
+        for items, generation in zip(windows, self.backend.generate(requests)):
+            order, report = parse_permutation(generation.text, len(items))
+            self.report.add(report)
+            orders.append(order)
+        return orders
+
+
+class LabelJudge:
+    """Scores each passage of a window by log P(its letter first): FIRST and setwise."""
+
+    def __init__(self, backend: CachedChoices, template: str = "listwise-first", max_words: int = 100) -> None:
+        self.backend = backend
+        self.template = load_template(template)
+        self.max_words = max_words
+
+    @property
+    def max_window(self) -> int:
+        return len(self.template.choices)
+
+    def label_logprobs(self, query: Query, windows: Sequence[Sequence[Item]]) -> list[np.ndarray]:
+        q = clip(query.text, self.max_words)
+        requests = []
+        for items in windows:
+            if len(items) > self.max_window:
+                raise JudgerankError(f"a window of {len(items)} exceeds the {self.max_window} labels of {self.template.key}")
+            labels = self.template.choices[: len(items)]
+            fields = {"query": q, "passages": _passages(items, [f"{x}:" for x in labels], self.max_words)}
+            requests.append(ChoiceRequest(self.template.messages(**fields), labels, self.template.key))
+        return [np.array(r.logprobs) for r in self.backend.choice_logprobs(requests)]
+
+    def rank_windows(self, query: Query, windows: Sequence[Sequence[Item]]) -> list[list[int]]:
+        return [[int(k) for k in np.argsort(-lp, kind="stable")] for lp in self.label_logprobs(query, windows)]
+
+    def best_of(self, query: Query, sets: Sequence[Sequence[Item]]) -> list[int]:
+        return [int(np.argmax(lp)) for lp in self.label_logprobs(query, sets)]
