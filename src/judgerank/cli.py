@@ -239,7 +239,7 @@ def _write_leaderboard(board, path: Path) -> None:
 @app.command()
 def judge(
     input: Annotated[Path, typer.Argument(help="JSONL or JSON list: {prompt, responses:[{id,text}]} to rank, or pairs {input, output_1, output_2, label}.")],
-    mode: Annotated[str, typer.Option(help="pairwise: verdicts between responses; pointwise: a 1-5 rubric rating each.")] = "pairwise",
+    mode: Annotated[str, typer.Option(help="pairwise: verdicts between responses; pointwise: a 1-5 rubric rating each. Pairs files get both, to compare; --mode picks the 'verdict' written.")] = "pairwise",
     method: Annotated[str, typer.Option(help="Pairwise ranking: allpairs (small N), swiss (larger N), pairwise-heap, pairwise-quick.")] = "allpairs",
     model: Annotated[
         Optional[str], typer.Option(help="GGUF path, or smollm2-135m (embedded default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b.")
