@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import time
 from pathlib import Path
+
+import httpx
 
 DATA = Path(os.environ.get("JUDGERANK_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")).resolve()
 DL19 = DATA / "trec-dl19"
@@ -20,3 +25,23 @@ def print_table(rows: list[dict], columns: list[str]) -> None:
     print("  ".join(c.ljust(widths[c]) for c in columns))
     for r in rows:
         print("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
+    """Poll url until it answers 200; stop if the server process exits or time runs out."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.time() > deadline:
+            raise SystemExit(f"server at {url} did not start (exit code {process.poll()})")
+        time.sleep(0.3)

@@ -13,13 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 
-import httpx
-from common import DL19, require
+from common import DL19, free_port, require, wait_until_up
 
 from judgerank.backends.llamacpp import LlamaCppBackend
 from judgerank.backends.models import resolve_gguf
@@ -41,9 +39,7 @@ def main() -> None:
     ][: args.judgments]
     threads = os.cpu_count()
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     path = resolve_gguf(args.model)
     server = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--port", str(port), "--n_ctx", "4096",
@@ -51,12 +47,7 @@ def main() -> None:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.5)
+        wait_until_up(f"http://127.0.0.1:{port}/v1/models", server)
         http = OpenAICompatBackend(f"http://127.0.0.1:{port}/v1", "m", api_key_env=None, concurrency=1,
                                    top_logprobs=args.top_logprobs)
         list(http.iter_choice_logprobs([template.request(query="warm", passage="up")]))

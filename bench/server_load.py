@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,13 +22,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from common import DL19, require
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from common import DL19, free_port, require, wait_until_up
 
 
 async def one_pass(url: str, bodies: list[dict], clients: int, timeout: float) -> tuple[list[float], int, float, int]:
@@ -79,20 +72,11 @@ def main() -> None:
         env = dict(os.environ, JUDGERANK_HOME=tmp)
         server = subprocess.Popen(
             [sys.executable, "-m", "judgerank", "serve", "--port", str(port), "--cache", str(Path(tmp) / "cache.sqlite")],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.time() + 120
-            while True:
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if server.poll() is not None or time.time() > deadline:
-                    raise SystemExit(f"server did not start: {server.stderr.read().decode()[-1000:]}")
-                time.sleep(0.3)
+            wait_until_up(f"{url}/healthz", server)
             # load the model before timing: one request on other text
             httpx.post(f"{url}/v1/rerank", json={"query": "warm up", "documents": ["a", "b"], "method": args.method}, timeout=120)
             rows = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from judgerank.accounting import Ledger
@@ -22,6 +22,7 @@ from judgerank.backends.base import (
     SimilarityBackend,
     TextBackend,
 )
+from judgerank.backends.models import cache_dir
 from judgerank.errors import JudgerankError
 
 
@@ -65,6 +66,17 @@ class JudgmentCache:
         self._db.close()
 
 
+def default_cache_path() -> Path:
+    return cache_dir() / "judgments.sqlite"
+
+
+def open_cache(cache: str | Path | JudgmentCache | None) -> JudgmentCache | None:
+    """A JudgmentCache from a path, "default" (the user cache), an open cache, or None."""
+    if cache is None or isinstance(cache, JudgmentCache):
+        return cache
+    return JudgmentCache(default_cache_path() if cache == "default" else cache)
+
+
 class CachedChoices:
     """A ChoiceBackend behind the cache and the job's Ledger: what judges actually call."""
 
@@ -74,30 +86,10 @@ class CachedChoices:
         self.ledger = ledger
 
     def choice_logprobs(self, requests: Sequence[ChoiceRequest]) -> list[ChoiceResult]:
-        keys = [
-            JudgmentCache.key(self.backend.identity, r.template, r.messages, r.choices) for r in requests
-        ]
-        stored = self.cache.get_many(keys) if self.cache is not None else {}
-        results: dict[str, ChoiceResult] = {k: _choice_from_json(v) for k, v in stored.items()}
-        self.ledger.hit(sum(1 for k in keys if k in results))
-        todo = {k: r for k, r in zip(keys, requests) if k not in results}
-        if todo:
-            self.ledger.check(len(todo))
-            todo_keys = list(todo)
-            for done, (index, result) in enumerate(self.backend.iter_choice_logprobs(list(todo.values())), 1):
-                key = todo_keys[index]
-                results[key] = result
-                if self.cache is not None:
-                    self.cache.put(key, _choice_to_json(result))
-                self.ledger.charge(
-                    prompt_tokens=result.prompt_tokens,
-                    evaluated_tokens=result.evaluated_tokens,
-                    completion_tokens=result.completion_tokens,
-                    retries=result.retries,
-                )
-                if done < len(todo):
-                    self.ledger.check_tokens()  # finished judgments stay cached when this stops the job
-        return [results[k] for k in keys]
+        keys = [JudgmentCache.key(self.backend.identity, r.template, r.messages, r.choices) for r in requests]
+        return _through_cache(
+            self.cache, self.ledger, keys, requests, self.backend.iter_choice_logprobs, _choice_to_json, _choice_from_json
+        )
 
 
 class CachedGenerations:
@@ -112,28 +104,43 @@ class CachedGenerations:
         keys = [
             JudgmentCache.key(self.backend.identity, r.template, r.messages, "generate", r.max_tokens) for r in requests
         ]
-        stored = self.cache.get_many(keys) if self.cache is not None else {}
-        results = {k: Generation(v["text"], v["prompt_tokens"], v["completion_tokens"]) for k, v in stored.items()}
-        self.ledger.hit(sum(1 for k in keys if k in results))
-        todo = {k: r for k, r in zip(keys, requests) if k not in results}
-        if todo:
-            self.ledger.check(len(todo))
-            todo_keys = list(todo)
-            for done, (index, result) in enumerate(self.backend.iter_generate(list(todo.values())), 1):
-                key = todo_keys[index]
-                results[key] = result
-                if self.cache is not None:
-                    self.cache.put(key, {"text": result.text, "prompt_tokens": result.prompt_tokens,
-                                         "completion_tokens": result.completion_tokens})
-                self.ledger.charge(
-                    prompt_tokens=result.prompt_tokens,
-                    completion_tokens=result.completion_tokens,
-                    evaluated_tokens=result.evaluated_tokens,
-                    retries=result.retries,
-                )
-                if done < len(todo):
-                    self.ledger.check_tokens()
-        return [results[k] for k in keys]
+        return _through_cache(
+            self.cache, self.ledger, keys, requests, self.backend.iter_generate, _generation_to_json, _generation_from_json
+        )
+
+
+def _through_cache(
+    cache: JudgmentCache | None,
+    ledger: Ledger,
+    keys: list[str],
+    requests: Sequence,
+    compute: Callable[[list], Iterator[tuple[int, ChoiceResult | Generation]]],
+    to_json: Callable[[ChoiceResult | Generation], dict],
+    from_json: Callable[[object], ChoiceResult | Generation],
+) -> list:
+    """Stored results for the keys found; the rest computed, each stored and charged as it
+    arrives, so a stop (Budget, failure, kill) keeps every finished one."""
+    stored = cache.get_many(keys) if cache is not None else {}
+    results = {k: from_json(v) for k, v in stored.items()}
+    ledger.hit(sum(1 for k in keys if k in results))
+    todo = {k: r for k, r in zip(keys, requests) if k not in results}
+    if todo:
+        ledger.check(len(todo))
+        todo_keys = list(todo)
+        for done, (index, result) in enumerate(compute(list(todo.values())), 1):
+            key = todo_keys[index]
+            results[key] = result
+            if cache is not None:
+                cache.put(key, to_json(result))
+            ledger.charge(
+                prompt_tokens=result.prompt_tokens,
+                evaluated_tokens=result.evaluated_tokens,
+                completion_tokens=result.completion_tokens,
+                retries=result.retries,
+            )
+            if done < len(todo):
+                ledger.check_tokens()  # finished judgments stay cached when this stops the job
+    return [results[k] for k in keys]
 
 
 class CachedSimilarities:
@@ -157,6 +164,15 @@ class CachedSimilarities:
                 if self.cache is not None:
                     self.cache.put(key, value)
         return [float(found[k]) for k in keys]
+
+
+def _generation_to_json(result: Generation) -> dict:
+    return {"text": result.text, "prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens}
+
+
+def _generation_from_json(value: object) -> Generation:
+    assert isinstance(value, dict)
+    return Generation(value["text"], value["prompt_tokens"], value["completion_tokens"])
 
 
 def _choice_to_json(result: ChoiceResult) -> dict:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from judgerank.accounting import Ledger
 from judgerank.backends.base import ChoiceBackend, SimilarityBackend
-from judgerank.backends.models import cache_dir, resolve_gguf
-from judgerank.cache import CachedChoices, CachedGenerations, CachedSimilarities, JudgmentCache
+from judgerank.backends.models import resolve_gguf
+from judgerank.cache import CachedChoices, CachedGenerations, CachedSimilarities, JudgmentCache, open_cache
 from judgerank.errors import JudgerankError
 from judgerank.judges.listwise import LabelJudge, PermutationJudge
 from judgerank.judges.pairwise import PairwiseJudge
@@ -22,10 +22,6 @@ from judgerank.types import Budget, Ranking, Request
 
 # best measured on DL19 within 30 s/query on 2 cores (bench/run_all.sh; see the README)
 DEFAULT_METHOD = "cascade"
-
-
-def default_cache_path() -> Path:
-    return cache_dir() / "judgments.sqlite"
 
 
 class Reranker:
@@ -67,9 +63,7 @@ class Reranker:
             passes=passes, shuffles=shuffles, set_size=set_size, replicas=replicas, aggregator=aggregator,
         )
         self.budget = budget or Budget()
-        if cache == "default":
-            cache = default_cache_path()
-        self.cache = cache if isinstance(cache, JudgmentCache) or cache is None else JudgmentCache(cache)
+        self.cache = open_cache(cache)
         self._backend = backend
         self._similarity = similarity_backend
         # fail on an unknown method or a bad model file now, before any model loads

@@ -19,8 +19,8 @@ import numpy as np
 from judgerank.accounting import Ledger
 from judgerank.backends.base import ChoiceBackend
 from judgerank.backends.models import resolve_gguf
-from judgerank.cache import CachedChoices, JudgmentCache
-from judgerank.engine import check_request, default_cache_path
+from judgerank.cache import CachedChoices, JudgmentCache, open_cache
+from judgerank.engine import check_request
 from judgerank.errors import BudgetExhausted, JudgerankError
 from judgerank.evaluate.consistency import (
     Diagnostics,
@@ -184,9 +184,7 @@ class ResponseJudge:
         self.ratings = ratings
         self.max_words = max_words
         self.budget = budget or Budget()
-        if cache == "default":
-            cache = default_cache_path()
-        self.cache = cache if isinstance(cache, JudgmentCache) or cache is None else JudgmentCache(cache)
+        self.cache = open_cache(cache)
         self.model = model
         self._backend = backend
         if backend is None and model is not None:

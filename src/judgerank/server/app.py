@@ -29,7 +29,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from pydantic import BaseModel, ConfigDict, Field
 
 from judgerank.backends.base import ChoiceBackend, SimilarityBackend
-from judgerank.cache import JudgmentCache
+from judgerank.cache import open_cache
 from judgerank.engine import DEFAULT_METHOD, Reranker
 from judgerank.errors import BackendError, JudgerankError
 from judgerank.judging import ResponseJudge
@@ -61,7 +61,9 @@ class BudgetIn(BaseModel):
     max_tokens: int | None = Field(default=None, ge=0)
 
 
-class DocumentIn(BaseModel):
+class TextIn(BaseModel):
+    """A document or response given as an object: its text, an optional id, any other fields."""
+
     model_config = ConfigDict(extra="allow")
     text: str
     id: str | None = None
@@ -69,7 +71,7 @@ class DocumentIn(BaseModel):
 
 class RerankIn(BaseModel):
     query: str = Field(min_length=1)
-    documents: list[str | DocumentIn] = Field(min_length=1)
+    documents: list[str | TextIn] = Field(min_length=1)
     top_n: int | None = Field(default=None, ge=1)
     return_documents: bool = False
     model: str | None = None
@@ -92,15 +94,9 @@ class RerankOut(BaseModel):
     usage: dict[str, int]
 
 
-class ResponseIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    text: str
-    id: str | None = None
-
-
 class JudgeIn(BaseModel):
     prompt: str = Field(min_length=1)
-    responses: list[str | ResponseIn] = Field(min_length=1)
+    responses: list[str | TextIn] = Field(min_length=1)
     reference: str | None = None
     method: Literal["allpairs", "swiss", "pairwise-heap", "pairwise-quick", "pointwise"] = "allpairs"
     top_k: int = Field(default=10, ge=1)
@@ -153,7 +149,7 @@ class _Models:
         self.allowed = {config.model, *config.models}
         self._backends: dict[str | None, tuple[ChoiceBackend, threading.Lock]] = {}
         self._guard = threading.Lock()
-        self.cache = JudgmentCache(_cache_path(config.cache)) if config.cache is not None else None
+        self.cache = open_cache(config.cache)
         self._similarity: SimilarityBackend | None = config.similarity_backend
 
     def resolve(self, name: str | None) -> str | None:
@@ -185,12 +181,6 @@ class _Models:
 
                 self._similarity = EmbeddingBackend()
             return self._similarity
-
-
-def _cache_path(cache: str | Path) -> Path:
-    from judgerank.engine import default_cache_path
-
-    return default_cache_path() if cache == "default" else Path(cache)
 
 
 def create_app(config: ServerConfig | None = None) -> FastAPI:
@@ -259,7 +249,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     async def rerank(body: RerankIn) -> RerankOut:
         if len(body.query) > config.max_query_chars:
             raise HTTPException(413, f"query has {len(body.query)} characters > max_query_chars {config.max_query_chars}")
-        docs = [d if isinstance(d, DocumentIn) else DocumentIn(text=d) for d in body.documents]
+        docs = [d if isinstance(d, TextIn) else TextIn(text=d) for d in body.documents]
         check_size([d.text for d in docs], "documents")
         method = body.method or config.method
         if method not in STRATEGIES:
@@ -313,7 +303,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     async def judge(body: JudgeIn) -> JudgeOut:
         if len(body.prompt) > config.max_query_chars:
             raise HTTPException(413, f"prompt has {len(body.prompt)} characters > max_query_chars {config.max_query_chars}")
-        responses = [r if isinstance(r, ResponseIn) else ResponseIn(text=r) for r in body.responses]
+        responses = [r if isinstance(r, TextIn) else TextIn(text=r) for r in body.responses]
         check_size([r.text for r in responses], "responses")
         if body.reference is not None:
             check_size([body.reference], "references")
