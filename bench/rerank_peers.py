@@ -1,0 +1,175 @@
+"""judgerank's rerankers side by side with the peer implementations a user would pick instead, on the same
+model, server and candidates: TREC DL19, BM25 candidates, one llama_cpp.server, every implementation
+talking to it through one counting proxy (bench/usage_proxy.py), so calls and tokens are counted alike.
+
+    bash bench/peers/setup.sh                       # once: rank-llm and llm-rankers in bench/.peers
+    python bench/rerank_peers.py --queries 6 --depth 20
+    python bench/rerank_peers.py --methods first,rank-llm --queries 2 --depth 40
+
+Peers: rank-llm 0.25.7 RankGPT (SafeOpenai: multi-turn prompt, generated permutation, sliding windows of
+--window with --stride) and llm-rankers 0.0.2 setwise and pairwise (OpenAI rankers, heap sort of the top
+--top-k, setwise over 3 children plus the parent). Ours run with a fresh judgment cache each, one request
+at a time (the server runs one at a time anyway). Seconds are wall time per query, model load excluded.
+Rows are also appended to --log; each method's rankings go to bench/out/peers/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import DL19, free_port, print_table, require, wait_until_up  # noqa: E402
+from usage_proxy import UsageProxy  # noqa: E402
+
+from judgerank import Reranker  # noqa: E402
+from judgerank.backends.models import resolve_gguf  # noqa: E402
+from judgerank.backends.openai_compat import OpenAICompatBackend  # noqa: E402
+from judgerank.evaluate.ir import evaluate  # noqa: E402
+from judgerank.io.requests import read_requests  # noqa: E402
+from judgerank.io.trec import read_qrels  # noqa: E402
+from judgerank.types import Request  # noqa: E402
+
+BENCH = Path(__file__).resolve().parent
+PEERS = BENCH / ".peers"
+
+# name: Reranker keyword arguments (ours), or the peer runner and its job fields
+OURS = {
+    "pointwise": {"method": "pointwise"},
+    "pairwise-heap": {"method": "pairwise-heap"},
+    "listwise": {"method": "listwise"},
+    "first": {"method": "first"},
+    "first-psc": {"method": "first-psc"},
+    "setwise-heap": {"method": "setwise-heap"},
+    "jointrank": {"method": "jointrank"},
+    "cascade": {"method": "cascade"},  # the default: embedding, then pointwise on the top 20, fused
+    "cascade-first": {"method": "cascade", "then": "first"},
+}
+PEER = {
+    "rank-llm": ("rank-llm", "run_rank_llm.py", {}),
+    "llm-rankers-setwise": ("llm-rankers", "run_llm_rankers.py", {"peer_method": "setwise", "num_child": 3}),
+    "llm-rankers-pairwise": ("llm-rankers", "run_llm_rankers.py", {"peer_method": "pairwise"}),
+}
+DEFAULT = "bm25,pointwise,first,listwise,jointrank,setwise-heap,rank-llm,llm-rankers-setwise"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--methods", default=DEFAULT, help=f"comma-separated, from bm25, {', '.join([*OURS, *PEER])}")
+    ap.add_argument("--model", default="qwen2.5-coder-1.5b")
+    ap.add_argument("--queries", type=int, default=None, help="only the first N queries (file order)")
+    ap.add_argument("--depth", type=int, default=100, help="rerank the BM25 top N")
+    ap.add_argument("--top-k", type=int, default=10)
+    ap.add_argument("--window", type=int, default=20)
+    ap.add_argument("--stride", type=int, default=10)
+    ap.add_argument("--replicas", type=int, default=3, help="JointRank: blocks each item appears in")
+    ap.add_argument("--block", type=int, default=None, help="JointRank block size (default: --window)")
+    ap.add_argument("--cascade-depth", type=int, default=20)
+    ap.add_argument("--n-ctx", type=int, default=8192)
+    ap.add_argument("--timeout", type=float, default=1800.0, help="per LLM request, for every implementation")
+    ap.add_argument("--log", default="bench/out/rerank_peers.jsonl")
+    args = ap.parse_args()
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in ("bm25", *OURS, *PEER)]
+    if unknown:
+        raise SystemExit(f"unknown methods: {', '.join(unknown)}")
+    for m in methods:
+        if m in PEER and not (PEERS / PEER[m][0] / "bin" / "python").exists():
+            raise SystemExit(f"{m} is not installed: run bash bench/peers/setup.sh")
+
+    dl19 = read_requests(require(DL19 / "bm25_top100_dl19.json"))[: args.queries]
+    requests = [Request(r.query, r.items[: args.depth]) for r in dl19]
+    qrels = read_qrels(DL19 / "qrels.dl19-passage.txt")
+    gguf = resolve_gguf(args.model)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", args.model,
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(args.n_ctx), "--verbose", "False"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    out_dir = BENCH / "out" / "peers"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    Path(args.log).parent.mkdir(parents=True, exist_ok=True)
+    rows = []
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/v1/models", server)
+        with UsageProxy(f"http://127.0.0.1:{port}", free_port(), args.timeout) as proxy:
+            for name in methods:
+                rankings, seconds = run_method(name, args, requests, proxy.url + "/v1", gguf)
+                usage = proxy.reset()
+                save = out_dir / f"{name}-{args.model}-d{args.depth}.jsonl"
+                save.write_text("".join(json.dumps({"qid": q, "ranking": r}) + "\n" for q, r in rankings.items()))
+                run = {q: {d: float(len(r) - k) for k, d in enumerate(r)} for q, r in rankings.items()}
+                ndcg = evaluate(run, qrels, ["ndcg@10"]).mean["ndcg@10"]
+                nq = len(requests)
+                tokens = usage["prompt_tokens"] + usage["completion_tokens"]
+                rows.append({
+                    "method": name, "impl": "-" if name == "bm25" else ("peer" if name in PEER else "judgerank"),
+                    "queries": nq, "depth": args.depth, "ndcg@10": f"{ndcg:.4f}",
+                    "calls/q": f"{usage['calls'] / nq:.1f}", "prompt_tok/q": round(usage["prompt_tokens"] / nq),
+                    "completion_tok/q": round(usage["completion_tokens"] / nq), "tokens/q": round(tokens / nq),
+                    "s/q": f"{seconds / nq:.1f}",
+                })
+                print(f"{name}: nDCG@10 {ndcg:.4f}, {rows[-1]['tokens/q']} tokens/q, {rows[-1]['s/q']} s/q",
+                      file=sys.stderr, flush=True)
+                with open(args.log, "a") as fh:  # row by row: a later method's failure keeps the earlier rows
+                    fh.write(json.dumps({**rows[-1], "model": args.model}) + "\n")
+    finally:
+        server.terminate()
+        server.wait()
+    if not rows:
+        return
+    print(f"DL19, first {len(requests)} queries, BM25 top {args.depth}, {args.model} on llama_cpp.server")
+    print_table(rows, list(rows[0]))
+
+
+def run_method(name: str, args, requests, base_url: str, gguf: Path) -> tuple[dict[str, list[str]], float]:
+    """Each query's ranked ids, and the total wall seconds."""
+    if name == "bm25":
+        return {r.query.id: [i.id for i in r.items] for r in requests}, 0.0
+    if name in PEER:
+        return run_peer(name, args, requests, base_url, gguf)
+    backend = OpenAICompatBackend(base_url, args.model, concurrency=1, timeout=args.timeout)
+    window = args.block if name == "jointrank" and args.block else args.window  # --block sizes JointRank's blocks
+    reranker = Reranker(
+        **OURS[name], top_k=args.top_k, window=window, stride=args.stride, replicas=args.replicas,
+        cascade_depth=args.cascade_depth, cache=str(Path(tempfile.mkdtemp()) / "judgments.sqlite"), backend=backend,
+    )
+    rankings, seconds = {}, 0.0
+    try:
+        for n, request in enumerate(requests, 1):
+            t0 = time.perf_counter()
+            ranking = reranker.rerank(request)
+            seconds += time.perf_counter() - t0
+            rankings[request.query.id] = list(ranking.ids)
+            print(f"  {name} {n}/{len(requests)} q{request.query.id}: {ranking.costs.calls} calls, "
+                  f"{time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+    finally:
+        backend.close()
+    return rankings, seconds
+
+
+def run_peer(name: str, args, requests, base_url: str, gguf: Path) -> tuple[dict[str, list[str]], float]:
+    env, script, fields = PEER[name]
+    job = {
+        "base_url": base_url, "model": args.model, "gguf": str(gguf), "timeout": args.timeout,
+        "context": args.n_ctx, "window": args.window, "stride": args.stride, "top_k": args.top_k, **fields,
+        "requests": [{"qid": r.query.id, "query": r.query.text, "docs": [[i.id, i.text] for i in r.items]}
+                     for r in requests],
+    }
+    work = Path(tempfile.mkdtemp())
+    (work / "job.json").write_text(json.dumps(job))
+    subprocess.run([str(PEERS / env / "bin" / "python"), str(BENCH / "peers" / script), str(work / "job.json"),
+                    str(work / "out.jsonl")], check=True)
+    lines = [json.loads(line) for line in (work / "out.jsonl").read_text().splitlines()]
+    return {x["qid"]: x["ranking"] for x in lines}, sum(x["seconds"] for x in lines)
+
+
+if __name__ == "__main__":
+    main()
