@@ -24,11 +24,11 @@ $PY bench/prefix_reuse.py --model qwen2.5-coder-0.5b --queries 5 --depth 20
 $PY bench/prefix_reuse.py --model qwen2.5-coder-0.5b --queries 3 --depth 20 --template pairwise-prp
 b --method pairwise-heap --model qwen2.5-coder-0.5b --depth 20 --top-k 10 --queries 5
 cascade qwen2.5-coder-1.5b
-echo "== listwise, setwise and blocks against rank-llm and llm-rankers (Qwen 1.5B; about 80 + 40 minutes)"
+echo "== listwise, setwise and blocks against rank-llm and llm-rankers (Qwen 1.5B; about 80 + 60 minutes)"
 bash bench/peers/setup.sh
 $PY bench/rerank_peers.py --queries 8 --depth 20 --block 10 \
   --methods bm25,first,pointwise,listwise,rank-llm,jointrank,setwise-heap,llm-rankers-setwise
-$PY bench/rerank_peers.py --queries 4 --depth 100 --methods bm25,cascade,cascade-first,rank-llm
+$PY bench/rerank_peers.py --queries 4 --depth 100 --methods bm25,cascade,cascade-first,rank-llm,first
 echo "== serving"
 $PY bench/server_load.py --clients 4 --requests 16 --docs 20
 $PY bench/http_overhead.py --judgments 200 --top-logprobs 100
