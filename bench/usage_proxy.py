@@ -21,7 +21,7 @@ class UsageProxy:
         self.url = f"http://127.0.0.1:{port}"
         self._lock = threading.Lock()
         self._counts = self._zero()
-        client = httpx.Client(timeout=timeout)
+        self._client = client = httpx.Client(timeout=timeout)
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -76,3 +76,4 @@ class UsageProxy:
     def __exit__(self, *exc) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self._client.close()
