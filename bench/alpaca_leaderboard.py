@@ -27,7 +27,7 @@ from judgerank.accounting import Ledger
 from judgerank.aggregate.battles import Battles
 from judgerank.arena import arena
 from judgerank.evaluate.consistency import probability_verdict
-from judgerank.judging import PairTask, ResponseJudge, pair_diagnostics
+from judgerank.responses import PairTask, ResponseJudge, pair_diagnostics
 from judgerank.types import Item, Query
 
 ALPACA = DATA / "alpaca-eval"

@@ -26,8 +26,8 @@ from common import DATA, print_table, require
 
 from judgerank.accounting import Ledger
 from judgerank.evaluate.agreement import accuracy, cohen_kappa
-from judgerank.io.judging import read_judge_input
-from judgerank.judging import ResponseJudge, merged_diagnostics, pair_diagnostics
+from judgerank.io.responses import read_judge_input
+from judgerank.responses import ResponseJudge, merged_diagnostics, pair_diagnostics
 from judgerank.types import Costs, Item, Query
 
 DATASETS = {

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import graded_request, simulated
 from judgerank import Budget, Reranker
-from judgerank.cache import JudgmentCache
+from judgerank.store import SQLiteStore
 
 GRADES = [0.0, 3.0, 1.0, 2.0]
 
@@ -31,7 +31,7 @@ def test_cache_keys_separate_models_and_templates(tmp_path):
     assert Reranker("pointwise", cache=path, backend=other_model).rerank(request).costs.calls == 4
     graded = Reranker("pointwise-graded", cache=path, backend=simulated(request, GRADES)).rerank(request)
     assert graded.costs.calls == 4
-    assert len(JudgmentCache(path)) == 12
+    assert len(SQLiteStore(path)) == 12
 
 
 def test_cache_hits_do_not_spend_the_budget(tmp_path):
@@ -50,4 +50,4 @@ def test_unwritable_cache_is_a_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(JudgerankError, match="cache"):
-        JudgmentCache(blocker / "c.sqlite")
+        SQLiteStore(blocker / "c.sqlite")

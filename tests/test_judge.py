@@ -7,7 +7,7 @@ import pytest
 
 from judgerank.accounting import Ledger
 from judgerank.backends.simulated import SimulatedBackend
-from judgerank.cache import CachedChoices
+from judgerank.cache import CachedModel
 from judgerank.errors import JudgerankError
 from judgerank.evaluate.agreement import accuracy, cohen_kappa
 from judgerank.evaluate.consistency import (
@@ -18,10 +18,10 @@ from judgerank.evaluate.consistency import (
     probability_verdict,
     score_comparison_inconsistency,
 )
-from judgerank.io.judging import read_judge_input
+from judgerank.io.responses import read_judge_input
 from judgerank.judges.rubric import RubricJudge
 from judgerank.judges.verdict import VerdictJudge
-from judgerank.judging import PairTask, ResponseJudge, pair_diagnostics
+from judgerank.responses import PairTask, ResponseJudge, pair_diagnostics
 from judgerank.types import Budget, Item, Preference, Query
 
 PROMPT = Query("p1", "Write a haiku about autumn.")
@@ -35,8 +35,8 @@ def backend(**kwargs) -> SimulatedBackend:
     return SimulatedBackend({i.text: QUALITY[i.id] for i in RESPONSES}, **kwargs)
 
 
-def choices(b: SimulatedBackend) -> CachedChoices:
-    return CachedChoices(b, None, Ledger())
+def choices(b: SimulatedBackend) -> CachedModel:
+    return CachedModel(b, None, Ledger())
 
 
 # --- the records ---------------------------------------------------------------------------------
@@ -44,7 +44,7 @@ def choices(b: SimulatedBackend) -> CachedChoices:
 
 def test_order_verdicts_undo_the_half_tie():
     # a shown first: P(a)=0.6, P(b)=0.2, P(tie)=0.2; b shown first: P(a)=0.2, P(b)=0.6, P(tie)=0.2
-    pref = Preference("a", "b", p_a_first=0.7, p_b_first=0.3, tie_a_first=0.2, tie_b_first=0.2)
+    pref = Preference("a", "b", p_a_first=0.7, p_a_second=0.3, tie_a_first=0.2, tie_a_second=0.2)
     assert pref.order_verdicts == ("a", "b")
     assert pref.prob == pytest.approx(0.5) and pref.p_tie == pytest.approx(0.2)
     assert probability_verdict(pref) == "tie"
@@ -58,7 +58,7 @@ def test_order_verdicts_undo_the_half_tie():
 def test_verdict_judge_prefers_the_better_response_in_both_orders():
     judge = VerdictJudge(choices(backend()))
     (pref,) = judge.compare(PROMPT, [(RESPONSES[2], RESPONSES[1])])  # r2 (1.0) vs r1 (4.5)
-    assert pref.p_a_first < 0.05 and pref.p_b_first < 0.05
+    assert pref.p_a_first < 0.05 and pref.p_a_second < 0.05
     assert pref.order_verdicts == ("b", "b")
 
 
@@ -86,7 +86,7 @@ def test_verdict_judge_uses_the_reference_template():
 
 def test_rubric_expected_rating_is_the_mean_of_the_distribution():
     rubric = RubricJudge(choices(backend()))
-    dists = rubric.distributions([(PROMPT, i) for i in RESPONSES])
+    dists = np.array(rubric.distributions([(PROMPT, i) for i in RESPONSES]))
     assert dists.shape == (6, 5) and np.allclose(dists.sum(axis=1), 1.0)
     # the simulated logits are -(level - quality)^2: symmetric around 3.0, so its mean is exactly 3
     assert rubric.scores(PROMPT, [RESPONSES[4]])[0] == pytest.approx(3.0)
@@ -204,7 +204,7 @@ def test_rank_budget_returns_a_partial_ranking_and_keeps_going(tmp_path):
 def test_rank_rejects_duplicates_and_unknown_methods():
     with pytest.raises(JudgerankError, match="duplicate candidate id 'r0'"):
         ResponseJudge(cache=None, backend=backend()).rank(PROMPT, [RESPONSES[0], RESPONSES[0]])
-    with pytest.raises(JudgerankError, match="unknown judge method"):
+    with pytest.raises(JudgerankError, match="unknown method .bogus. for judge"):
         ResponseJudge(method="bogus", cache=None, backend=backend())
 
 

@@ -116,9 +116,9 @@ def test_listwise_uses_the_cache(tmp_path):
 
 
 def test_bad_options_fail_before_any_call():
-    with pytest.raises(JudgerankError, match="unknown aggregator"):
+    with pytest.raises(JudgerankError, match="--aggregator must be one of bradley-terry, pagerank, win-rate, not .median."):
         Reranker("jointrank", cache=None, aggregator="median", backend=object())
-    with pytest.raises(JudgerankError, match="set_size at least 2"):
+    with pytest.raises(JudgerankError, match="--set-size must be at least 2, not 1"):
         Reranker("setwise-heap", cache=None, set_size=1, backend=object())
     with pytest.raises(JudgerankError, match="exceeds the 20 labels"):
         rank("first", grades=WIDE, window=30)

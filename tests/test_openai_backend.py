@@ -17,7 +17,7 @@ from faultproxy import FaultProxy
 from judgerank import Reranker
 from judgerank.backends.models import resolve_gguf
 from judgerank.backends.openai_compat import OpenAICompatBackend
-from judgerank.cache import JudgmentCache
+from judgerank.store import SQLiteStore
 from judgerank.errors import BackendError
 from judgerank.judges.templates import load_template
 from judgerank.types import Item, Query, Request
@@ -102,7 +102,7 @@ def test_a_dead_server_fails_clearly_and_the_rerun_resumes(llama_server, tmp_pat
         dying = backend(proxy.url, retries=2, backoff=0.01, concurrency=1)
         with pytest.raises(BackendError, match=rf"127\.0\.0\.1:{proxy.port}/v1/chat/completions: gave up after 3 attempts"):
             Reranker("pointwise", cache=cache, backend=dying).rerank(request)
-    assert len(JudgmentCache(cache)) == 3  # the three answered before the server died
+    assert len(SQLiteStore(cache)) == 3  # the three answered before the server died
     healthy = backend(f"http://127.0.0.1:{llama_server}/v1")
     healthy.identity = dying.identity  # the same model behind another address: the same judgments
     ranking = Reranker("pointwise", cache=cache, backend=healthy).rerank(request)

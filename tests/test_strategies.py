@@ -9,7 +9,7 @@ import pytest
 from conftest import graded_request, simulated
 from judgerank import Budget, Reranker
 from judgerank.accounting import Ledger
-from judgerank.cache import CachedChoices
+from judgerank.cache import CachedModel
 from judgerank.judges.pairwise import PairwiseJudge
 
 # 12 items, distinct grades, input order deliberately not the right order
@@ -65,7 +65,7 @@ def test_heap_batches_independent_comparisons():
 
     from judgerank.strategies.sorting import HeapTopK
 
-    judge = CountingJudge(CachedChoices(backend, None, Ledger()))
+    judge = CountingJudge(CachedModel(backend, None, Ledger()))
     HeapTopK(judge, k=5).rank(request.query, request.items)
     assert max(batches) >= 4  # a whole heap level at once
     assert len(batches) < sum(batches)
@@ -74,9 +74,9 @@ def test_heap_batches_independent_comparisons():
 def test_pairwise_conflict_is_a_tie_not_a_coin_flip():
     request = graded_request([1.0, 1.0])
     backend = simulated(request, [1.0, 1.0], position_bias=2.0)
-    judge = PairwiseJudge(CachedChoices(backend, None, Ledger()))
+    judge = PairwiseJudge(CachedModel(backend, None, Ledger()))
     (pref,) = judge.compare(request.query, [(request.items[0], request.items[1])])
-    assert pref.p_a_first > 0.5 and pref.p_b_first < 0.5  # each order prefers whoever is first
+    assert pref.p_a_first > 0.5 and pref.p_a_second < 0.5  # each order prefers whoever is first
     assert pref.verdict == "tie"
     assert pref.prob == pytest.approx(0.5)
 

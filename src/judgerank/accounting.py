@@ -1,39 +1,43 @@
 """The cost account of one ranking job, and the Budget it must stay within.
 
-Only backend work counts against a Budget: cache hits are free.
+Only backend work counts against a Budget: cache hits are free. The cached backend asks the
+Ledger how much is left before each batch and cuts the batch to fit.
 """
 
 from __future__ import annotations
 
 import time
 
-from judgerank.errors import BudgetExhausted
 from judgerank.types import Budget, Costs
 
 
 class Ledger:
-    """Counts calls, tokens and cache hits; refuses work that would overrun the Budget."""
+    """Counts calls, tokens and cache hits, and says how much of the Budget is left."""
 
     def __init__(self, budget: Budget | None = None) -> None:
         self.budget = budget or Budget()
         self.costs = Costs()
         self._started = time.perf_counter()
 
-    def check(self, new_calls: int) -> None:
-        """Raise BudgetExhausted if `new_calls` more backend calls would overrun the Budget."""
-        b = self.budget
-        if b.max_calls is not None and self.costs.calls + new_calls > b.max_calls:
-            raise BudgetExhausted(
-                f"budget of {b.max_calls} calls reached ({self.costs.calls} used, {new_calls} more asked)"
-            )
-        if new_calls:
-            self.check_tokens()
+    def calls_left(self) -> int | None:
+        """New backend calls the Budget still allows (None: no limit)."""
+        if self.budget.max_calls is None:
+            return None
+        return max(0, self.budget.max_calls - self.costs.calls)
 
-    def check_tokens(self) -> None:
-        """Raise BudgetExhausted once the tokens spent reach the Budget."""
-        spent = self.costs.prompt_tokens + self.costs.completion_tokens
-        if self.budget.max_tokens is not None and spent >= self.budget.max_tokens:
-            raise BudgetExhausted(f"budget of {self.budget.max_tokens} tokens reached ({spent} used)")
+    @property
+    def tokens_spent(self) -> int:
+        return self.costs.prompt_tokens + self.costs.completion_tokens
+
+    def tokens_reached(self) -> bool:
+        """True once the tokens spent reach the token Budget: no new judgment may start."""
+        return self.budget.max_tokens is not None and self.tokens_spent >= self.budget.max_tokens
+
+    def exhausted_message(self) -> str:
+        b = self.budget
+        if self.tokens_reached():
+            return f"budget of {b.max_tokens} tokens reached ({self.tokens_spent} used)"
+        return f"budget of {b.max_calls} calls reached"
 
     def charge(
         self,

@@ -5,11 +5,14 @@ Every failure is one line on stderr and a non-zero exit; set JUDGERANK_DEBUG=1 f
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import click
 import typer
@@ -30,35 +33,53 @@ out = Console()
 err = Console(stderr=True)
 
 
-def _method_help() -> str:
-    from judgerank.strategies.registry import STRATEGIES
+MODEL_HELP = (
+    "GGUF path, or smollm2-135m (embedded default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b; "
+    "with --base-url, the name the server serves."
+)
 
-    return "; ".join(f"{name}: {desc}" for name, (_, desc) in STRATEGIES.items())
+
+def _names(job: str, pairwise: bool = False) -> str:
+    from judgerank.methods import METHODS
+
+    return ", ".join(n for n, m in METHODS.items() if job in m.jobs and not (pairwise and "pointwise" in n))
+
+
+def with_method_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add every method option of the registry (judgerank.methods.Options) to a command, with its
+    default and help, as keyword arguments; the command receives them in **options."""
+    from judgerank.methods import Options
+
+    params = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.kind != p.VAR_KEYWORD]
+    for f in fields(Options):
+        meta = f.metadata
+        default = None if f.default is MISSING else f.default
+        flags = [meta["flag"]] if meta["flag"] else []
+        help_text = meta["help"] + (f" One of: {', '.join(meta['choices'])}." if meta["choices"] else "")
+        kind = {"int": int, "int | None": Optional[int], "str": str, "bool": bool}[str(f.type)]
+        option = typer.Option(*flags, help=help_text, rich_help_panel="Method options")
+        params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                        annotation=Annotated[kind, option]))
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return command
+
+
+def _runtime(cache: Path | None, no_cache: bool, base_url: str | None) -> Any:
+    from judgerank.runtime import Runtime
+
+    return Runtime(store=None if no_cache else (cache or "default"), base_url=base_url)
 
 
 @app.command()
+@with_method_options
 def rerank(
     query: Annotated[Optional[str], typer.Option(help="The query (with --docs).")] = None,
     docs: Annotated[Optional[Path], typer.Option(help="JSONL of passages {id, text} (with --query).")] = None,
     input: Annotated[
         Optional[Path], typer.Option("--input", "-i", help="JSONL requests {query_id, query, candidates} or rank_llm JSON.")
     ] = None,
-    method: Annotated[Optional[str], typer.Option(help="Ranking method; see `judgerank methods`.")] = None,
-    model: Annotated[
-        Optional[str], typer.Option(help="GGUF path, or smollm2-135m (embedded default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b.")
-    ] = None,
-    top_k: Annotated[int, typer.Option(help="Items the top-k sorts put in order.")] = 10,
-    depth: Annotated[Optional[int], typer.Option(help="Rerank only the first N candidates; the rest keep their order.")] = None,
-    then: Annotated[str, typer.Option(help="Second stage of --method cascade.")] = "pointwise",
-    cascade_depth: Annotated[int, typer.Option(help="Candidates the cascade's second stage sees.")] = 20,
-    fuse: Annotated[bool, typer.Option("--fuse/--no-fuse", help="Cascade: order its top by rank fusion of both stages.")] = True,
-    window: Annotated[int, typer.Option(help="Listwise window / JointRank block size.")] = 20,
-    stride: Annotated[int, typer.Option(help="Listwise sliding-window step.")] = 10,
-    passes: Annotated[int, typer.Option(help="Listwise sliding-window passes.")] = 1,
-    shuffles: Annotated[int, typer.Option(help="*-psc: orders each window is ranked in.")] = 3,
-    set_size: Annotated[int, typer.Option(help="Setwise: items per prompt.")] = 4,
-    replicas: Annotated[int, typer.Option(help="JointRank: blocks each item appears in.")] = 3,
-    aggregator: Annotated[str, typer.Option(help="JointRank: bradley-terry, pagerank or win-rate.")] = "bradley-terry",
+    method: Annotated[Optional[str], typer.Option(help=f"Ranking method, one of: {_names('rerank')} (see `judgerank methods`).")] = None,
+    model: Annotated[Optional[str], typer.Option(help=MODEL_HELP)] = None,
     max_calls: Annotated[Optional[int], typer.Option(help="Budget: new LLM calls per query.")] = None,
     max_tokens: Annotated[Optional[int], typer.Option(help="Budget: tokens per query.")] = None,
     out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write rankings: .jsonl/.json as JSON lines, else a TREC run.")] = None,
@@ -66,6 +87,7 @@ def rerank(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the judgment cache.")] = False,
     show: Annotated[int, typer.Option(help="Rows of the ranking to print for a single query.")] = 10,
     base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible server (…/v1) to judge with; --model names its model.")] = None,
+    **options: Any,
 ) -> None:
     """Rerank candidates for one query (--query/--docs) or many (--input)."""
     from judgerank.engine import DEFAULT_METHOD, Reranker
@@ -80,25 +102,9 @@ def rerank(
         requests = [read_passages(docs, query)]
     else:
         raise JudgerankError("nothing to rank: give --query with --docs, or --input")
-    reranker = Reranker(
-        method or DEFAULT_METHOD,
-        model,
-        top_k=top_k,
-        depth=depth,
-        then=then,
-        cascade_depth=cascade_depth,
-        fuse=fuse,
-        window=window,
-        stride=stride,
-        passes=passes,
-        shuffles=shuffles,
-        set_size=set_size,
-        replicas=replicas,
-        aggregator=aggregator,
-        budget=Budget(max_calls, max_tokens),
-        cache=None if no_cache else (cache or "default"),
-        backend=_http_backend(base_url, model),
-    )
+    runtime = _runtime(cache, no_cache, base_url)
+    reranker = Reranker(method or DEFAULT_METHOD, model, budget=_budget(max_calls, max_tokens), runtime=runtime,
+                        **options)
     sink = _open_sink(out_path)
     total = Costs()
     incomplete = 0
@@ -114,7 +120,7 @@ def rerank(
                 repairs[key] = repairs.get(key, 0) + value
             if sink:
                 # written as each query finishes: an interrupted run keeps what it finished
-                lines = [json.dumps(ranking.as_dict())] if out_path.suffix in (".jsonl", ".json") else run_lines(ranking, reranker.method)
+                lines = [json.dumps(ranking.as_dict())] if out_path.suffix in (".jsonl", ".json") else run_lines(ranking, reranker.method.name)
                 sink.writelines(line + "\n" for line in lines)
                 sink.flush()
             if len(requests) == 1:
@@ -240,10 +246,8 @@ def _write_leaderboard(board, path: Path) -> None:
 def judge(
     input: Annotated[Path, typer.Argument(help="JSONL or JSON list: {prompt, responses:[{id,text}]} to rank, or pairs {input, output_1, output_2, label}.")],
     mode: Annotated[str, typer.Option(help="pairwise: verdicts between responses; pointwise: a 1-5 rubric rating each. Pairs files get both, to compare; --mode picks the 'verdict' written.")] = "pairwise",
-    method: Annotated[str, typer.Option(help="Pairwise ranking: allpairs (small N), swiss (larger N), pairwise-heap, pairwise-quick.")] = "allpairs",
-    model: Annotated[
-        Optional[str], typer.Option(help="GGUF path, or smollm2-135m (embedded default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b.")
-    ] = None,
+    method: Annotated[str, typer.Option(help=f"Pairwise ranking method, one of: {_names('judge', pairwise=True)} (see `judgerank methods`).")] = "allpairs",
+    model: Annotated[Optional[str], typer.Option(help=MODEL_HELP)] = None,
     gold: Annotated[Optional[str], typer.Option(help="Pairs: the field with the human label (1, 2 or tie); prints accuracy and kappa.")] = None,
     top_k: Annotated[int, typer.Option(help="Responses the top-k sorts put in order.")] = 10,
     ratings: Annotated[bool, typer.Option("--ratings/--no-ratings", help="Pairwise ranking: also rate each response, for the score-vs-pair diagnostic (N calls).")] = True,
@@ -256,22 +260,22 @@ def judge(
     base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible server (…/v1) to judge with; --model names its model.")] = None,
 ) -> None:
     """Rank responses with an LLM judge, or score it against gold labels, with diagnostics."""
-    from judgerank.io.judging import read_judge_input
-    from judgerank.judging import JUDGE_METHODS, PairTask, ResponseJudge
+    from judgerank.io.responses import read_judge_input
+    from judgerank.responses import PairTask, ResponseJudge
 
     if mode not in ("pairwise", "pointwise"):
         raise JudgerankError(f"--mode must be pairwise or pointwise, not {mode!r}")
-    if mode == "pairwise" and (method == "pointwise" or method not in JUDGE_METHODS):
-        raise JudgerankError(f"--method must be one of allpairs, swiss, pairwise-heap, pairwise-quick, not {method!r}")
+    pairwise = _names("judge", pairwise=True).split(", ")
+    if mode == "pairwise" and method not in pairwise:
+        raise JudgerankError(f"--method must be one of {', '.join(pairwise)}, not {method!r}")
     tasks = read_judge_input(input, gold)
     judge_ = ResponseJudge(
         model,
         method="pointwise" if mode == "pointwise" else method,
         top_k=top_k,
         ratings=ratings,
-        budget=Budget(max_calls, max_tokens),
-        cache=None if no_cache else (cache or "default"),
-        backend=_http_backend(base_url, model),
+        budget=_budget(max_calls, max_tokens),
+        runtime=_runtime(cache, no_cache, base_url),
     )
     sink, battle_sink = _open_sink(out_path), _open_sink(battles)
     if isinstance(tasks[0], PairTask):
@@ -286,7 +290,7 @@ def judge(
 
 def _judge_rankings(judge_, tasks, sink, battle_sink) -> None:
     from judgerank.evaluate.consistency import probability_verdict
-    from judgerank.judging import merged_diagnostics
+    from judgerank.responses import merged_diagnostics
 
     total, results, incomplete = Costs(), [], 0
     with _progress(len(tasks) > 1) as progress:
@@ -322,7 +326,7 @@ def _judge_pairs(judge_, tasks, mode, sink, battle_sink) -> None:
     from judgerank.accounting import Ledger
     from judgerank.errors import BudgetExhausted
     from judgerank.evaluate.agreement import accuracy, cohen_kappa
-    from judgerank.judging import pair_diagnostics
+    from judgerank.responses import pair_diagnostics
 
     ledger = Ledger(judge_.budget)
     done, stopped = [], False
@@ -381,7 +385,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     model: Annotated[Optional[str], typer.Option(help="Default model: a named model or GGUF path (embedded default if unset).")] = None,
-    models: Annotated[str, typer.Option(help="Comma-separated further named models a request may ask for.")] = "",
+    models: Annotated[str, typer.Option(help="Comma-separated further models a request may ask for (named models, GGUF paths, or with --base-url names that server serves).")] = "",
     method: Annotated[Optional[str], typer.Option(help="Default rerank method.")] = None,
     api_keys_file: Annotated[Optional[Path], typer.Option(help="File of API keys, one per line (also: JUDGERANK_API_KEYS, comma-separated).")] = None,
     max_documents: Annotated[int, typer.Option(help="Most documents (or responses) per request.")] = 1000,
@@ -407,10 +411,6 @@ def serve(
             keys |= {line.strip() for line in api_keys_file.read_text().splitlines() if line.strip()}
         except OSError as exc:
             raise JudgerankError(f"{api_keys_file}: cannot read ({exc.strerror})") from exc
-    if base_url is None and model is not None:
-        from judgerank.backends.models import resolve_gguf
-
-        resolve_gguf(model)
     config = ServerConfig(
         model=model,
         models=tuple(m.strip() for m in models.split(",") if m.strip()),
@@ -421,31 +421,34 @@ def serve(
         max_in_flight=max_in_flight,
         max_calls=max_calls,
         cache=None if no_cache else (cache or "default"),
-        backend=_http_backend(base_url, model),
+        base_url=base_url,
     )
+    application = create_app(config)  # checks every model before the port is taken
     err.print(f"judgerank serving on http://{host}:{port} ({'API keys required' if keys else 'no API keys'})")
-    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
-
-
-def _http_backend(base_url: str | None, model: str | None):
-    if base_url is None:
-        return None
-    if not model:
-        raise JudgerankError("--base-url needs --model: the name the server knows the model by")
-    from judgerank.backends.openai_compat import OpenAICompatBackend
-
-    return OpenAICompatBackend(base_url, model)
+    uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
 @app.command()
 def methods() -> None:
-    """List the ranking methods."""
-    from judgerank.engine import DEFAULT_METHOD
-    from judgerank.strategies.registry import STRATEGIES
+    """List the ranking methods: the jobs each serves, what it needs, its options, what its
+    score means and what a ranking cut short by a budget holds."""
+    from judgerank.methods import DEFAULT_JUDGE_METHOD, DEFAULT_RERANK_METHOD, METHODS
 
-    for name, (_, desc) in STRATEGIES.items():
-        mark = " (default)" if name == DEFAULT_METHOD else ""
-        out.print(f"[bold]{name}[/bold]{mark}: {desc}")
+    defaults = {DEFAULT_RERANK_METHOD: "rerank", DEFAULT_JUDGE_METHOD: "judge"}
+    for m in METHODS.values():
+        mark = f" (default for {defaults[m.name]})" if m.name in defaults else ""
+        opts = ", ".join("--" + o.replace("_", "-") for o in m.options) or "none"
+        out.print(f"[bold]{m.name}[/bold]{mark}: {m.summary}", highlight=False)
+        out.print(f"    jobs: {', '.join(sorted(m.jobs))}; needs: {', '.join(sorted(m.needs))}; options: {opts}",
+                  highlight=False)
+        out.print(f"    score: {m.score}; partial: {m.partial}", highlight=False)
+
+
+def _budget(max_calls: int | None, max_tokens: int | None) -> Budget:
+    for flag, value in (("--max-calls", max_calls), ("--max-tokens", max_tokens)):
+        if value is not None and value < 0:
+            raise JudgerankError(f"{flag} must be 0 or more, not {value}")
+    return Budget(max_calls, max_tokens)
 
 
 def _open_sink(path: Path | None):

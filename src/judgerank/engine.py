@@ -1,34 +1,36 @@
-"""The rerank pipeline: a strategy asks judges, judges ask a backend through the cache.
+"""The rerank job: a strategy asks judges, judges ask a model through the judgment store.
 
-A Reranker loads its models once and ranks any number of requests; each request gets its own
-cost account and Budget.
+A Reranker ranks any number of requests with one method and model; each request gets its own
+cost account and Budget. Models and the store come from a Runtime, shared when one is given.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
-from judgerank.accounting import Ledger
-from judgerank.backends.base import ChoiceBackend, SimilarityBackend
-from judgerank.backends.models import resolve_gguf
-from judgerank.cache import CachedChoices, CachedGenerations, CachedSimilarities, JudgmentCache, open_cache
 from judgerank.errors import JudgerankError
-from judgerank.judges.listwise import LabelJudge, PermutationJudge
-from judgerank.judges.pairwise import PairwiseJudge
-from judgerank.judges.pointwise import PointwiseJudge, SimilarityJudge
-from judgerank.strategies.registry import Options, build_strategy
+from judgerank.methods import DEFAULT_RERANK_METHOD, Options, method_for
+from judgerank.runtime import EMBEDDING, Runtime
+from judgerank.store import JudgmentStore
 from judgerank.types import Budget, Ranking, Request
 
-# best measured on DL19 within 30 s/query on 2 cores (bench/run_all.sh; see the README)
-DEFAULT_METHOD = "cascade"
+DEFAULT_METHOD = DEFAULT_RERANK_METHOD
 
 
 class Reranker:
     """Reranks requests with one method and model.
 
-    cache: a SQLite path, "default" for the user cache, or None for no persistent cache. backend / similarity_backend replace
-    the llama.cpp and embedding models (a SimulatedBackend in tests, an HTTP backend).
+    model: a named model or GGUF path (None: the embedded default), or with `base_url` the name
+    an OpenAI-compatible server serves. cache: a SQLite path, "default" for the user cache, an
+    open store, or None. runtime: share models and store with other jobs (then `cache`,
+    `base_url` and the backends are the runtime's). backend / similarity_backend: ready backend
+    objects instead of loading models (a SimulatedBackend in tests). Options (top_k, window,
+    ...) are keyword arguments; see `judgerank.methods.Options`.
+
+    >>> with Reranker("pointwise") as reranker:                      # doctest: +SKIP
+    ...     ranking = reranker.rerank(request)
     """
 
     def __init__(
@@ -36,78 +38,65 @@ class Reranker:
         method: str = DEFAULT_METHOD,
         model: str | None = None,
         *,
-        top_k: int = 10,
-        depth: int | None = None,
-        then: str = "pointwise",
-        cascade_depth: int = 20,
-        fuse: bool = True,
-        window: int = 20,
-        stride: int = 10,
-        passes: int = 1,
-        shuffles: int = 3,
-        set_size: int = 4,
-        replicas: int = 3,
-        aggregator: str = "bradley-terry",
         budget: Budget | None = None,
-        cache: str | Path | JudgmentCache | None = "default",
-        backend: ChoiceBackend | None = None,
-        similarity_backend: SimilarityBackend | None = None,
+        cache: str | Path | JudgmentStore | None = "default",
+        runtime: Runtime | None = None,
+        base_url: str | None = None,
+        backend: Any = None,
+        similarity_backend: Any = None,
+        **options: Any,
     ) -> None:
-        if top_k < 1 or cascade_depth < 1 or (depth is not None and depth < 1):
-            raise JudgerankError("top_k, depth and cascade_depth must be positive")
-        self.method = method
+        self.method = method_for("rerank", method)
+        unknown = set(options) - set(Options.names())
+        if unknown:
+            raise JudgerankError(f"unknown option {sorted(unknown)[0]!r}: use {', '.join(Options.names())}")
+        self.options = Options(**options)
         self.model = model
-        self.depth = depth
-        self.options = Options(
-            top_k=top_k, then=then, cascade_depth=cascade_depth, fuse=fuse, window=window, stride=stride,
-            passes=passes, shuffles=shuffles, set_size=set_size, replicas=replicas, aggregator=aggregator,
-        )
         self.budget = budget or Budget()
-        self.cache = open_cache(cache)
-        self._backend = backend
-        self._similarity = similarity_backend
-        # fail on an unknown method or a bad model file now, before any model loads
-        build_strategy(method, _Unloaded(), self.options)
-        if backend is None and model is not None:
-            resolve_gguf(model)
-
-    @property
-    def backend(self) -> ChoiceBackend:
-        if self._backend is None:
-            from judgerank.backends.llamacpp import LlamaCppBackend
-
-            self._backend = LlamaCppBackend(self.model)
-        return self._backend
-
-    @property
-    def similarity_backend(self) -> SimilarityBackend:
-        if self._similarity is None:
-            from judgerank.backends.embedding import EmbeddingBackend
-
-            self._similarity = EmbeddingBackend()
-        return self._similarity
+        self._owns_runtime = runtime is None
+        self.runtime = runtime or Runtime(
+            store=cache, base_url=base_url, backends={model: backend} if backend is not None else None,
+            similarity_backend=similarity_backend,
+        )
+        # fail on a model that cannot be had now, before any model loads
+        needs = self.method.requirements(self.options)
+        if needs & {"choices", "generate"}:
+            self.runtime.check(model)
+        if "embedding" in needs:
+            self.runtime.check(EMBEDDING)
 
     def rerank(self, request: Request) -> Ranking:
         check_request(request)
-        ledger = Ledger(self.budget)
-        judges = _JobJudges(self, ledger)
-        strategy = build_strategy(self.method, judges, self.options)
-        items = request.items[: self.depth] if self.depth else request.items
+        job = self.runtime.job("rerank", self.model, self.budget)
+        strategy = self.method.build(job, self.options)
+        depth = self.options.depth
+        items = request.items[:depth] if depth else request.items
         ordering = strategy.rank(request.query, items)
         tail = [i.id for i in request.items[len(items) :]]
         return Ranking(
             query_id=request.query.id,
             ids=ordering.ids + tail,
             scores=ordering.scores + [None] * len(tail),
-            method=self.method,
-            costs=ledger.close(),
+            method=self.method.name,
+            costs=job.close(),
             complete=ordering.complete,
-            parse=judges.parse_report(),
+            parse=job.parse_report(),
         )
 
     def rerank_all(self, requests: Iterable[Request]) -> Iterator[Ranking]:
         for request in requests:
             yield self.rerank(request)
+
+    def close(self) -> None:
+        """Release the models and the store (only those this Reranker opened)."""
+        if self._owns_runtime:
+            self.runtime.close()
+
+    def __enter__(self) -> Reranker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def check_request(request: Request) -> None:
@@ -119,63 +108,3 @@ def check_request(request: Request) -> None:
         if item.id in seen:
             raise JudgerankError(f"query {qid!r}: duplicate candidate id {item.id!r}")
         seen.add(item.id)
-
-
-class _JobJudges:
-    """Judges for one job: all share the reranker's models and cache and the job's Ledger."""
-
-    def __init__(self, reranker: Reranker, ledger: Ledger) -> None:
-        self.reranker = reranker
-        self.ledger = ledger
-        self._permutations: list[PermutationJudge] = []
-
-    def _choices(self) -> CachedChoices:
-        return CachedChoices(self.reranker.backend, self.reranker.cache, self.ledger)
-
-    def pointwise(self, template: str) -> PointwiseJudge:
-        return PointwiseJudge(self._choices(), template)
-
-    def pairwise(self) -> PairwiseJudge:
-        return PairwiseJudge(self._choices())
-
-    def similarity(self) -> SimilarityJudge:
-        return SimilarityJudge(CachedSimilarities(self.reranker.similarity_backend, self.reranker.cache, self.ledger))
-
-    def permutation(self) -> PermutationJudge:
-        backend = self.reranker.backend
-        if not hasattr(backend, "iter_generate"):
-            raise JudgerankError(f"backend {backend.identity} cannot generate text for listwise permutations")
-        judge = PermutationJudge(CachedGenerations(backend, self.reranker.cache, self.ledger))
-        self._permutations.append(judge)
-        return judge
-
-    def labels(self, template: str) -> LabelJudge:
-        return LabelJudge(self._choices(), template)
-
-    def parse_report(self) -> dict | None:
-        """What parsing generated permutations repaired in this job (None: nothing generated)."""
-        if not self._permutations:
-            return None
-        total = self._permutations[0].report
-        for judge in self._permutations[1:]:
-            total.add(judge.report)
-        return vars(total)
-
-
-class _Unloaded:
-    """Judges that are never called: lets a method be validated without loading a model."""
-
-    def pointwise(self, template: str) -> None:
-        return None
-
-    def pairwise(self) -> None:
-        return None
-
-    def similarity(self) -> None:
-        return None
-
-    def permutation(self) -> None:
-        return None
-
-    def labels(self, template: str) -> None:
-        return None

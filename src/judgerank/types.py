@@ -50,47 +50,45 @@ def _argmax_verdict(p_a: float, p_tie: float) -> Verdict:
 
 @dataclass(frozen=True)
 class Preference:
-    """Pairwise signal for (a, b), measured with a shown first and with b shown first.
+    """Pairwise signal for (a, b), measured with a shown first and with a shown second.
 
-    p_a_first: P(a preferred) when a is shown first; p_b_first: P(a preferred) when b is shown
-    first. `prob` averages the two, which cancels a constant position bias. `verdict` is 'a' or
-    'b' only when both orders agree; a disagreement is a 'tie', never a coin flip.
+    p_a_first: P(a preferred | a shown first); p_a_second: P(a preferred | a shown second).
+    `prob` averages the two, which cancels a constant position bias, and `verdict` reads it:
+    'a' above one half, 'b' below, 'tie' at exactly one half (orders that disagree by the same
+    margin cancel to a tie, never to a coin flip).
 
-    Judges that offer a tie answer also report P(tie) in each order (tie_a_first, tie_b_first);
-    a tie then counts half for each side in p_a_first and p_b_first.
+    Judges that offer a tie answer also report P(tie) in each order (tie_a_first, tie_a_second);
+    a tie then counts half for each side in p_a_first and p_a_second.
     """
 
     a: str
     b: str
     p_a_first: float
-    p_b_first: float
+    p_a_second: float
     tie_a_first: float = 0.0
-    tie_b_first: float = 0.0
+    tie_a_second: float = 0.0
 
     @property
     def prob(self) -> float:
-        return 0.5 * (self.p_a_first + self.p_b_first)
+        return 0.5 * (self.p_a_first + self.p_a_second)
 
     @property
     def p_tie(self) -> float:
-        return 0.5 * (self.tie_a_first + self.tie_b_first)
+        return 0.5 * (self.tie_a_first + self.tie_a_second)
 
     @property
     def order_verdicts(self) -> tuple[Verdict, Verdict]:
         """The most likely answer (a, b or tie) in each order: what a judge that only decodes
-        its answer would say with a shown first, and with b shown first."""
+        its answer would say with a shown first, and with a shown second."""
         return (
             _argmax_verdict(self.p_a_first, self.tie_a_first),
-            _argmax_verdict(self.p_b_first, self.tie_b_first),
+            _argmax_verdict(self.p_a_second, self.tie_a_second),
         )
 
     @property
     def verdict(self) -> Verdict:
-        if self.p_a_first > 0.5 and self.p_b_first > 0.5:
-            return "a"
-        if self.p_a_first < 0.5 and self.p_b_first < 0.5:
-            return "b"
-        return "tie"
+        p = self.prob
+        return "a" if p > 0.5 else "b" if p < 0.5 else "tie"
 
 
 @dataclass(frozen=True)

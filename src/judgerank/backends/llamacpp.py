@@ -64,6 +64,12 @@ class LlamaCppBackend:
             if len(ids := self._tokenize(marker, special=True)) == 1
         }
 
+    def close(self) -> None:
+        """Free the model and its context now rather than at garbage collection."""
+        close = getattr(self._llm, "close", None)
+        if close is not None:
+            close()
+
     def _token_text(self, token: int) -> str:
         return self._llm.detokenize([token], special=True).decode("utf-8", errors="ignore") if token >= 0 else ""
 

@@ -16,6 +16,7 @@ import math
 import os
 import threading
 from collections.abc import Iterator, Sequence
+
 import httpx
 import tenacity
 
@@ -26,7 +27,12 @@ RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
 
 class _Retryable(Exception):
-    """A failure worth another attempt (the message says what happened)."""
+    """A failure worth another attempt (the message says what happened); `status` is what a
+    gateway answers if the retries run out: 504 timed out, 503 unreachable, 502 bad reply."""
+
+    def __init__(self, message: str, status: int = 502) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class OpenAICompatBackend:
@@ -36,7 +42,13 @@ class OpenAICompatBackend:
 
     top_logprobs: how many top tokens to ask for. OpenAI allows 20; llama.cpp's server and vLLM
     (with --max-logprobs) allow more. A choice outside them gets the k-th log-probability, an
-    upper bound; `bounded_choices` counts how often that happened."""
+    upper bound; `bounded_choices` counts how often that happened.
+
+    The cache identity holds what changes a result (the served model, the endpoint kind,
+    top_logprobs) and not the URL, so the same model behind another address shares judgments;
+    `namespace` keeps two servers apart when that is wanted."""
+
+    concurrent = True  # many threads may send batches at once; `concurrency` bounds the requests
 
     def __init__(
         self,
@@ -50,6 +62,7 @@ class OpenAICompatBackend:
         retries: int = 5,
         backoff: float = 0.25,
         top_logprobs: int = 20,
+        namespace: str | None = None,
     ) -> None:
         if endpoint not in ("chat", "completions"):
             raise JudgerankError(f"endpoint must be chat or completions, not {endpoint!r}")
@@ -63,7 +76,7 @@ class OpenAICompatBackend:
         self.retries = retries
         self.backoff = backoff
         self.top_logprobs = top_logprobs
-        self.identity = f"openai:{model}@{self.base_url}:{endpoint}"
+        self.identity = f"openai:{namespace + '/' if namespace else ''}{model}:{endpoint}:top{top_logprobs}"
         key = os.environ.get(api_key_env) if api_key_env else None
         self._headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.retried = 0  # retries over the backend's life, for metrics and tests
@@ -87,9 +100,21 @@ class OpenAICompatBackend:
         yield from self._run([self._generate(r) for r in requests])
 
     def close(self) -> None:
+        """Close the HTTP client and stop the event loop thread; idempotent."""
+        if self._loop.is_closed():
+            return
         if self._client is not None:
             asyncio.run_coroutine_threadsafe(self._client.aclose(), self._loop).result()
+            self._client = None
         self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        self._loop.close()
+
+    def __enter__(self) -> OpenAICompatBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # --- the batch runner --------------------------------------------------------------------
 
@@ -132,18 +157,20 @@ class OpenAICompatBackend:
                             self.retried += 1
                         return await self._attempt(body), attempts - 1
         except _Retryable as exc:
-            raise BackendError(f"{self.url}: gave up after {attempts} attempts ({exc})") from None
+            raise BackendError(f"{self.url}: gave up after {attempts} attempts ({exc})", exc.status) from None
         raise AssertionError("unreachable")
 
     async def _attempt(self, body: dict) -> dict:
         try:
             response = await self._client.post(self.url, json=body)
         except httpx.TimeoutException:
-            raise _Retryable(f"timed out after {self.timeout:g} s") from None
-        except httpx.TransportError as exc:  # refused, reset, dropped, truncated
+            raise _Retryable(f"timed out after {self.timeout:g} s", 504) from None
+        except httpx.ConnectError as exc:  # refused, no route: the server is not there
+            raise _Retryable(f"cannot connect: {exc}", 503) from None
+        except httpx.TransportError as exc:  # reset, dropped, truncated
             raise _Retryable(f"{type(exc).__name__}: {exc}") from None
         if response.status_code in RETRY_STATUS:
-            raise _Retryable(f"HTTP {response.status_code}")
+            raise _Retryable(f"HTTP {response.status_code}", 503 if response.status_code in (429, 503) else 502)
         if response.status_code >= 400:
             raise BackendError(f"{self.url}: HTTP {response.status_code}: {response.text[:200]}")
         try:

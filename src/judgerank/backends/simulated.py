@@ -8,6 +8,7 @@ studying strategies without LLM cost. The same request always gets the same answ
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
@@ -29,6 +30,7 @@ class SimulatedBackend:
         seed: int = 0,
         key_chars: int = 60,
         garble: bool = False,
+        delay: float = 0.0,
     ) -> None:
         self.grades = {text[:key_chars]: float(g) for text, g in grades.items()}
         self.noise = noise
@@ -36,6 +38,7 @@ class SimulatedBackend:
         self.intransitivity = intransitivity
         self.seed = seed
         self.garble = garble
+        self.delay = delay  # seconds per call: stands in for a slow in-process model
         self.calls = 0
         digest = hashlib.sha256(repr(sorted(self.grades.items())).encode()).hexdigest()[:12]
         self.identity = f"simulated:{digest}:{noise}:{position_bias}:{intransitivity}:{seed}"
@@ -75,6 +78,8 @@ class SimulatedBackend:
     def iter_choice_logprobs(self, requests: Sequence[ChoiceRequest]) -> Iterator[tuple[int, ChoiceResult]]:
         for i, request in enumerate(requests):
             self.calls += 1
+            if self.delay:
+                time.sleep(self.delay)
             logits = self._logits(request)
             logp = logits - np.logaddexp.reduce(logits)
             tokens = sum(len(c.split()) for _, c in request.messages)

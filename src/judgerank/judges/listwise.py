@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from judgerank.backends.base import ChoiceRequest, GenerateRequest
-from judgerank.cache import CachedChoices, CachedGenerations
+from judgerank.backends.base import ChoiceRequest, ChoiceResult, GenerateRequest, Generation
+from judgerank.cache import CachedModel
 from judgerank.errors import JudgerankError
+from judgerank.judges.base import ask
 from judgerank.judges.templates import load_template
 from judgerank.judges.text import clip
 from judgerank.types import Item, Query
@@ -69,7 +70,7 @@ def _passages(items: Sequence[Item], labels: Sequence[str], max_words: int) -> s
 class PermutationJudge:
     """Generates a permutation per window; `report` accumulates the parse repairs."""
 
-    def __init__(self, backend: CachedGenerations, template: str = "listwise-permutation", max_words: int = 100) -> None:
+    def __init__(self, backend: CachedModel, template: str = "listwise-permutation", max_words: int = 100) -> None:
         self.backend = backend
         self.template = load_template(template)
         self.max_words = max_words
@@ -83,18 +84,25 @@ class PermutationJudge:
             fields = {"query": q, "passages": _passages(items, labels, self.max_words), "n": str(len(items))}
             messages = self.template.messages(**fields)
             requests.append(GenerateRequest(messages, max_tokens=6 * len(items) + 8, template=self.template.key))
-        orders = []
-        for items, generation in zip(windows, self.backend.generate(requests)):
-            order, report = parse_permutation(generation.text, len(items))
-            self.report.add(report)
-            orders.append(order)
-        return orders
+
+        def orders(generations: Sequence[Generation | None]) -> list[list[int] | None]:
+            out: list[list[int] | None] = []
+            for items, generation in zip(windows, generations):
+                if generation is None:
+                    out.append(None)
+                    continue
+                order, report = parse_permutation(generation.text, len(items))
+                self.report.add(report)
+                out.append(order)
+            return out
+
+        return ask(self.backend.generate, requests, orders)  # type: ignore[return-value]
 
 
 class LabelJudge:
     """Scores each passage of a window by log P(its letter first): FIRST and setwise."""
 
-    def __init__(self, backend: CachedChoices, template: str = "listwise-first", max_words: int = 100) -> None:
+    def __init__(self, backend: CachedModel, template: str = "listwise-first", max_words: int = 100) -> None:
         self.backend = backend
         self.template = load_template(template)
         self.max_words = max_words
@@ -104,6 +112,7 @@ class LabelJudge:
         return len(self.template.choices)
 
     def label_logprobs(self, query: Query, windows: Sequence[Sequence[Item]]) -> list[np.ndarray]:
+        """log P(label) per passage of each window (None for a window the Budget stopped)."""
         q = clip(query.text, self.max_words)
         requests = []
         for items in windows:
@@ -112,10 +121,20 @@ class LabelJudge:
             labels = self.template.choices[: len(items)]
             fields = {"query": q, "passages": _passages(items, [f"{x}:" for x in labels], self.max_words)}
             requests.append(ChoiceRequest(self.template.messages(**fields), labels, self.template.key))
-        return [np.array(r.logprobs) for r in self.backend.choice_logprobs(requests)]
+
+        def arrays(results: Sequence[ChoiceResult | None]) -> list[np.ndarray | None]:
+            return [None if r is None else np.array(r.logprobs) for r in results]
+
+        return ask(self.backend.choice_logprobs, requests, arrays)  # type: ignore[return-value]
 
     def rank_windows(self, query: Query, windows: Sequence[Sequence[Item]]) -> list[list[int]]:
-        return [[int(k) for k in np.argsort(-lp, kind="stable")] for lp in self.label_logprobs(query, windows)]
+        def orders(lps: Sequence[np.ndarray | None]) -> list[list[int] | None]:
+            return [None if lp is None else [int(k) for k in np.argsort(-lp, kind="stable")] for lp in lps]
+
+        return ask(lambda w: self.label_logprobs(query, w), windows, orders)  # type: ignore[return-value]
 
     def best_of(self, query: Query, sets: Sequence[Sequence[Item]]) -> list[int]:
-        return [int(np.argmax(lp)) for lp in self.label_logprobs(query, sets)]
+        def picks(lps: Sequence[np.ndarray | None]) -> list[int | None]:
+            return [None if lp is None else int(np.argmax(lp)) for lp in lps]
+
+        return ask(lambda s: self.label_logprobs(query, s), sets, picks)  # type: ignore[return-value]

@@ -6,18 +6,19 @@ bias, and a disagreement between the orders is reported as a tie.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
-import numpy as np
-
-from judgerank.cache import CachedChoices
+from judgerank.backends.base import ChoiceResult
+from judgerank.cache import CachedModel
+from judgerank.judges.base import ask, in_groups
 from judgerank.judges.templates import load_template
 from judgerank.judges.text import clip
 from judgerank.types import Item, Preference, Query
 
 
 class PairwiseJudge:
-    def __init__(self, backend: CachedChoices, template: str = "pairwise-prp", max_words: int = 200) -> None:
+    def __init__(self, backend: CachedModel, template: str = "pairwise-prp", max_words: int = 200) -> None:
         self.backend = backend
         self.template = load_template(template)
         self.max_words = max_words
@@ -31,9 +32,17 @@ class PairwiseJudge:
             ta, tb = clip(a.text, self.max_words), clip(b.text, self.max_words)
             requests.append(self.template.request(query=q, a=ta, b=tb))
             requests.append(self.template.request(query=q, a=tb, b=ta))
-        lp = np.array([r.logprobs for r in self.backend.choice_logprobs(requests)], dtype=np.float64)
-        p_first = 1.0 / (1.0 + np.exp(lp[:, 1] - lp[:, 0]))  # P(first shown) normalised over {A, B}
-        return [
-            Preference(a.id, b.id, float(p_first[2 * n]), float(1.0 - p_first[2 * n + 1]))
-            for n, (a, b) in enumerate(pairs)
-        ]
+
+        def preferences(results: Sequence[ChoiceResult | None]) -> list[Preference | None]:
+            return [
+                None if g is None else Preference(a.id, b.id, _first_wins(g[0]), 1.0 - _first_wins(g[1]))
+                for (a, b), g in zip(pairs, in_groups(results, 2))
+            ]
+
+        return ask(self.backend.choice_logprobs, requests, preferences)  # type: ignore[return-value]
+
+
+def _first_wins(result: ChoiceResult) -> float:
+    """P(the passage shown first wins), normalised over the two answers {A, B}."""
+    first, second = result.logprobs[:2]
+    return 0.5 * (1.0 + math.tanh(0.5 * (first - second)))  # the logistic function, safe for any gap

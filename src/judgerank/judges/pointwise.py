@@ -7,10 +7,13 @@ under the model's distribution over grade tokens, not the most likely grade.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from judgerank.cache import CachedChoices, CachedSimilarities
+from judgerank.backends.base import ChoiceResult
+from judgerank.cache import CachedModel
+from judgerank.judges.base import ask
 from judgerank.judges.templates import load_template
 from judgerank.judges.text import clip
 from judgerank.types import Item, Query
@@ -19,28 +22,32 @@ from judgerank.types import Item, Query
 class PointwiseJudge:
     """Relevance of each item from one prompt per item."""
 
-    def __init__(self, backend: CachedChoices, template: str = "relevance-yes-no", max_words: int = 200) -> None:
+    def __init__(self, backend: CachedModel, template: str = "relevance-yes-no", max_words: int = 200) -> None:
         self.backend = backend
         self.template = load_template(template)
         self.max_words = max_words
 
     def scores(self, query: Query, items: Sequence[Item]) -> list[float]:
         t = self.template
-        requests = [t.request(query=clip(query.text, self.max_words), passage=clip(i.text, self.max_words)) for i in items]
-        results = self.backend.choice_logprobs(requests)
-        lp = np.array([r.logprobs for r in results], dtype=np.float64)
-        if t.kind == "binary":
-            return [float(x) for x in lp[:, 0] - lp[:, 1]]
-        grades = np.array([float(c) for c in t.choices])
-        p = np.exp(lp - lp.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        return [float(x) for x in p @ grades]
+        q = clip(query.text, self.max_words)
+        requests = [t.request(query=q, passage=clip(i.text, self.max_words)) for i in items]
+        return ask(self.backend.choice_logprobs, requests, self._scores)
+
+    def _scores(self, results: Sequence[ChoiceResult | None]) -> list[Any]:
+        return [None if r is None else self._score(np.array(r.logprobs, dtype=np.float64)) for r in results]
+
+    def _score(self, lp: np.ndarray) -> float:
+        if self.template.kind == "binary":
+            return float(lp[0] - lp[1])
+        grades = np.array([float(c) for c in self.template.choices])
+        p = np.exp(lp - lp.max())
+        return float(p @ grades / p.sum())
 
 
 class SimilarityJudge:
     """Relevance as the similarity a bi-encoder gives (query, item): cheap, no LLM call."""
 
-    def __init__(self, backend: CachedSimilarities) -> None:
+    def __init__(self, backend: CachedModel) -> None:
         self.backend = backend
 
     def scores(self, query: Query, items: Sequence[Item]) -> list[float]:

@@ -7,10 +7,13 @@ rating, which separates two responses that the most likely rating would call equ
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from judgerank.cache import CachedChoices
+from judgerank.backends.base import ChoiceResult
+from judgerank.cache import CachedModel
+from judgerank.judges.base import ask
 from judgerank.judges.templates import load_template
 from judgerank.judges.text import clip
 from judgerank.types import Item, Query
@@ -19,7 +22,7 @@ from judgerank.types import Item, Query
 class RubricJudge:
     """A Scorer over responses; `distributions` batches responses from many prompts."""
 
-    def __init__(self, backend: CachedChoices, template: str = "rubric-1-5", max_words: int = 400) -> None:
+    def __init__(self, backend: CachedModel, template: str = "rubric-1-5", max_words: int = 400) -> None:
         self.backend = backend
         self.template = load_template(template)
         self.with_reference = load_template(f"{template}-ref")
@@ -28,23 +31,33 @@ class RubricJudge:
         self._seen: dict[tuple[str, str | None, str], np.ndarray] = {}
 
     def scores(self, query: Query, items: Sequence[Item]) -> list[float]:
-        return [float(x) for x in self.distributions([(query, i) for i in items]) @ self.levels]
+        def expected(dists: Sequence[np.ndarray | None]) -> list[Any]:
+            return [None if d is None else float(d @ self.levels) for d in dists]
 
-    def distributions(self, rated: Sequence[tuple[Query, Item]]) -> np.ndarray:
-        """P(rating = level) for each (prompt, response): rows sum to 1, columns follow `levels`.
-        A response already rated by this judge (one job) is not asked again."""
+        return ask(self.distributions, [(query, i) for i in items], expected)
+
+    def distributions(self, rated: Sequence[tuple[Query, Item]]) -> list[np.ndarray]:
+        """P(rating = level) for each (prompt, response), in the order of `levels`. A response
+        already rated by this judge (one job) is not asked again."""
         keys = [(q.text, q.reference, i.text) for q, i in rated]
         todo = list({k: (q, i) for k, (q, i) in zip(keys, rated) if k not in self._seen}.items())
-        if todo:
-            requests = []
-            for _, (query, item) in todo:
-                fields = {"question": clip(query.text, self.max_words), "answer": clip(item.text, self.max_words)}
-                template = self.template
-                if query.reference:
-                    template = self.with_reference
-                    fields["reference"] = clip(query.reference, self.max_words)
-                requests.append(template.request(**fields))
-            lp = np.array([r.logprobs for r in self.backend.choice_logprobs(requests)], dtype=np.float64)
-            p = np.exp(lp - lp.max(axis=1, keepdims=True))
-            self._seen.update(zip((k for k, _ in todo), p / p.sum(axis=1, keepdims=True)))
-        return np.array([self._seen[k] for k in keys]).reshape(len(keys), len(self.levels))
+        requests = []
+        for _, (query, item) in todo:
+            fields = {"question": clip(query.text, self.max_words), "answer": clip(item.text, self.max_words)}
+            template = self.template
+            if query.reference:
+                template = self.with_reference
+                fields["reference"] = clip(query.reference, self.max_words)
+            requests.append(template.request(**fields))
+
+        def remember(results: Sequence[ChoiceResult | None]) -> list[Any]:
+            for (key, _), r in zip(todo, results):
+                if r is not None:
+                    lp = np.array(r.logprobs, dtype=np.float64)
+                    p = np.exp(lp - lp.max())
+                    self._seen[key] = p / p.sum()
+            return [self._seen.get(k) for k in keys]
+
+        if not todo:
+            return remember([])
+        return ask(self.backend.choice_logprobs, requests, remember)

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from judgerank.cache import CachedChoices
+from judgerank.backends.base import ChoiceResult
+from judgerank.cache import CachedModel
+from judgerank.judges.base import ask, in_groups
 from judgerank.judges.templates import load_template
 from judgerank.judges.text import clip
 from judgerank.types import Item, Preference, Query
@@ -22,7 +24,7 @@ Matchup = tuple[Query, Item, Item]
 class VerdictJudge:
     """A Comparer over responses; `compare_many` batches pairs from many prompts into one call."""
 
-    def __init__(self, backend: CachedChoices, template: str = "judge-pair", max_words: int = 400) -> None:
+    def __init__(self, backend: CachedModel, template: str = "judge-pair", max_words: int = 400) -> None:
         self.backend = backend
         self.template = load_template(template)
         self.with_reference = load_template(f"{template}-ref")
@@ -44,18 +46,30 @@ class VerdictJudge:
                 fields["reference"] = clip(query.reference, self.max_words)
             requests.append(template.request(**fields, a=ta, b=tb))
             requests.append(template.request(**fields, a=tb, b=ta))
-        lp = np.array([r.logprobs for r in self.backend.choice_logprobs(requests)], dtype=np.float64)
-        p = np.exp(lp - lp.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)  # columns: first shown wins, second shown wins, tie
-        first, second = p[0::2], p[1::2]
-        return [
-            Preference(
-                a.id,
-                b.id,
-                p_a_first=float(first[n, 0] + 0.5 * first[n, 2]),
-                p_b_first=float(second[n, 1] + 0.5 * second[n, 2]),
-                tie_a_first=float(first[n, 2]),
-                tie_b_first=float(second[n, 2]),
-            )
-            for n, (_, a, b) in enumerate(matchups)
-        ]
+
+        def preferences(results: Sequence[ChoiceResult | None]) -> list[Preference | None]:
+            out: list[Preference | None] = []
+            for (_, a, b), group in zip(matchups, in_groups(results, 2)):
+                if group is None:
+                    out.append(None)
+                    continue
+                first, second = (_answer_probs(r) for r in group)  # first shown wins, second wins, tie
+                out.append(
+                    Preference(
+                        a.id,
+                        b.id,
+                        p_a_first=float(first[0] + 0.5 * first[2]),
+                        p_a_second=float(second[1] + 0.5 * second[2]),
+                        tie_a_first=float(first[2]),
+                        tie_a_second=float(second[2]),
+                    )
+                )
+            return out
+
+        return ask(self.backend.choice_logprobs, requests, preferences)  # type: ignore[return-value]
+
+
+def _answer_probs(result: ChoiceResult) -> np.ndarray:
+    lp = np.array(result.logprobs, dtype=np.float64)
+    p = np.exp(lp - lp.max())
+    return p / p.sum()

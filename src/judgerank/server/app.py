@@ -8,33 +8,44 @@ POST /v1/judge: {prompt, responses: [str | {id, text}], reference?, method?, mod
     -> {best, ranking: [{id, index, score, rating}], diagnostics, costs, complete}.
 GET /healthz, GET /metrics (Prometheus text).
 
-Every model call runs in a worker thread under one lock per model (llama.cpp contexts are not
-thread-safe), and all requests share one judgment cache, so repeated judgments are free.
+Requests run in worker threads on one Runtime: an in-process model takes one batch at a time,
+an OpenAI-compatible endpoint many at once, different models side by side; all requests share
+one judgment store, so repeated judgments are free. Errors are mapped by cause: the caller's
+fault 4xx, a model server's fault 502/503/504 naming the endpoint, our own fault 500 with no
+detail beyond that.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
-import threading
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
-from judgerank.backends.base import ChoiceBackend, SimilarityBackend
-from judgerank.cache import open_cache
-from judgerank.engine import DEFAULT_METHOD, Reranker
-from judgerank.errors import BackendError, JudgerankError
-from judgerank.judging import ResponseJudge
-from judgerank.strategies.registry import STRATEGIES
-from judgerank.types import Budget, Costs, Item, Query, Request as RankRequest
+from judgerank.engine import Reranker
+from judgerank.errors import BackendError, JudgerankError, StoreError
+from judgerank.methods import DEFAULT_JUDGE_METHOD, DEFAULT_RERANK_METHOD, method_for, names_for
+from judgerank.responses import ResponseJudge
+from judgerank.runtime import Runtime
+from judgerank import __version__
+from judgerank.types import Budget, Costs, Item, Query
+from judgerank.types import Request as RankRequest
+
+log = logging.getLogger("judgerank.server")
+T = TypeVar("T")
+RerankMethod = Literal[tuple(names_for("rerank"))]  # type: ignore[valid-type]
+JudgeMethod = Literal[tuple(names_for("judge"))]  # type: ignore[valid-type]
 
 
 @dataclass
@@ -43,7 +54,8 @@ class ServerConfig:
 
     model: str | None = None  # the default model (a named model or a GGUF path set by the operator)
     models: tuple[str, ...] = ()  # further model names a request may ask for
-    method: str = DEFAULT_METHOD
+    base_url: str | None = None  # every model is one this OpenAI-compatible server serves
+    method: str = DEFAULT_RERANK_METHOD
     api_keys: frozenset[str] = frozenset()
     max_documents: int = 1000
     max_document_chars: int = 20_000
@@ -51,8 +63,8 @@ class ServerConfig:
     max_in_flight: int = 64
     max_calls: int | None = None  # ceiling on any request's budget
     cache: str | Path | None = "default"
-    backend: ChoiceBackend | None = None  # replaces the llama.cpp model (tests, an HTTP backend)
-    similarity_backend: SimilarityBackend | None = None
+    backends: dict[str | None, Any] = field(default_factory=dict)  # ready backends by model name (tests)
+    similarity_backend: Any = None
 
 
 class BudgetIn(BaseModel):
@@ -75,7 +87,7 @@ class RerankIn(BaseModel):
     top_n: int | None = Field(default=None, ge=1)
     return_documents: bool = False
     model: str | None = None
-    method: str | None = None
+    method: RerankMethod | None = None
     budget: BudgetIn | None = None
     rank_fields: list[str] | None = None  # accepted for Cohere compatibility; text is ranked
     max_chunks_per_doc: int | None = None  # accepted for Cohere compatibility
@@ -98,7 +110,7 @@ class JudgeIn(BaseModel):
     prompt: str = Field(min_length=1)
     responses: list[str | TextIn] = Field(min_length=1)
     reference: str | None = None
-    method: Literal["allpairs", "swiss", "pairwise-heap", "pairwise-quick", "pointwise"] = "allpairs"
+    method: JudgeMethod = DEFAULT_JUDGE_METHOD
     top_k: int = Field(default=10, ge=1)
     model: str | None = None
     budget: BudgetIn | None = None
@@ -117,7 +129,7 @@ class JudgeOut(BaseModel):
     complete: bool
     ranking: list[JudgedResponse]
     diagnostics: dict[str, Any]
-    costs: dict[str, float]
+    costs: dict[str, int | float]
 
 
 class _Metrics:
@@ -142,15 +154,11 @@ class _Metrics:
 
 
 class _Models:
-    """One backend per model name, loaded on first use, each with the lock its calls run under."""
+    """The model names this server offers, resolved against what the operator allowed."""
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.allowed = {config.model, *config.models}
-        self._backends: dict[str | None, tuple[ChoiceBackend, threading.Lock]] = {}
-        self._guard = threading.Lock()
-        self.cache = open_cache(config.cache)
-        self._similarity: SimilarityBackend | None = config.similarity_backend
 
     def resolve(self, name: str | None) -> str | None:
         if name is None or name == (self.config.model or "default"):
@@ -162,36 +170,28 @@ class _Models:
     def names(self) -> list[str]:
         return [self.config.model or "default", *self.config.models]
 
-    def get(self, name: str | None) -> tuple[ChoiceBackend, threading.Lock]:
-        with self._guard:
-            if name not in self._backends:
-                if self.config.backend is not None and name == self.config.model:
-                    backend = self.config.backend
-                else:
-                    from judgerank.backends.llamacpp import LlamaCppBackend
-
-                    backend = LlamaCppBackend(name)
-                self._backends[name] = (backend, threading.Lock())
-            return self._backends[name]
-
-    def similarity(self) -> SimilarityBackend:
-        with self._guard:
-            if self._similarity is None:
-                from judgerank.backends.embedding import EmbeddingBackend
-
-                self._similarity = EmbeddingBackend()
-            return self._similarity
-
 
 def create_app(config: ServerConfig | None = None) -> FastAPI:
     config = config or ServerConfig()
-    if config.method not in STRATEGIES:
-        raise JudgerankError(f"unknown method {config.method!r}")
-    app = FastAPI(title="judgerank", version="0.1.0", description="Rerank and judge with LLMs, with costs counted.")
+    method_for("rerank", config.method)
+    runtime = Runtime(
+        store=config.cache, base_url=config.base_url, backends=config.backends,
+        similarity_backend=config.similarity_backend,
+    )
+    for name in {config.model, *config.models}:
+        runtime.check(name)  # a model that cannot be had fails at start, not at the first request
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    app = FastAPI(title="judgerank", version=__version__, lifespan=lifespan,
+                  description="Rerank and judge with LLMs, with costs counted.")
+    app.state.runtime = runtime
     metrics = _Metrics()
     models = _Models(config)
     in_flight = {"n": 0}
-    db_lock = threading.Lock()  # one SQLite connection, shared by every model's worker threads
 
     def authorize(request: Request) -> None:
         if not config.api_keys:
@@ -202,15 +202,20 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
                                 headers={"WWW-Authenticate": "Bearer"})
 
     @app.middleware("http")
-    async def count(request: Request, call_next):
+    async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         endpoint = request.url.path
         start = time.perf_counter()
         if endpoint.startswith("/v") and in_flight["n"] >= config.max_in_flight:
-            response = JSONResponse({"detail": f"server busy: {config.max_in_flight} requests in flight (limit)"}, 429)
+            response: Response = JSONResponse(
+                {"detail": f"server busy: {config.max_in_flight} requests in flight (limit)"}, 429
+            )
         else:
             in_flight["n"] += 1
             try:
                 response = await call_next(request)
+            except Exception:  # our own fault: logged here, never a stack trace or path in the body
+                log.exception("internal error on %s", endpoint)
+                response = JSONResponse({"detail": "internal server error"}, 500)
             finally:
                 in_flight["n"] -= 1
         known = endpoint if endpoint in _ENDPOINTS else "other"
@@ -233,13 +238,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
                     413, f"{what[:-1]} {n} has {len(text)} characters > max_document_chars {config.max_document_chars}"
                 )
 
-    def run_locked(model: str | None, work):
-        backend, lock = models.get(model)
-        with lock, db_lock:
-            return work(backend)
-
     @app.get("/healthz")
-    def healthz() -> dict:
+    def healthz() -> dict[str, Any]:
         return {"status": "ok", "models": models.names(), "method": config.method}
 
     @app.get("/metrics", dependencies=[Depends(authorize)])
@@ -252,18 +252,14 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         docs = [d if isinstance(d, TextIn) else TextIn(text=d) for d in body.documents]
         check_size([d.text for d in docs], "documents")
         method = body.method or config.method
-        if method not in STRATEGIES:
-            raise HTTPException(422, f"unknown method {method!r}: use one of {', '.join(STRATEGIES)}")
         model = models.resolve(body.model)
         items = tuple(Item(str(n), d.text) for n, d in enumerate(docs))
         request = RankRequest(Query("q", body.query), items)
 
-        def work(backend):
-            reranker = Reranker(method, model, budget=budget_of(body.budget), cache=models.cache, backend=backend,
-                                similarity_backend=models.similarity() if _needs_embedding(method) else None)
-            return reranker.rerank(request)
+        def work() -> Any:
+            return Reranker(method, model, budget=budget_of(body.budget), runtime=runtime).rerank(request)
 
-        ranking = await run_in_threadpool(_translate, run_locked, model, work)
+        ranking = await _in_worker(work)
         metrics.charge(ranking.costs)
         n = len(items)
         top = ranking.ids[: body.top_n] if body.top_n else ranking.ids
@@ -312,12 +308,12 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         index = {item.id: n for n, item in enumerate(items)}
         query = Query("p", body.prompt, body.reference)
 
-        def work(backend):
+        def work() -> Any:
             judge_ = ResponseJudge(model, method=body.method, top_k=body.top_k, budget=budget_of(body.budget),
-                                   cache=models.cache, backend=backend)
+                                   runtime=runtime)
             return judge_.rank(query, items)
 
-        result = await run_in_threadpool(_translate, run_locked, model, work)
+        result = await _in_worker(work)
         metrics.charge(result.ranking.costs)
         return JudgeOut(
             id=str(uuid.uuid4()),
@@ -340,15 +336,14 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
 _ENDPOINTS = {"/v1/rerank", "/v2/rerank", "/v1/judge", "/healthz", "/metrics"}
 
 
-def _needs_embedding(method: str) -> bool:
-    return method in ("embedding", "cascade")
-
-
-def _translate(run_locked, model, work):
-    """A model server's failure is a 502; any other library error is the request's fault (422)."""
+async def _in_worker(work: Callable[[], T]) -> T:
+    """Run model work in a worker thread and map a failure to its HTTP status by cause."""
     try:
-        return run_locked(model, work)
-    except BackendError as exc:
-        raise HTTPException(502, str(exc)) from None
-    except JudgerankError as exc:
+        return await run_in_threadpool(work)
+    except BackendError as exc:  # a model server failed: 502/503/504, the message names its endpoint
+        raise HTTPException(exc.status, str(exc)) from None
+    except StoreError:  # our own store: logged with its path, never sent to the caller
+        log.exception("judgment store failed")
+        raise HTTPException(500, "internal server error: the judgment store failed") from None
+    except JudgerankError as exc:  # the request cannot be served as asked (a prompt over the context, ...)
         raise HTTPException(422, str(exc)) from None

@@ -1,4 +1,7 @@
-"""All pairs: judge every pair, score each item by its summed win probability (PRP-allpair)."""
+"""All pairs: judge every pair, score each item by its summed win probability (PRP-allpair).
+
+Partial ranking: the same sum, an unjudged pair counting as a tie.
+"""
 
 from __future__ import annotations
 

@@ -2,15 +2,16 @@
 
 Sorting strategies call `prefetch` with every comparison they can make independently, so a
 backend gets them as one batch; `beats` then answers from memory. A pair asked in either order
-is judged once.
+is judged once. When the Budget cuts a batch, the pairs that were judged are kept.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from judgerank.errors import BudgetExhausted
 from judgerank.strategies.base import Comparer
-from judgerank.types import Item, Query
+from judgerank.types import Item, Preference, Query
 
 
 class Comparisons:
@@ -25,8 +26,12 @@ class Comparisons:
         todo = [p for p in todo if p not in self._prob]
         if not todo:
             return
-        prefs = self.judge.compare(self.query, [(self.items[a], self.items[b]) for a, b in todo])
-        self._prob.update((p, pref.prob) for p, pref in zip(todo, prefs))
+        try:
+            prefs: list[Preference | None] = list(self.judge.compare(self.query, [(self.items[a], self.items[b]) for a, b in todo]))
+        except BudgetExhausted as stop:
+            self._prob.update((p, pref.prob) for p, pref in zip(todo, stop.partial) if pref is not None)
+            raise
+        self._prob.update((p, pref.prob) for p, pref in zip(todo, prefs) if pref is not None)
 
     def known(self, a: int, b: int) -> bool:
         return (min(a, b), max(a, b)) in self._prob

@@ -3,6 +3,10 @@ overlapping blocks (JointRank).
 
 A WindowRanker orders windows of items (PermutationJudge generates a permutation, LabelJudge
 reads the first-token letter probabilities); these strategies decide which windows to ask.
+
+Partial rankings (Budget reached): sliding windows keep every window ranked so far (a window
+cut short stays in its order before); setwise keeps the top found so far, then the rest in
+input order; JointRank aggregates the blocks ranked so far.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from judgerank.aggregate.bradley_terry import bradley_terry
 from judgerank.aggregate.centrality import pagerank
 from judgerank.aggregate.kemeny import kemeny
 from judgerank.aggregate.voting import win_rate
-from judgerank.errors import BudgetExhausted, JudgerankError
+from judgerank.errors import BudgetExhausted
 from judgerank.strategies.base import Ordering
 from judgerank.types import Item, Query
 
@@ -55,8 +59,18 @@ class SlidingWindow:
             for _ in range(self.passes):
                 for start in starts:
                     part = order[start : start + self.window]
-                    (perm,) = self.ranker.rank_windows(query, [[items[i] for i in part]])
+                    try:
+                        (perm,) = self.ranker.rank_windows(query, [[items[i] for i in part]])
+                    except BudgetExhausted as stop:
+                        perm = stop.partial[0] if stop.partial else None
+                        if perm is None:
+                            raise
+                        complete = False
                     order[start : start + self.window] = [part[p] for p in perm]
+                    if not complete:
+                        break
+                if not complete:
+                    break
         except BudgetExhausted:
             complete = False
         return Ordering([items[i].id for i in order], [None] * n, complete)
@@ -79,16 +93,26 @@ class ShuffledWindows:
                 perm = list(range(len(items))) if s == 0 else [int(p) for p in rng.permutation(len(items))]
                 asks.append([items[p] for p in perm])
                 perms.append(perm)
-        answers = self.ranker.rank_windows(query, asks)
-        merged = []
+        try:
+            answers: list[list[int] | None] = list(self.ranker.rank_windows(query, asks))
+            stopped = None
+        except BudgetExhausted as stop:
+            answers, stopped = stop.partial, stop
+        merged: list[list[int] | None] = []
         for w, items in enumerate(windows):
             prefer = np.zeros((len(items), len(items)))
+            got = 0
             for perm, answer in zip(perms[w * self.shuffles : (w + 1) * self.shuffles], answers[w * self.shuffles :]):
+                if answer is None:
+                    continue
+                got += 1
                 ranked = [perm[p] for p in answer]
                 for x in range(len(ranked)):
                     prefer[ranked[x], ranked[x + 1 :]] += 1.0
-            merged.append(kemeny(prefer))
-        return merged
+            merged.append(kemeny(prefer) if got else None)  # a cut window: the orders that came back
+        if stopped is not None:
+            raise stopped.carrying(merged)
+        return merged  # type: ignore[return-value]
 
 
 @dataclass
@@ -101,8 +125,6 @@ class SetwiseTopK:
     set_size: int = 4
 
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
-        if self.set_size < 2:
-            raise JudgerankError("set_size must be at least 2")
         n = len(items)
         d = self.set_size - 1
         heap = list(range(n))
@@ -111,8 +133,16 @@ class SetwiseTopK:
         def best(groups: list[list[int]]) -> list[int]:
             todo = list({tuple(sorted(g)): g for g in groups if tuple(sorted(g)) not in memo}.values())
             if todo:
-                for g, pick in zip(todo, self.judge.best_of(query, [[items[i] for i in g] for g in todo])):
-                    memo[tuple(sorted(g))] = g[pick]
+                picks: list[int | None] = []
+                try:
+                    picks = list(self.judge.best_of(query, [[items[i] for i in g] for g in todo]))
+                except BudgetExhausted as stop:
+                    picks = stop.partial  # the sets judged before the stop stay known
+                    raise
+                finally:
+                    for g, pick in zip(todo, picks):
+                        if pick is not None:
+                            memo[tuple(sorted(g))] = g[pick]
             return [memo[tuple(sorted(g))] for g in groups]
 
         def sift_down(nodes: list[int]) -> None:
@@ -167,10 +197,6 @@ class JointRank:
     aggregator: str = "bradley-terry"
     batch_size: int = 8
 
-    def __post_init__(self) -> None:
-        if self.aggregator not in AGGREGATORS:
-            raise JudgerankError(f"unknown aggregator {self.aggregator!r}: use one of {', '.join(AGGREGATORS)}")
-
     def blocks(self, items: Sequence[Item]) -> list[list[int]]:
         n = len(items)
         count = -(-n // self.window)
@@ -188,15 +214,20 @@ class JointRank:
         design = self.blocks(items)
         wins = np.zeros((n, n))
         complete = True
-        try:
-            for start in range(0, len(design), self.batch_size):
-                batch = design[start : start + self.batch_size]
-                for block, perm in zip(batch, self.ranker.rank_windows(query, [[items[i] for i in b] for b in batch])):
-                    ranked = [block[p] for p in perm]
-                    for x in range(len(ranked)):
-                        wins[ranked[x], ranked[x + 1 :]] += 1.0
-        except BudgetExhausted:
-            complete = False
+        for start in range(0, len(design), self.batch_size):
+            batch = design[start : start + self.batch_size]
+            try:
+                perms: list[list[int] | None] = list(self.ranker.rank_windows(query, [[items[i] for i in b] for b in batch]))
+            except BudgetExhausted as stop:
+                perms, complete = stop.partial, False
+            for block, perm in zip(batch, perms):
+                if perm is None:
+                    continue
+                ranked = [block[p] for p in perm]
+                for x in range(len(ranked)):
+                    wins[ranked[x], ranked[x + 1 :]] += 1.0
+            if not complete:
+                break
         scores = self._aggregate(wins)
         order = sorted(range(n), key=lambda i: (-scores[i], i))
         return Ordering([items[i].id for i in order], [float(scores[i]) for i in order], complete)

@@ -1,4 +1,7 @@
-"""Pointwise sort: score every item independently, order by score."""
+"""Pointwise sort: score every item independently, order by score.
+
+Partial ranking (Budget reached): the items judged, by score, then the rest in input order.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +21,14 @@ class PointwiseSort:
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
         scores: dict[str, float] = {}
         complete = True
-        try:
-            for batch in chunks(items, self.batch_size):
-                scores.update(zip((i.id for i in batch), self.judge.scores(query, batch)))
-        except BudgetExhausted:
-            complete = False
+        for batch in chunks(items, self.batch_size):
+            try:
+                values: list[float | None] = list(self.judge.scores(query, batch))
+            except BudgetExhausted as stop:
+                values, complete = stop.partial, False
+            scores.update((i.id, v) for i, v in zip(batch, values) if v is not None)
+            if not complete:
+                break
         # stable sort: equal scores keep the input order; unscored items follow in input order
         scored = sorted((i.id for i in items if i.id in scores), key=lambda d: -scores[d])
         rest = [i.id for i in items if i.id not in scores]

@@ -2,6 +2,9 @@
 
 Each finds the best k items in order; the rest keep their input order after them. Comparisons
 that do not depend on each other go to the judge as one batch.
+
+Partial rankings (Budget reached): heap, the items popped so far, then the rest in input order;
+quickselect and bubble, the order their finished comparisons have produced.
 """
 
 from __future__ import annotations

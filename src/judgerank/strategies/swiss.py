@@ -1,6 +1,9 @@
 """Swiss tournament: a few rounds of pairings between items with equal scores, then a
 Bradley-Terry fit on the results. About n/2 comparisons a round, all of a round in one batch:
 for larger sets under a budget, where all pairs cost too much.
+
+Partial ranking: Bradley-Terry on the comparisons judged (the last round's finished ones too);
+items never compared sit at the prior's average rating.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from judgerank.aggregate.bradley_terry import bradley_terry
 from judgerank.errors import BudgetExhausted
 from judgerank.strategies.base import Comparer, Ordering
 from judgerank.strategies.tournament import Result, Swiss
-from judgerank.types import Item, Query
+from judgerank.types import Item, Preference, Query
 
 PRIOR = 1.0  # virtual games against an average item: finite ratings after few rounds
 
@@ -36,12 +39,13 @@ class SwissRank:
             if not pairs:
                 break
             try:
-                prefs = self.judge.compare(query, [(by_id[a], by_id[b]) for a, b in pairs])
-            except BudgetExhausted:
-                complete = False
-                break
+                prefs: list[Preference | None] = list(self.judge.compare(query, [(by_id[a], by_id[b]) for a, b in pairs]))
+            except BudgetExhausted as stop:
+                prefs, complete = stop.partial, False
             # the soft outcome keeps how sure the judge was; the scheduler only needs the standing
-            results += [(p.a, p.b, p.prob) for p in prefs]
+            results += [(p.a, p.b, p.prob) for p in prefs if p is not None]
+            if not complete:
+                break
         theta = _ratings([i.id for i in items], results)
         order = sorted(range(len(items)), key=lambda n: -theta[n])
         return Ordering([items[n].id for n in order], [float(theta[n]) for n in order], complete)

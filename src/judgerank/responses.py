@@ -13,38 +13,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from judgerank.accounting import Ledger
-from judgerank.backends.base import ChoiceBackend
-from judgerank.backends.models import resolve_gguf
-from judgerank.cache import CachedChoices, JudgmentCache, open_cache
 from judgerank.engine import check_request
-from judgerank.errors import BudgetExhausted, JudgerankError
-from judgerank.evaluate.consistency import (
-    Diagnostics,
-    diagnose,
-    naive_verdict,
-    probability_verdict,
-    score_verdict,
-)
-from judgerank.judges.rubric import RubricJudge
-from judgerank.judges.verdict import VerdictJudge
-from judgerank.strategies.allpairs import AllPairs
-from judgerank.strategies.base import Strategy
-from judgerank.strategies.pointwise import PointwiseSort
-from judgerank.strategies.sorting import HeapTopK, QuickTopK
-from judgerank.strategies.swiss import SwissRank
+from judgerank.errors import BudgetExhausted
+from judgerank.evaluate.consistency import Diagnostics, diagnose, naive_verdict, score_verdict
+from judgerank.methods import DEFAULT_JUDGE_METHOD, Options, method_for
+from judgerank.runtime import JobJudges, Runtime
+from judgerank.store import JudgmentStore
 from judgerank.types import Budget, Item, Preference, Query, Ranking, Request, Verdict
-
-JUDGE_METHODS = {
-    "allpairs": "every pair in both orders; score = summed win probability (small N)",
-    "swiss": "Swiss tournament, log2(N)+2 rounds, Bradley-Terry on the results (larger N)",
-    "pairwise-heap": "heap sort of the top k, pairwise",
-    "pairwise-quick": "quickselect of the top k, pairwise",
-    "pointwise": "rubric rating per response; score = expected rating",
-}
 
 
 @dataclass
@@ -103,7 +83,7 @@ class PairJudgment:
     @property
     def probability(self) -> Verdict:
         """(b) P(a better), both orders, ties counted half: above or below 1/2."""
-        return probability_verdict(self.preference)
+        return self.preference.verdict
 
     @property
     def pointwise(self) -> Verdict:
@@ -136,100 +116,79 @@ def _pair_dict(p: Preference) -> dict:
         "p_a": round(p.prob, 6),
         "p_tie": round(p.p_tie, 6),
         "p_a_shown_first": round(p.p_a_first, 6),
-        "p_a_shown_second": round(p.p_b_first, 6),
+        "p_a_shown_second": round(p.p_a_second, 6),
         "verdict_a_first": first,
         "verdict_b_first": second,
     }
 
 
-class _Recorder:
-    """A Comparer that keeps every Preference its judge returns, for the diagnostics."""
-
-    def __init__(self, judge: VerdictJudge) -> None:
-        self.judge = judge
-        self.seen: list[Preference] = []
-
-    def compare(self, query: Query, pairs: Sequence[tuple[Item, Item]]) -> list[Preference]:
-        prefs = self.judge.compare(query, pairs)
-        self.seen += prefs
-        return prefs
-
-
 class ResponseJudge:
-    """Judges responses with one model. cache: a SQLite path, "default", or None.
+    """Judges responses with one model: `rank` orders one prompt's responses, `judge_pairs`
+    decides labelled pairs. method: a judge method (`judgerank methods`). cache, runtime,
+    base_url and backend as for Reranker.
 
     Budgets apply per prompt in `rank` and per run in `judge_pairs`; `ratings=False` skips the
     rubric ratings that pairwise methods add for the score-vs-pair diagnostic (N calls).
     Prompts and responses are clipped to `max_words` words each.
+
+    >>> with ResponseJudge(method="allpairs") as judge:              # doctest: +SKIP
+    ...     result = judge.rank(Query("p1", "Name a prime."), [Item("r1", "4"), Item("r2", "7")])
+    ...     result.best
+    'r2'
     """
 
     def __init__(
         self,
         model: str | None = None,
         *,
-        method: str = "allpairs",
+        method: str = DEFAULT_JUDGE_METHOD,
         top_k: int = 10,
         ratings: bool = True,
         max_words: int = 400,
         budget: Budget | None = None,
-        cache: str | Path | JudgmentCache | None = "default",
-        backend: ChoiceBackend | None = None,
+        cache: str | Path | JudgmentStore | None = "default",
+        runtime: Runtime | None = None,
+        base_url: str | None = None,
+        backend: Any = None,
     ) -> None:
-        if method not in JUDGE_METHODS:
-            raise JudgerankError(f"unknown judge method {method!r}: use one of {', '.join(JUDGE_METHODS)}")
-        if top_k < 1:
-            raise JudgerankError("top_k must be positive")
-        self.method = method
-        self.top_k = top_k
+        self.method = method_for("judge", method)
+        self.options = Options(top_k=top_k)
         self.ratings = ratings
         self.max_words = max_words
         self.budget = budget or Budget()
-        self.cache = open_cache(cache)
         self.model = model
-        self._backend = backend
-        if backend is None and model is not None:
-            resolve_gguf(model)
+        self._owns_runtime = runtime is None
+        self.runtime = runtime or Runtime(
+            store=cache, base_url=base_url, backends={model: backend} if backend is not None else None
+        )
+        self.runtime.check(model)
 
-    @property
-    def backend(self) -> ChoiceBackend:
-        if self._backend is None:
-            from judgerank.backends.llamacpp import LlamaCppBackend
-
-            self._backend = LlamaCppBackend(self.model)
-        return self._backend
-
-    def _judges(self, ledger: Ledger) -> tuple[VerdictJudge, RubricJudge]:
-        choices = CachedChoices(self.backend, self.cache, ledger)
-        return VerdictJudge(choices, max_words=self.max_words), RubricJudge(choices, max_words=self.max_words)
-
-    def _strategy(self, verdicts: _Recorder, rubric: RubricJudge) -> Strategy:
-        if self.method == "pointwise":
-            return PointwiseSort(rubric)
-        if self.method == "allpairs":
-            return AllPairs(verdicts)
-        if self.method == "swiss":
-            return SwissRank(verdicts)
-        return (HeapTopK if self.method == "pairwise-heap" else QuickTopK)(verdicts, self.top_k)
+    def _job(self, ledger: Ledger | None = None) -> JobJudges:
+        job = self.runtime.job("judge", self.model, self.budget, ledger)
+        job.max_words = self.max_words
+        return job
 
     def rank(self, query: Query, responses: Sequence[Item]) -> RankedResponses:
         check_request(Request(query, tuple(responses)))
-        ledger = Ledger(self.budget)
-        verdicts, rubric = self._judges(ledger)
-        recorder = _Recorder(verdicts)
-        ordering = self._strategy(recorder, rubric).rank(query, responses)
+        job = self._job()
+        ordering = self.method.build(job, self.options).rank(query, responses)
+        rubric = job.rubric()
         notes = []
         ratings: dict[str, np.ndarray] = {}
-        if self.method == "pointwise" or self.ratings:
-            try:  # served from the cache when the pointwise strategy already rated them
+        if self.method.name == "pointwise" or self.ratings:
+            try:  # served from the job's memory when the pointwise strategy already rated them
                 dists = rubric.distributions([(query, r) for r in responses])
                 ratings = {r.id: d for r, d in zip(responses, dists)}
-            except BudgetExhausted:
-                notes.append("budget reached before every response was rated: no score-vs-pair diagnostic")
+            except BudgetExhausted as stop:
+                ratings = {r.id: d for r, d in zip(responses, stop.partial) if d is not None}
+                notes.append("budget reached before every response was rated: the score-vs-pair diagnostic "
+                             "covers the rated ones")
         levels = rubric.levels
         expected = {rid: float(d @ levels) for rid, d in ratings.items()}
         argmax = {rid: float(levels[d.argmax()]) for rid, d in ratings.items()}
-        ranking = Ranking(query.id, ordering.ids, ordering.scores, self.method, ledger.close(), ordering.complete)
-        return RankedResponses(ranking, ratings, levels, recorder.seen, diagnose(recorder.seen, expected, argmax), notes)
+        ranking = Ranking(query.id, ordering.ids, ordering.scores, self.method.name, job.close(), ordering.complete)
+        prefs = job.preferences
+        return RankedResponses(ranking, ratings, levels, prefs, diagnose(prefs, expected, argmax), notes)
 
     def rank_all(self, tasks: Iterable[tuple[Query, Sequence[Item]]]) -> Iterator[RankedResponses]:
         for query, responses in tasks:
@@ -239,15 +198,37 @@ class ResponseJudge:
         self, tasks: Sequence[PairTask], ledger: Ledger | None = None, batch_size: int = 16
     ) -> Iterator[PairJudgment]:
         """Both orders and both ratings for each pair, `batch_size` pairs per backend batch.
-        Costs go to `ledger` (give one to read them); its Budget covers the whole run."""
-        ledger = ledger or Ledger(self.budget)
-        verdicts, rubric = self._judges(ledger)
+        Costs go to `ledger` (give one to read them); its Budget covers the whole run. A Budget
+        stop yields the pairs whose four judgments all came back, then raises BudgetExhausted."""
+        job = self._job(ledger or Ledger(self.budget))
+        verdicts, rubric = job.verdicts().judge, job.rubric()
         for start in range(0, len(tasks), batch_size):
             batch = tasks[start : start + batch_size]
-            prefs = verdicts.compare_many([(t.query, t.a, t.b) for t in batch])
-            dists = rubric.distributions([(t.query, item) for t in batch for item in (t.a, t.b)])
+            stop: BudgetExhausted | None = None
+            try:
+                prefs: list[Preference | None] = list(verdicts.compare_many([(t.query, t.a, t.b) for t in batch]))
+            except BudgetExhausted as exc:
+                prefs, stop = exc.partial, exc
+            try:
+                dists = rubric.distributions([(t.query, item) for t in batch for item in (t.a, t.b)])
+            except BudgetExhausted as exc:
+                dists, stop = exc.partial, stop or exc
             for n, (task, pref) in enumerate(zip(batch, prefs)):
-                yield PairJudgment(task, pref, dists[2 * n], dists[2 * n + 1], rubric.levels)
+                if pref is not None and dists[2 * n] is not None and dists[2 * n + 1] is not None:
+                    yield PairJudgment(task, pref, dists[2 * n], dists[2 * n + 1], rubric.levels)
+            if stop is not None:
+                raise stop
+
+    def close(self) -> None:
+        """Release the models and the store (only those this judge opened)."""
+        if self._owns_runtime:
+            self.runtime.close()
+
+    def __enter__(self) -> ResponseJudge:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def pair_diagnostics(judgments: Sequence[PairJudgment]) -> Diagnostics:
@@ -256,7 +237,7 @@ def pair_diagnostics(judgments: Sequence[PairJudgment]) -> Diagnostics:
     for j in judgments:
         a, b = f"{j.task.id}\x1fa", f"{j.task.id}\x1fb"
         p = j.preference
-        prefs.append(Preference(a, b, p.p_a_first, p.p_b_first, p.tie_a_first, p.tie_b_first))
+        prefs.append(Preference(a, b, p.p_a_first, p.p_a_second, p.tie_a_first, p.tie_a_second))
         for key, dist in ((a, j.rating_a), (b, j.rating_b)):
             expected[key] = float(dist @ j.levels)
             argmax[key] = float(j.levels[dist.argmax()])
@@ -268,7 +249,7 @@ def merged_diagnostics(results: Sequence[RankedResponses]) -> Diagnostics:
     prefs, expected, argmax = [], {}, {}
     for r in results:
         tag = r.ranking.query_id + "\x1f"
-        prefs += [Preference(tag + p.a, tag + p.b, p.p_a_first, p.p_b_first, p.tie_a_first, p.tie_b_first)
+        prefs += [Preference(tag + p.a, tag + p.b, p.p_a_first, p.p_a_second, p.tie_a_first, p.tie_a_second)
                   for p in r.preferences]
         for rid, dist in r.ratings.items():
             expected[tag + rid] = float(dist @ r.levels)

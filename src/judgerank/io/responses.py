@@ -15,7 +15,7 @@ from pathlib import Path
 from judgerank.errors import JudgerankError
 from judgerank.io.jsonl import parse_jsonl
 from judgerank.io.requests import _item, _open_text
-from judgerank.judging import PairTask
+from judgerank.responses import PairTask
 from judgerank.types import Item, Query, Verdict
 
 PROMPT_KEYS = ("prompt", "input", "instruction", "question")

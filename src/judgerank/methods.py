@@ -1,0 +1,234 @@
+"""The one registry of ranking methods, for every job (rerank passages, judge responses).
+
+Each Method declares once which jobs it serves, what it needs from a model, which options it
+reads, what its score means and what a partial ranking (Budget reached) is. The CLI's choices
+and help, the server's accepted values and schema, and `judgerank methods` all come from here.
+A new method is a strategy module plus one `Method(...)` entry below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, Protocol
+
+from judgerank.errors import JudgerankError
+from judgerank.strategies.allpairs import AllPairs
+from judgerank.strategies.base import Comparer, Scorer, Strategy
+from judgerank.strategies.cascade import Cascade
+from judgerank.strategies.listwise import (
+    AGGREGATORS,
+    JointRank,
+    SetwiseTopK,
+    ShuffledWindows,
+    SlidingWindow,
+    WindowRanker,
+)
+from judgerank.strategies.pointwise import PointwiseSort
+from judgerank.strategies.sorting import BubbleTopK, HeapTopK, QuickTopK
+from judgerank.strategies.swiss import SwissRank
+from judgerank.types import Item, Query
+
+Job = Literal["rerank", "judge"]
+Need = Literal["choices", "generate", "embedding"]
+
+DEFAULT_RERANK_METHOD = "cascade"  # best measured on DL19 within 30 s/query on 2 cores (docs)
+DEFAULT_JUDGE_METHOD = "allpairs"
+
+
+class LabelRanker(WindowRanker, Protocol):
+    """Ranks windows and picks the best of sets (LabelJudge)."""
+
+    def best_of(self, query: Query, sets: Sequence[Sequence[Item]]) -> list[int]: ...
+
+
+class Judges(Protocol):
+    """The judges of one job, sharing its models, store and cost account. For a rerank job the
+    scorer is a relevance judge and the comparer a passage preference; for a judge job they
+    are the 1-5 rubric and the A/B/tie verdict between responses."""
+
+    def scorer(self, graded: bool = False) -> Scorer: ...
+    def comparer(self) -> Comparer: ...
+    def similarity(self) -> Scorer: ...
+    def permutation(self) -> WindowRanker: ...
+    def labels(self, template: str) -> LabelRanker: ...
+
+
+def _option(help: str, *, minimum: int | None = None, choices: tuple[str, ...] = (), flag: str = "") -> dict[str, Any]:
+    return {"help": help, "minimum": minimum, "choices": choices, "flag": flag}
+
+
+@dataclass(frozen=True)
+class Options:
+    """Every method option, with its default and check, declared once. Validated on creation:
+    a bad value raises JudgerankError naming the option and what it accepts."""
+
+    top_k: int = field(default=10, metadata=_option("Items the top-k sorts put in order.", minimum=1))
+    depth: int | None = field(
+        default=None, metadata=_option("Rank only the first N candidates; the rest keep their order.", minimum=1)
+    )
+    then: str = field(default="pointwise", metadata=_option("The cascade's second stage (a rerank method)."))
+    cascade_depth: int = field(default=20, metadata=_option("Candidates the cascade's second stage sees.", minimum=1))
+    fuse: bool = field(
+        default=True, metadata=_option("Cascade: order its top by rank fusion of both stages.", flag="--fuse/--no-fuse")
+    )
+    window: int = field(default=20, metadata=_option("Listwise window / JointRank block size.", minimum=2))
+    stride: int = field(default=10, metadata=_option("Listwise sliding-window step.", minimum=1))
+    passes: int = field(default=1, metadata=_option("Listwise sliding-window passes.", minimum=1))
+    shuffles: int = field(default=3, metadata=_option("*-psc: orders each window is ranked in.", minimum=1))
+    set_size: int = field(default=4, metadata=_option("Setwise: items shown per prompt.", minimum=2))
+    replicas: int = field(default=3, metadata=_option("JointRank: blocks each item appears in.", minimum=1))
+    aggregator: str = field(
+        default="bradley-terry", metadata=_option("JointRank: how block rankings are merged.", choices=AGGREGATORS)
+    )
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value, meta = getattr(self, f.name), f.metadata
+            flag = "--" + f.name.replace("_", "-")
+            if meta["minimum"] is not None and value is not None and value < meta["minimum"]:
+                raise JudgerankError(f"{flag} must be at least {meta['minimum']}, not {value}")
+            if meta["choices"] and value not in meta["choices"]:
+                raise JudgerankError(f"{flag} must be one of {', '.join(meta['choices'])}, not {value!r}")
+        then = METHODS.get(self.then)
+        if then is None or "rerank" not in then.jobs or self.then == "cascade":
+            names = ", ".join(m for m in names_for("rerank") if m != "cascade")
+            raise JudgerankError(f"--then must be one of {names}, not {self.then!r}")
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    summary: str  # what it asks, in one line
+    score: str  # what the score of a ranked item means ("none": the method orders without scores)
+    partial: str  # what a ranking cut short by the Budget holds
+    jobs: frozenset[Job]
+    needs: frozenset[Need]
+    options: tuple[str, ...]
+    build: Callable[[Judges, Options], Strategy]
+
+    def requirements(self, options: Options) -> frozenset[Need]:
+        """What a run of this method needs, its second stage included."""
+        if self.name == "cascade":
+            return self.needs | METHODS[options.then].needs
+        return self.needs
+
+
+RERANK: frozenset[Job] = frozenset({"rerank"})
+BOTH: frozenset[Job] = frozenset({"rerank", "judge"})
+CHOICES: frozenset[Need] = frozenset({"choices"})
+GENERATE: frozenset[Need] = frozenset({"generate"})
+SORTED_PARTIAL = "the order its finished comparisons support; the rest in input order"
+
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in [
+        Method(
+            "cascade", "embedding over all candidates, then --then over the top --cascade-depth, fused by rank",
+            "fused: reciprocal-rank fusion of both stages (--no-fuse: the second stage's score)",
+            "the second stage's partial ranking over the top, the embedding order below it",
+            RERANK, frozenset({"embedding"}), ("then", "cascade_depth", "fuse"),
+            lambda j, o: Cascade(PointwiseSort(j.similarity()), METHODS[o.then].build(j, o), o.cascade_depth, o.fuse),
+        ),
+        Method(
+            "pointwise", "one prompt per item: relevance yes/no (rerank) or a 1-5 rubric rating (judge)",
+            "rerank: log P(yes) - log P(no); judge: expected rating 1-5",
+            "the items judged, by score, then the rest in input order",
+            BOTH, CHOICES, (), lambda j, o: PointwiseSort(j.scorer()),
+        ),
+        Method(
+            "pointwise-graded", "one prompt per item: relevance grade 0-3", "expected grade 0-3",
+            "the items judged, by score, then the rest in input order",
+            RERANK, CHOICES, (), lambda j, o: PointwiseSort(j.scorer(graded=True)),
+        ),
+        Method(
+            "embedding", "cosine of all-MiniLM-L6-v2 embeddings (no LLM)", "cosine similarity", "never partial",
+            RERANK, frozenset({"embedding"}), (), lambda j, o: PointwiseSort(j.similarity()),
+        ),
+        Method(
+            "allpairs", "every pair in both orders (small N)", "summed win probability against all others",
+            "the same sum with unjudged pairs counted as ties",
+            BOTH, CHOICES, (), lambda j, o: AllPairs(j.comparer()),
+        ),
+        Method(
+            "pairwise-heap", "heap sort of the top k over pairwise preferences (both orders)", "none",
+            "the items popped from the heap so far, then the rest in input order",
+            BOTH, CHOICES, ("top_k",), lambda j, o: HeapTopK(j.comparer(), o.top_k),
+        ),
+        Method(
+            "pairwise-quick", "quickselect of the top k over pairwise preferences", "none", SORTED_PARTIAL,
+            BOTH, CHOICES, ("top_k",), lambda j, o: QuickTopK(j.comparer(), o.top_k),
+        ),
+        Method(
+            "pairwise-bubble", "k bubble passes of adjacent comparisons (PRP-sliding-k)", "none", SORTED_PARTIAL,
+            BOTH, CHOICES, ("top_k",), lambda j, o: BubbleTopK(j.comparer(), o.top_k),
+        ),
+        Method(
+            "swiss", "Swiss tournament, log2(n)+2 rounds, Bradley-Terry on the results (larger N)",
+            "Bradley-Terry log-strength", "Bradley-Terry on the comparisons judged; unmet items at the average",
+            BOTH, CHOICES, (), lambda j, o: SwissRank(j.comparer()),
+        ),
+        Method(
+            "listwise", "generated permutations over a sliding --window/--stride (RankGPT)", "none",
+            "every window ranked so far; the rest in its order before",
+            RERANK, GENERATE, ("window", "stride", "passes"),
+            lambda j, o: SlidingWindow(j.permutation(), o.window, o.stride, o.passes),
+        ),
+        Method(
+            "listwise-psc", "listwise with each window in --shuffles orders, merged by Kemeny", "none",
+            "every window ranked so far (a cut window: the orders that came back)",
+            RERANK, GENERATE, ("window", "stride", "passes", "shuffles"),
+            lambda j, o: SlidingWindow(ShuffledWindows(j.permutation(), o.shuffles), o.window, o.stride, o.passes),
+        ),
+        Method(
+            "first", "sliding windows ordered by first-token label probabilities, one forward pass each (FIRST)",
+            "none", "every window ranked so far; the rest in its order before",
+            RERANK, CHOICES, ("window", "stride", "passes"),
+            lambda j, o: SlidingWindow(j.labels("listwise-first"), o.window, o.stride, o.passes),
+        ),
+        Method(
+            "first-psc", "FIRST with each window in --shuffles orders, merged by Kemeny", "none",
+            "every window ranked so far (a cut window: the orders that came back)",
+            RERANK, CHOICES, ("window", "stride", "passes", "shuffles"),
+            lambda j, o: SlidingWindow(ShuffledWindows(j.labels("listwise-first"), o.shuffles), o.window, o.stride, o.passes),
+        ),
+        Method(
+            "setwise-heap", "heap sort of the top k over sets of --set-size, best by label probability", "none",
+            "the top found so far, then the rest in input order",
+            RERANK, CHOICES, ("top_k", "set_size"),
+            lambda j, o: SetwiseTopK(j.labels("setwise-best"), o.top_k, o.set_size),
+        ),
+        Method(
+            "jointrank", "overlapping blocks (--window, --replicas) ranked by FIRST in batches, wins aggregated",
+            "the --aggregator's strength", "the blocks ranked so far, aggregated",
+            RERANK, CHOICES, ("window", "replicas", "aggregator"),
+            lambda j, o: JointRank(j.labels("listwise-first"), o.window, o.replicas, o.aggregator),
+        ),
+        Method(
+            "jointrank-listwise", "overlapping blocks ranked by generated permutations, wins aggregated",
+            "the --aggregator's strength", "the blocks ranked so far, aggregated",
+            RERANK, GENERATE, ("window", "replicas", "aggregator"),
+            lambda j, o: JointRank(j.permutation(), o.window, o.replicas, o.aggregator),
+        ),
+    ]
+}
+
+
+def names_for(job: Job) -> list[str]:
+    return [name for name, m in METHODS.items() if job in m.jobs]
+
+
+def method_for(job: Job, name: str) -> Method:
+    """The method `name` for `job`, or a one-line error listing the ones that job offers."""
+    method = METHODS.get(name)
+    if method is None or job not in method.jobs:
+        raise JudgerankError(f"unknown method {name!r} for {job}: use one of {', '.join(names_for(job))}")
+    return method
+
+
+def build_strategy(job: Job, name: str, judges: Judges, options: Options) -> Strategy:
+    return method_for(job, name).build(judges, options)

@@ -1,0 +1,311 @@
+"""The runtime: the one place that builds backends, holds them, owns the judgment store, and
+hands each job its judges with their own cost account.
+
+Every entry point (CLI, HTTP service, Reranker, ResponseJudge, adapters, workers) starts from a
+Runtime; nothing else constructs a backend. A model is loaded once, on first use, and run with
+the concurrency it allows: an in-process model (llama.cpp, the embedding model, the simulated
+judge) one batch at a time; an OpenAI-compatible endpoint up to its own concurrency limit, so
+many jobs share it at once. Different models run side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from judgerank.accounting import Ledger
+from judgerank.cache import CachedModel
+from judgerank.errors import JudgerankError
+from judgerank.judges.listwise import LabelJudge, ParseReport, PermutationJudge
+from judgerank.judges.pairwise import PairwiseJudge
+from judgerank.judges.pointwise import PointwiseJudge, SimilarityJudge
+from judgerank.judges.rubric import RubricJudge
+from judgerank.judges.verdict import VerdictJudge
+from judgerank.methods import Job as JobKind
+from judgerank.store import JudgmentStore, StoreSpec, open_store
+from judgerank.types import Budget, Costs, Item, Preference, Query
+
+Kind = Literal["gguf", "openai", "embedding", "simulated"]
+EMBEDDING = "embedding"  # the name the embedding model is held under
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What to load. kind gguf: `name` is a named model (smollm2-135m, qwen2.5-coder-0.5b, ...)
+    or a GGUF path; openai: `name` is the model the server at `base_url` serves; embedding: the
+    bundled all-MiniLM-L6-v2; simulated: `name` is a JSON file {text: grade} (studying
+    strategies without LLM cost)."""
+
+    kind: Kind
+    name: str | None = None
+    base_url: str | None = None
+    endpoint: str = "chat"
+    top_logprobs: int = 20
+    concurrency: int = 8
+    namespace: str | None = None  # openai: keeps two servers of the same model apart in the store
+    api_key_env: str | None = "OPENAI_API_KEY"
+
+    @classmethod
+    def parse(cls, model: str | None, base_url: str | None = None, **openai: Any) -> ModelSpec:
+        """A spec from what a user types: --model (and --base-url for an OpenAI-compatible server)."""
+        if base_url is not None:
+            if not model:
+                raise JudgerankError("--base-url needs --model: the name the server knows the model by")
+            return cls("openai", model, base_url.rstrip("/"), **openai)
+        if model is not None and model.startswith("simulated:"):
+            return cls("simulated", model.removeprefix("simulated:"))
+        return cls("gguf", model)
+
+    def check(self) -> None:
+        """Fail now, before anything loads, on a model that cannot be had."""
+        if self.kind == "gguf":
+            from judgerank.backends.models import resolve_gguf
+
+            resolve_gguf(self.name)
+        elif self.kind == "simulated" and not Path(str(self.name)).is_file():
+            raise JudgerankError(f"simulated model {self.name}: no such grades file (JSON {{text: grade}})")
+        elif self.kind == "embedding":
+            from judgerank.backends.embedding import check_installed
+
+            check_installed()
+
+
+@dataclass
+class HeldModel:
+    """A loaded backend and the gate its batches pass through."""
+
+    spec: ModelSpec | None
+    backend: Any
+    one_at_a_time: bool
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def slot(self) -> AbstractContextManager[Any]:
+        return self._lock if self.one_at_a_time else nullcontext()
+
+    def close(self) -> None:
+        close = getattr(self.backend, "close", None)
+        if close is not None:
+            close()
+
+
+class Runtime:
+    """Models by name, the store, and jobs.
+
+    store: a path, "default" (the user cache), an open JudgmentStore, or None (no store).
+    base_url: judge with this OpenAI-compatible server; every model name is one it serves.
+    backends: ready backend objects by model name (None: the default model), held as they are:
+    for tests and for callers that bring their own. similarity_backend likewise replaces the
+    embedding model. Use as a context manager, or call close().
+    """
+
+    def __init__(
+        self,
+        *,
+        store: StoreSpec = "default",
+        base_url: str | None = None,
+        endpoint: str = "chat",
+        top_logprobs: int = 20,
+        concurrency: int = 8,
+        namespace: str | None = None,
+        backends: Mapping[str | None, Any] | None = None,
+        similarity_backend: Any = None,
+    ) -> None:
+        self.base_url = base_url
+        self._openai = {"endpoint": endpoint, "top_logprobs": top_logprobs, "concurrency": concurrency,
+                        "namespace": namespace}
+        self._given = dict(backends or {})
+        if similarity_backend is not None:
+            self._given[EMBEDDING] = similarity_backend
+        self._models: dict[str | None, HeldModel] = {}
+        self._loading: dict[str | None, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._owns_store = not isinstance(store, JudgmentStore)
+        self.store: JudgmentStore | None = open_store(store)
+
+    # --- models ----------------------------------------------------------------------------
+
+    def spec(self, model: str | None) -> ModelSpec:
+        if model == EMBEDDING:
+            return ModelSpec("embedding")
+        return ModelSpec.parse(model, self.base_url, **self._openai)
+
+    def check(self, model: str | None) -> None:
+        """Fail now on a model that cannot be had (given backends always can)."""
+        if model not in self._given:
+            self.spec(model).check()
+
+    def model(self, model: str | None = None) -> HeldModel:
+        """The model by name (None: the default), loaded on first use; two threads asking for
+        one model load it once, and different models load side by side."""
+        with self._guard:
+            held = self._models.get(model)
+            if held is not None:
+                return held
+            loading = self._loading.setdefault(model, threading.Lock())
+        with loading:
+            with self._guard:
+                if model in self._models:
+                    return self._models[model]
+            held = self._load(model)
+            with self._guard:
+                self._models[model] = held
+            return held
+
+    def embedding(self) -> HeldModel:
+        return self.model(EMBEDDING)
+
+    def _load(self, model: str | None) -> HeldModel:
+        if model in self._given:
+            backend = self._given[model]
+            # a given backend says whether it takes concurrent batches; by default it does not
+            return HeldModel(None, backend, not getattr(backend, "concurrent", False))
+        spec = self.spec(model)
+        return HeldModel(spec, build_backend(spec), one_at_a_time=spec.kind != "openai")
+
+    # --- jobs ------------------------------------------------------------------------------
+
+    def job(
+        self, kind: JobKind, model: str | None = None, budget: Budget | None = None, ledger: Ledger | None = None
+    ) -> JobJudges:
+        """The judges of one job on `model`, charging `ledger` (default: a fresh one under `budget`)."""
+        return JobJudges(self, kind, model, ledger or Ledger(budget))
+
+    def close(self) -> None:
+        """Release every model (HTTP clients, llama.cpp contexts) and the store, if it owns it."""
+        with self._guard:
+            held, self._models = list(self._models.values()), {}
+        for h in held:
+            if h.spec is not None:  # given backends belong to the caller
+                h.close()
+        if self.store is not None and self._owns_store:
+            self.store.close()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def build_backend(spec: ModelSpec) -> Any:
+    """The backend a spec names: the only place in the package that constructs one."""
+    if spec.kind == "gguf":
+        from judgerank.backends.llamacpp import LlamaCppBackend
+
+        return LlamaCppBackend(spec.name)
+    if spec.kind == "openai":
+        from judgerank.backends.openai_compat import OpenAICompatBackend
+
+        assert spec.base_url is not None and spec.name is not None
+        return OpenAICompatBackend(
+            spec.base_url, spec.name, endpoint=spec.endpoint, top_logprobs=spec.top_logprobs,
+            concurrency=spec.concurrency, namespace=spec.namespace, api_key_env=spec.api_key_env,
+        )
+    if spec.kind == "embedding":
+        from judgerank.backends.embedding import EmbeddingBackend
+
+        return EmbeddingBackend()
+    from judgerank.backends.simulated import SimulatedBackend
+
+    spec.check()
+    try:
+        grades = json.loads(Path(str(spec.name)).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise JudgerankError(f"simulated model {spec.name}: cannot read its grades ({exc})") from None
+    return SimulatedBackend(grades)
+
+
+class _Recorder:
+    """A comparer that keeps every Preference its judge returns, for the judge's diagnostics."""
+
+    def __init__(self, judge: VerdictJudge) -> None:
+        self.judge = judge
+        self.seen: list[Preference] = []
+
+    def compare(self, query: Query, pairs: list[tuple[Item, Item]]) -> list[Preference]:
+        try:
+            prefs = self.judge.compare(query, pairs)
+        except Exception as stop:
+            self.seen += [p for p in getattr(stop, "partial", []) if p is not None]
+            raise
+        self.seen += prefs
+        return prefs
+
+
+class JobJudges:
+    """The judges of one job: every one shares the runtime's models and store and this job's
+    Ledger. A rerank job judges passages for relevance; a judge job judges responses."""
+
+    def __init__(self, runtime: Runtime, kind: JobKind, model: str | None, ledger: Ledger) -> None:
+        self.runtime = runtime
+        self.kind = kind
+        self.model_name = model
+        self.ledger = ledger
+        self._permutations: list[PermutationJudge] = []
+        self._verdicts: _Recorder | None = None
+        self._rubric: RubricJudge | None = None
+        self.max_words = 400
+
+    def cached(self, held: HeldModel) -> CachedModel:
+        return CachedModel(held.backend, self.runtime.store, self.ledger, held.slot)
+
+    def _llm(self) -> CachedModel:
+        return self.cached(self.runtime.model(self.model_name))
+
+    # --- the Judges protocol that strategies use -------------------------------------------
+
+    def scorer(self, graded: bool = False) -> PointwiseJudge | RubricJudge:
+        if self.kind == "judge":
+            return self.rubric()
+        return PointwiseJudge(self._llm(), "relevance-graded" if graded else "relevance-yes-no")
+
+    def comparer(self) -> PairwiseJudge | _Recorder:
+        if self.kind == "judge":
+            return self.verdicts()
+        return PairwiseJudge(self._llm())
+
+    def similarity(self) -> SimilarityJudge:
+        return SimilarityJudge(self.cached(self.runtime.embedding()))
+
+    def permutation(self) -> PermutationJudge:
+        judge = PermutationJudge(self._llm())
+        self._permutations.append(judge)
+        return judge
+
+    def labels(self, template: str) -> LabelJudge:
+        return LabelJudge(self._llm(), template)
+
+    # --- response judging: one rubric and one verdict judge per job ----------------------
+
+    def rubric(self) -> RubricJudge:
+        if self._rubric is None:
+            self._rubric = RubricJudge(self._llm(), max_words=self.max_words)
+        return self._rubric
+
+    def verdicts(self) -> _Recorder:
+        if self._verdicts is None:
+            self._verdicts = _Recorder(VerdictJudge(self._llm(), max_words=self.max_words))
+        return self._verdicts
+
+    @property
+    def preferences(self) -> list[Preference]:
+        return self._verdicts.seen if self._verdicts is not None else []
+
+    def parse_report(self) -> dict[str, int] | None:
+        """What parsing generated permutations repaired in this job (None: nothing generated)."""
+        if not self._permutations:
+            return None
+        total = ParseReport()
+        for judge in self._permutations:
+            total.add(judge.report)
+        return vars(total)
+
+    def close(self) -> Costs:
+        return self.ledger.close()
