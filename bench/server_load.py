@@ -89,7 +89,8 @@ def main() -> None:
             ratio = np.median(rows["cold"]) / np.median(rows["warm"])
             print(f"cold/warm median latency ratio: {ratio:.0f}x (method {args.method}, embedded SmolLM2-135M)")
             metrics = httpx.get(f"{url}/metrics").text
-            print("\n".join(line for line in metrics.splitlines() if line.startswith(("judgerank_llm_calls_total", "judgerank_cache_hits_total"))))
+            wanted = ("judgerank_llm_calls_total", "judgerank_cache_hits_total")
+            print("\n".join(line for line in metrics.splitlines() if line.startswith(wanted)))
         finally:
             server.terminate()
             server.wait(30)

@@ -64,7 +64,6 @@ def test_matches_arena_rank_run_to_convergence(arena_battles):
     pytest.importorskip("arena_rank")
     from arena_rank.models.bradley_terry import BradleyTerry
     from arena_rank.utils.data_utils import PairDataset
-
     from conftest import DATA
 
     df = pd.read_csv(DATA / "chatbot-arena" / "arena_human_preference_140k_battles.csv.gz")
@@ -83,7 +82,10 @@ def test_arena_rank_reference_file(data, arena_battles):
     where its two ties score the one point they should) and sparse players up to 0.07 off, and its mean-zero
     centring shifts everyone by 0.31. Centred on the 52 others, we agree within that error and in
     order; the outlier sits exactly where the likelihood puts it."""
-    ref = {r["model"]: r["rating"] for r in json.loads((data / "chatbot-arena" / "reference_bt_ratings_arena_rank.json").read_text())["ratings"]}
+    ref = {
+        r["model"]: r["rating"]
+        for r in json.loads((data / "chatbot-arena" / "reference_bt_ratings_arena_rank.json").read_text())["ratings"]
+    }
     b = arena_battles.battles
     ours = dict(zip(b.players, to_scale(bradley_terry(b.win_matrix("half")))))
     assert set(ours) == set(ref) and len(ref) == 53
@@ -103,7 +105,10 @@ def test_arena_rank_reference_file(data, arena_battles):
 
 def test_choix_reference_ratings_without_ties(data, arena_battles):
     """choix 0.4.1 mm_pairwise (alpha=1e-6) on decisive battles only."""
-    ref = {r["model"]: r["rating"] for r in json.loads((data / "chatbot-arena" / "reference_bt_ratings_choix_nontie.json").read_text())["ratings"]}
+    ref = {
+        r["model"]: r["rating"]
+        for r in json.loads((data / "chatbot-arena" / "reference_bt_ratings_choix_nontie.json").read_text())["ratings"]
+    }
     b = arena_battles.battles
     w = b.win_matrix("ignore")
     decided = w.sum(axis=0) + w.sum(axis=1) > 0
@@ -147,7 +152,9 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate():
 
 
 def test_elo_orders_by_strength_and_is_seeded():
-    rows = [("strong", "weak", 1.0)] * 30 + [("strong", "mid", 1.0)] * 20 + [("mid", "weak", 1.0)] * 20 + [("weak", "mid", 1.0)] * 5
+    rows = (
+        [("strong", "weak", 1.0)] * 30 + [("strong", "mid", 1.0)] * 20 + [("mid", "weak", 1.0)] * 20 + [("weak", "mid", 1.0)] * 5
+    )
     battles = Battles.from_outcomes(rows)
     r = dict(zip(battles.players, elo(battles, k=8, shuffles=20, seed=1)))
     assert r["strong"] > r["mid"] > r["weak"]

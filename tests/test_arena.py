@@ -134,7 +134,9 @@ def test_arena_cli_writes_json_csv_and_errors_in_one_line(tmp_path):
     bad.write_text("model_a,model_b,winner\nx,y,left\n")
     result = _cli("arena", bad)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.strip() == f"judgerank: error: {bad}:2: unknown winner label 'left' (use model_a, model_b, tie or both_bad)"
+    assert (
+        result.stderr.strip() == f"judgerank: error: {bad}:2: unknown winner label 'left' (use model_a, model_b, tie or both_bad)"
+    )
 
 
 def test_html_report_renders_its_plots_in_chromium(tmp_path):
@@ -150,16 +152,25 @@ def test_html_report_renders_its_plots_in_chromium(tmp_path):
     path.write_text(CSV)
     report = tmp_path / "report.html"
     write_report(arena(read_battles(path).battles, bootstrap=100), report, source="b.csv")
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
     dom = subprocess.run([chromium, *flags, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120).stdout
     for figure in ("ratings", "win-probability", "battle-counts"):
         assert f'<figure id="{figure}"><svg' in dom
     assert dom.count("<tr>") == 5  # header + 4 players
     shot = tmp_path / "shot.png"
-    subprocess.run([chromium, *flags, "--window-size=1000,2600", f"--screenshot={shot}", report.as_uri()],
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [chromium, *flags, "--window-size=1000,2600", f"--screenshot={shot}", report.as_uri()], capture_output=True, timeout=120
+    )
     image = Image.open(shot).convert("L")
     inked = sum(1 for px in image.tobytes() if px < 200)
     assert inked > 20_000  # table, markers, two heat maps: far more than an empty page

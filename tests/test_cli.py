@@ -47,7 +47,9 @@ def test_errors_are_one_line(tmp_path):
     one_line_error(run("rerank", "--query", "q", "--docs", tmp_path / "bad.jsonl"), r"bad\.jsonl:2: malformed JSON")
     empty = write_jsonl(tmp_path / "empty.jsonl", [{"query": "q", "candidates": []}])
     one_line_error(run("rerank", "--input", empty), r"empty\.jsonl:1: empty candidate list")
-    dup = write_jsonl(tmp_path / "dup.jsonl", [{"query": "q", "candidates": [{"id": "a", "text": "x"}, {"id": "a", "text": "y"}]}])
+    dup = write_jsonl(
+        tmp_path / "dup.jsonl", [{"query": "q", "candidates": [{"id": "a", "text": "x"}, {"id": "a", "text": "y"}]}]
+    )
     one_line_error(run("rerank", "--input", dup), r"duplicate candidate id 'a'")
     one_line_error(run("rerank", "--query", "q", "--docs", docs, "--method", "bogus"), r"unknown method 'bogus'")
     one_line_error(run("rerank", "--query", "q", "--docs", docs, "--model", tmp_path / "m.gguf"), r"unknown model .*m\.gguf")
@@ -74,8 +76,21 @@ def test_evaluate_table(data):
 
 @pytest.mark.llm
 def test_rerank_main_job_prints_ranking_and_costs(tmp_path):
-    docs = write_jsonl(tmp_path / "docs.jsonl", [{"id": "flea", "text": "An adult flea lives up to a year."}, {"id": "stock", "text": "Stocks rallied on Monday."}])
-    result = run("rerank", "--query", "how long does a flea live", "--docs", docs, "--out", tmp_path / "run.trec", "--cache", tmp_path / "c.sqlite")
+    docs = write_jsonl(
+        tmp_path / "docs.jsonl",
+        [{"id": "flea", "text": "An adult flea lives up to a year."}, {"id": "stock", "text": "Stocks rallied on Monday."}],
+    )
+    result = run(
+        "rerank",
+        "--query",
+        "how long does a flea live",
+        "--docs",
+        docs,
+        "--out",
+        tmp_path / "run.trec",
+        "--cache",
+        tmp_path / "c.sqlite",
+    )
     assert result.returncode == 0, result.stderr
     assert "flea" in result.stdout and "stock" in result.stdout
     assert re.search(r"1 query: 2 LLM calls", result.stderr)
@@ -93,13 +108,30 @@ def _costs(stderr: str) -> tuple[int, int]:
 def test_killed_job_resumes_without_repeating_judgments(tmp_path):
     words = "flea egg larva pupa adult host blood cat dog year week month".split()
     requests = [
-        {"query_id": f"q{q}", "query": f"question {q} about {words[q]}",
-         "candidates": [{"id": f"d{d}", "text": f"passage {d}: " + " ".join(words[(q + d + k) % len(words)] for k in range(25))} for d in range(10)]}
+        {
+            "query_id": f"q{q}",
+            "query": f"question {q} about {words[q]}",
+            "candidates": [
+                {"id": f"d{d}", "text": f"passage {d}: " + " ".join(words[(q + d + k) % len(words)] for k in range(25))}
+                for d in range(10)
+            ],
+        }
         for q in range(5)
     ]
     req = write_jsonl(tmp_path / "requests.jsonl", requests)
     cache = tmp_path / "c.sqlite"
-    args = [*CLI, "rerank", "--input", str(req), "--method", "pointwise", "--cache", str(cache), "--out", str(tmp_path / "run.trec")]
+    args = [
+        *CLI,
+        "rerank",
+        "--input",
+        str(req),
+        "--method",
+        "pointwise",
+        "--cache",
+        str(cache),
+        "--out",
+        str(tmp_path / "run.trec"),
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     stored = 0
     deadline = time.time() + 120
@@ -131,10 +163,13 @@ def test_killed_job_resumes_without_repeating_judgments(tmp_path):
 
 def test_budget_note_counts_partial_rankings(tmp_path):
     """With --max-calls 0 nothing is judged, and every query reports a partial ranking."""
-    req = write_jsonl(tmp_path / "r.jsonl", [
-        {"query_id": f"q{n}", "query": "q", "candidates": [{"id": "a", "text": "x"}, {"id": "b", "text": "y"}]}
-        for n in range(2)
-    ])
+    req = write_jsonl(
+        tmp_path / "r.jsonl",
+        [
+            {"query_id": f"q{n}", "query": "q", "candidates": [{"id": "a", "text": "x"}, {"id": "b", "text": "y"}]}
+            for n in range(2)
+        ],
+    )
     result = run("rerank", "--input", req, "--max-calls", "0", "--no-cache", "--method", "pairwise-heap")
     assert result.returncode == 0, result.stderr
     assert "budget reached: 2 partial rankings" in result.stderr
@@ -157,8 +192,12 @@ def test_judge_ranks_responses_and_writes_battles_for_the_arena(tmp_path):
         {"id": "model-y", "text": "I like turtles."},
         {"id": "model-z", "text": "Paris is the capital and largest city of France."},
     ]
-    tasks = write_jsonl(tmp_path / "r.jsonl", [{"prompt_id": "p1", "prompt": "What is the capital of France?", "responses": responses}])
-    result = run("judge", tasks, "--out", tmp_path / "out.jsonl", "--battles", tmp_path / "b.jsonl", "--cache", tmp_path / "c.sqlite")
+    tasks = write_jsonl(
+        tmp_path / "r.jsonl", [{"prompt_id": "p1", "prompt": "What is the capital of France?", "responses": responses}]
+    )
+    result = run(
+        "judge", tasks, "--out", tmp_path / "out.jsonl", "--battles", tmp_path / "b.jsonl", "--cache", tmp_path / "c.sqlite"
+    )
     assert result.returncode == 0, result.stderr
     assert "diagnostics over 3 pairs" in result.stderr and "9 LLM calls" in result.stderr
     (row,) = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import graded_request, simulated
+
 from judgerank import Budget, Reranker
 from judgerank.errors import JudgerankError
 from judgerank.judges.listwise import parse_permutation

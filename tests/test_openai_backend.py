@@ -12,14 +12,14 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
 from faultproxy import FaultProxy
+
 from judgerank import Reranker
 from judgerank.backends.models import resolve_gguf
 from judgerank.backends.openai_compat import OpenAICompatBackend
-from judgerank.store import SQLiteStore
 from judgerank.errors import BackendError
 from judgerank.judges.templates import load_template
+from judgerank.store import SQLiteStore
 from judgerank.types import Item, Query, Request
 
 pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server]")
@@ -44,8 +44,21 @@ def llama_server() -> Iterator[int]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(resolve_gguf(None)), "--host", "127.0.0.1",
-               "--port", str(port), "--n_ctx", "4096", "--verbose", "False"]
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(resolve_gguf(None)),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "4096",
+        "--verbose",
+        "False",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.time() + 120
@@ -73,7 +86,10 @@ def test_http_gives_the_in_process_judgments(llama_server):
 
     yes_no, prp = load_template("relevance-yes-no"), load_template("pairwise-prp")
     requests = [yes_no.request(query=FLEA.text, passage=p) for p in PASSAGES[:4]]
-    requests += [prp.request(query=FLEA.text, a=PASSAGES[0], b=PASSAGES[1]), prp.request(query=FLEA.text, a=PASSAGES[1], b=PASSAGES[0])]
+    requests += [
+        prp.request(query=FLEA.text, a=PASSAGES[0], b=PASSAGES[1]),
+        prp.request(query=FLEA.text, a=PASSAGES[1], b=PASSAGES[0]),
+    ]
     http = dict(backend(f"http://127.0.0.1:{llama_server}/v1").iter_choice_logprobs(requests))
     local = dict(LlamaCppBackend(None).iter_choice_logprobs(requests))
     for i in range(len(requests)):
@@ -83,7 +99,9 @@ def test_http_gives_the_in_process_judgments(llama_server):
 
 
 def test_faults_are_retried_and_nothing_is_lost(llama_server, tmp_path):
-    direct = Reranker("pointwise", cache=None, backend=backend(f"http://127.0.0.1:{llama_server}/v1")).rerank(Request(FLEA, ITEMS))
+    direct = Reranker("pointwise", cache=None, backend=backend(f"http://127.0.0.1:{llama_server}/v1")).rerank(
+        Request(FLEA, ITEMS)
+    )
     faults = ["500", None, "drop", None, "truncate", None, "delay", None, None]
     with FaultProxy(llama_server, faults, delay=3.0) as proxy:
         flaky = backend(proxy.url, timeout=1.5, retries=8, backoff=0.05, concurrency=4)
@@ -113,10 +131,10 @@ def test_generation_and_the_completions_endpoint(llama_server):
     from judgerank.backends.base import GenerateRequest
 
     url = f"http://127.0.0.1:{llama_server}/v1"
-    (index, generated), = backend(url).iter_generate([GenerateRequest((("user", "Count: 1, 2, 3,"),), 5, "t")])
+    ((index, generated),) = backend(url).iter_generate([GenerateRequest((("user", "Count: 1, 2, 3,"),), 5, "t")])
     assert index == 0 and generated.text and 0 < generated.completion_tokens <= 5 and generated.prompt_tokens > 0
     plain = backend(url, endpoint="completions", top_logprobs=100)
-    (_, result), = plain.iter_choice_logprobs([load_template("relevance-yes-no").request(query=FLEA.text, passage=PASSAGES[0])])
+    ((_, result),) = plain.iter_choice_logprobs([load_template("relevance-yes-no").request(query=FLEA.text, passage=PASSAGES[0])])
     assert len(result.logprobs) == 2 and all(-30 < lp < 0 for lp in result.logprobs)
 
 

@@ -61,8 +61,7 @@ class LiveServer:
 
 def config(tmp_path, **kwargs) -> ServerConfig:
     backend = kwargs.pop("backend", None) or SimulatedBackend(GRADES)
-    base = dict(method="pointwise", cache=tmp_path / "cache.sqlite", backends={None: backend},
-                similarity_backend=Lexical())
+    base = dict(method="pointwise", cache=tmp_path / "cache.sqlite", backends={None: backend}, similarity_backend=Lexical())
     return ServerConfig(**(base | kwargs))
 
 
@@ -179,7 +178,9 @@ def test_concurrency_limit_turns_away_the_excess(tmp_path):
         results = []
 
         def call(n):
-            results.append(httpx.post(f"{live.url}/v1/rerank", json={"query": f"q{n}", "documents": DOCS}, timeout=30).status_code)
+            results.append(
+                httpx.post(f"{live.url}/v1/rerank", json={"query": f"q{n}", "documents": DOCS}, timeout=30).status_code
+            )
 
         threads = [threading.Thread(target=call, args=(n,)) for n in range(5)]
         for t in threads:
@@ -214,3 +215,70 @@ def test_fuzzed_requests_never_get_a_server_error(fuzz_server):
             case.call_and_validate(base_url=fuzz_server.url, checks=[not_a_server_error])
 
         fuzz()
+
+
+# --- serving in parallel ---------------------------------------------------------------------------
+
+
+def timed_posts(url: str, bodies: list[dict], path: str = "/v1/rerank") -> tuple[float, list[int]]:
+    statuses: list[int] = []
+
+    def post(body: dict) -> None:
+        statuses.append(httpx.post(f"{url}{path}", json=body, timeout=60).status_code)
+
+    threads = [threading.Thread(target=post, args=(b,)) for b in bodies]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start, statuses
+
+
+def test_requests_to_an_http_model_run_at_the_same_time(tmp_path):
+    from standin_openai import StandinOpenAI
+
+    with StandinOpenAI(delay=0.2) as upstream:
+        cfg = ServerConfig(model="standin", base_url=upstream.url, method="pointwise", cache=None, concurrency=32)
+        with LiveServer(cfg) as live:
+            one, statuses = timed_posts(live.url, [{"query": "warm up", "documents": DOCS}])
+            assert statuses == [200]
+            eight, statuses = timed_posts(live.url, [{"query": f"q{n}", "documents": DOCS} for n in range(8)])
+            assert statuses == [200] * 8
+            assert upstream.max_in_flight >= 16  # requests overlapped at the model server
+            assert eight < 3 * one, (eight, one)  # far under 8x one request's time
+
+
+def test_two_in_process_models_serve_two_requests_at_once(tmp_path):
+    slow = {None: SimulatedBackend(GRADES, delay=0.15), "other": SimulatedBackend(GRADES, delay=0.15)}
+    cfg = config(tmp_path, cache=None, models=("other",))
+    cfg.backends = slow
+    with LiveServer(cfg) as live:
+        one, _ = timed_posts(live.url, [{"query": "solo", "documents": DOCS}])
+        pair, statuses = timed_posts(
+            live.url, [{"query": "a", "documents": DOCS}, {"query": "b", "documents": DOCS, "model": "other"}]
+        )
+        same, _ = timed_posts(live.url, [{"query": "c", "documents": DOCS}, {"query": "d", "documents": DOCS}])
+        assert statuses == [200, 200]
+        assert pair < 1.5 * one, (pair, one)  # different models side by side
+        assert same > 1.7 * one, (same, one)  # one in-process model takes one batch at a time
+
+
+def test_backend_failures_are_gateway_errors_naming_the_endpoint(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    cfg = ServerConfig(model="m", base_url=f"http://127.0.0.1:{dead}/v1", method="pointwise", cache=None)
+    with LiveServer(cfg) as live:
+        reply = httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": DOCS}, timeout=120)
+        assert reply.status_code == 503
+        assert f"127.0.0.1:{dead}/v1/chat/completions" in reply.json()["detail"]
+
+
+def test_a_store_failure_is_a_500_without_path_or_trace(tmp_path):
+    cfg = config(tmp_path, cache=tmp_path / "c.sqlite")
+    with LiveServer(cfg) as live:
+        live.server.config.app.state.runtime.store.close()  # every later read fails inside the store
+        reply = httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": DOCS})
+        assert reply.status_code == 500
+        assert str(tmp_path) not in reply.text and "Traceback" not in reply.text

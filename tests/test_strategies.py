@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
-
 from conftest import graded_request, simulated
+
 from judgerank import Budget, Reranker
 from judgerank.accounting import Ledger
 from judgerank.cache import CachedModel
@@ -149,7 +149,9 @@ def test_fused_cascade_keeps_what_both_stages_agree_on():
             return [first[t] for t in texts]
 
     llm = simulated(request, GRADES)
-    ranking = Reranker("cascade", cache=None, backend=llm, similarity_backend=Similarity(), cascade_depth=4, fuse=True).rerank(request)
+    ranking = Reranker("cascade", cache=None, backend=llm, similarity_backend=Similarity(), cascade_depth=4, fuse=True).rerank(
+        request
+    )
     # the best two tie on fused rank (1+2 each way); the first stage breaks the tie
     assert ranking.ids[:4] == [first_order[0], first_order[1], *BEST_FIRST[2:4]]
     assert ranking.ids[4:] == first_order[4:]

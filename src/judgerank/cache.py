@@ -82,7 +82,8 @@ class CachedModel:
         if ledger.tokens_reached():
             asked = []
         if asked:
-            with self.slot(), closing(compute([r for _, r in asked])) as stream:
+            stream = compute([r for _, r in asked])
+            with self.slot(), closing(stream):  # type: ignore[type-var]  # backends yield from generators
                 for index, result in stream:
                     key = asked[index][0]
                     results[key] = result

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import click
 import typer
@@ -56,10 +56,11 @@ def with_method_options(command: Callable[..., None]) -> Callable[..., None]:
         default = None if f.default is MISSING else f.default
         flags = [meta["flag"]] if meta["flag"] else []
         help_text = meta["help"] + (f" One of: {', '.join(meta['choices'])}." if meta["choices"] else "")
-        kind = {"int": int, "int | None": Optional[int], "str": str, "bool": bool}[str(f.type)]
+        kind = {"int": int, "int | None": int | None, "str": str, "bool": bool}[str(f.type)]
         option = typer.Option(*flags, help=help_text, rich_help_panel="Method options")
-        params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                                        annotation=Annotated[kind, option]))
+        params.append(
+            inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[kind, option])
+        )
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     return command
 
@@ -73,20 +74,28 @@ def _runtime(cache: Path | None, no_cache: bool, base_url: str | None) -> Any:
 @app.command()
 @with_method_options
 def rerank(
-    query: Annotated[Optional[str], typer.Option(help="The query (with --docs).")] = None,
-    docs: Annotated[Optional[Path], typer.Option(help="JSONL of passages {id, text} (with --query).")] = None,
+    query: Annotated[str | None, typer.Option(help="The query (with --docs).")] = None,
+    docs: Annotated[Path | None, typer.Option(help="JSONL of passages {id, text} (with --query).")] = None,
     input: Annotated[
-        Optional[Path], typer.Option("--input", "-i", help="JSONL requests {query_id, query, candidates} or rank_llm JSON.")
+        Path | None, typer.Option("--input", "-i", help="JSONL requests {query_id, query, candidates} or rank_llm JSON.")
     ] = None,
-    method: Annotated[Optional[str], typer.Option(help=f"Ranking method, one of: {_names('rerank')} (see `judgerank methods`).")] = None,
-    model: Annotated[Optional[str], typer.Option(help=MODEL_HELP)] = None,
-    max_calls: Annotated[Optional[int], typer.Option(help="Budget: new LLM calls per query.")] = None,
-    max_tokens: Annotated[Optional[int], typer.Option(help="Budget: tokens per query.")] = None,
-    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write rankings: .jsonl/.json as JSON lines, else a TREC run.")] = None,
-    cache: Annotated[Optional[Path], typer.Option(help="Judgment cache (SQLite). Default: ~/.cache/judgerank/judgments.sqlite.")] = None,
+    method: Annotated[
+        str | None, typer.Option(help=f"Ranking method, one of: {_names('rerank')} (see `judgerank methods`).")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help=MODEL_HELP)] = None,
+    max_calls: Annotated[int | None, typer.Option(help="Budget: new LLM calls per query.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Budget: tokens per query.")] = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write rankings: .jsonl/.json as JSON lines, else a TREC run.")
+    ] = None,
+    cache: Annotated[
+        Path | None, typer.Option(help="Judgment cache (SQLite). Default: ~/.cache/judgerank/judgments.sqlite.")
+    ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the judgment cache.")] = False,
     show: Annotated[int, typer.Option(help="Rows of the ranking to print for a single query.")] = 10,
-    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible server (…/v1) to judge with; --model names its model.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible server (…/v1) to judge with; --model names its model.")
+    ] = None,
     **options: Any,
 ) -> None:
     """Rerank candidates for one query (--query/--docs) or many (--input)."""
@@ -103,8 +112,7 @@ def rerank(
     else:
         raise JudgerankError("nothing to rank: give --query with --docs, or --input")
     runtime = _runtime(cache, no_cache, base_url)
-    reranker = Reranker(method or DEFAULT_METHOD, model, budget=_budget(max_calls, max_tokens), runtime=runtime,
-                        **options)
+    reranker = Reranker(method or DEFAULT_METHOD, model, budget=_budget(max_calls, max_tokens), runtime=runtime, **options)
     sink = _open_sink(out_path)
     total = Costs()
     incomplete = 0
@@ -120,7 +128,11 @@ def rerank(
                 repairs[key] = repairs.get(key, 0) + value
             if sink:
                 # written as each query finishes: an interrupted run keeps what it finished
-                lines = [json.dumps(ranking.as_dict())] if out_path.suffix in (".jsonl", ".json") else run_lines(ranking, reranker.method.name)
+                lines = (
+                    [json.dumps(ranking.as_dict())]
+                    if sink.name.endswith((".jsonl", ".json"))
+                    else run_lines(ranking, reranker.method.name)
+                )
                 sink.writelines(line + "\n" for line in lines)
                 sink.flush()
             if len(requests) == 1:
@@ -141,10 +153,14 @@ def rerank(
 def evaluate(
     run: Annotated[Path, typer.Argument(help="TREC run file.")],
     qrels: Annotated[Path, typer.Option(help="TREC qrels file.")],
-    metrics: Annotated[str, typer.Option(help="Comma-separated: ndcg@k, map, mrr@k, p@k, recall@k, rprec, bpref.")] = "ndcg@10,map,mrr@10,recall@100",
+    metrics: Annotated[
+        str, typer.Option(help="Comma-separated: ndcg@k, map, mrr@k, p@k, recall@k, rprec, bpref.")
+    ] = "ndcg@10,map,mrr@10,recall@100",
     level: Annotated[int, typer.Option(help="Lowest grade counted relevant by binary measures (TREC DL uses 2).")] = 1,
     per_query: Annotated[bool, typer.Option(help="Also print each query's values.")] = False,
-    trec_eval: Annotated[bool, typer.Option("--trec-eval", help="Print trec_eval's default measure set in its own layout.")] = False,
+    trec_eval: Annotated[
+        bool, typer.Option("--trec-eval", help="Print trec_eval's default measure set in its own layout.")
+    ] = False,
 ) -> None:
     """Score a run against qrels, exactly as trec_eval does."""
     from judgerank.evaluate.ir import evaluate as run_evaluate
@@ -173,7 +189,9 @@ def evaluate(
 @app.command()
 def arena(
     battles: Annotated[Path, typer.Argument(help="Battles: CSV or JSONL (.gz ok) with model_a, model_b, winner.")],
-    method: Annotated[str, typer.Option(help="bradley-terry, elo, rank-centrality, pagerank, win-rate, copeland.")] = "bradley-terry",
+    method: Annotated[
+        str, typer.Option(help="bradley-terry, elo, rank-centrality, pagerank, win-rate, copeland.")
+    ] = "bradley-terry",
     ties: Annotated[str, typer.Option(help="half: a tie is half a win each; ignore: ties are left out.")] = "half",
     both_bad: Annotated[str, typer.Option(help="tie: both_bad counts as a tie; ignore: it is dropped.")] = "tie",
     bootstrap: Annotated[int, typer.Option(help="Resamples for 95% intervals (0: none).")] = 0,
@@ -182,21 +200,26 @@ def arena(
     scale: Annotated[str, typer.Option(help="elo: 1000 + 400 log10(strength); raw: log-strength.")] = "elo",
     k: Annotated[float, typer.Option(help="Elo K factor.")] = 4.0,
     shuffles: Annotated[int, typer.Option(help="Elo: battle orders averaged.")] = 100,
-    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the leaderboard: .json or .csv.")] = None,
-    report: Annotated[Optional[Path], typer.Option(help="Write a self-contained HTML report with plots.")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write the leaderboard: .json or .csv.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report with plots.")] = None,
     show: Annotated[int, typer.Option(help="Rows to print.")] = 20,
 ) -> None:
     """Rank players from battle records, with intervals and a report."""
     from judgerank.arena import arena as run_arena
     from judgerank.io.battles import read_battles
 
-    for name, value, allowed in (("--ties", ties, ("half", "ignore")), ("--both-bad", both_bad, ("tie", "ignore")),
-                                 ("--scale", scale, ("elo", "raw"))):
+    for name, value, allowed in (
+        ("--ties", ties, ("half", "ignore")),
+        ("--both-bad", both_bad, ("tie", "ignore")),
+        ("--scale", scale, ("elo", "raw")),
+    ):
         if value not in allowed:
             raise JudgerankError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
-    data = read_battles(battles, both_bad=both_bad)
-    board = run_arena(data.battles, method, ties=ties, bootstrap=bootstrap, seed=seed, prior=prior, scale=scale,
-                      k=k, shuffles=shuffles)
+    data = read_battles(battles, both_bad=both_bad)  # type: ignore[arg-type]  # checked just above
+    board = run_arena(
+        data.battles, method, ties=ties, bootstrap=bootstrap, seed=seed, prior=prior,  # type: ignore[arg-type]
+        scale=scale, k=k, shuffles=shuffles,  # type: ignore[arg-type]
+    )
     if data.self_battles:
         board.notes.append(f"{data.self_battles} self-battles (a player against itself) were left out")
     if data.dropped_both_bad:
@@ -244,20 +267,50 @@ def _write_leaderboard(board, path: Path) -> None:
 
 @app.command()
 def judge(
-    input: Annotated[Path, typer.Argument(help="JSONL or JSON list: {prompt, responses:[{id,text}]} to rank, or pairs {input, output_1, output_2, label}.")],
-    mode: Annotated[str, typer.Option(help="pairwise: verdicts between responses; pointwise: a 1-5 rubric rating each. Pairs files get both, to compare; --mode picks the 'verdict' written.")] = "pairwise",
-    method: Annotated[str, typer.Option(help=f"Pairwise ranking method, one of: {_names('judge', pairwise=True)} (see `judgerank methods`).")] = "allpairs",
-    model: Annotated[Optional[str], typer.Option(help=MODEL_HELP)] = None,
-    gold: Annotated[Optional[str], typer.Option(help="Pairs: the field with the human label (1, 2 or tie); prints accuracy and kappa.")] = None,
+    input: Annotated[
+        Path,
+        typer.Argument(
+            help="JSONL or JSON list: {prompt, responses:[{id,text}]} to rank, or pairs {input, output_1, output_2, label}."
+        ),
+    ],
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="pairwise: verdicts between responses; pointwise: a 1-5 rubric rating each. "
+            "Pairs files get both, to compare; --mode picks the 'verdict' written."
+        ),
+    ] = "pairwise",
+    method: Annotated[
+        str, typer.Option(help=f"Pairwise ranking method, one of: {_names('judge', pairwise=True)} (see `judgerank methods`).")
+    ] = "allpairs",
+    model: Annotated[str | None, typer.Option(help=MODEL_HELP)] = None,
+    gold: Annotated[
+        str | None, typer.Option(help="Pairs: the field with the human label (1, 2 or tie); prints accuracy and kappa.")
+    ] = None,
     top_k: Annotated[int, typer.Option(help="Responses the top-k sorts put in order.")] = 10,
-    ratings: Annotated[bool, typer.Option("--ratings/--no-ratings", help="Pairwise ranking: also rate each response, for the score-vs-pair diagnostic (N calls).")] = True,
-    max_calls: Annotated[Optional[int], typer.Option(help="Budget: new LLM calls per prompt (per run for pairs).")] = None,
-    max_tokens: Annotated[Optional[int], typer.Option(help="Budget: tokens per prompt (per run for pairs).")] = None,
-    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write results as JSON lines, one per prompt or pair, as each finishes.")] = None,
-    battles: Annotated[Optional[Path], typer.Option(help="Write the judged pairs as battles JSONL (model_a, model_b, winner) for `judgerank arena`.")] = None,
-    cache: Annotated[Optional[Path], typer.Option(help="Judgment cache (SQLite). Default: ~/.cache/judgerank/judgments.sqlite.")] = None,
+    ratings: Annotated[
+        bool,
+        typer.Option(
+            "--ratings/--no-ratings",
+            help="Pairwise ranking: also rate each response, for the score-vs-pair diagnostic (N calls).",
+        ),
+    ] = True,
+    max_calls: Annotated[int | None, typer.Option(help="Budget: new LLM calls per prompt (per run for pairs).")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Budget: tokens per prompt (per run for pairs).")] = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write results as JSON lines, one per prompt or pair, as each finishes.")
+    ] = None,
+    battles: Annotated[
+        Path | None,
+        typer.Option(help="Write the judged pairs as battles JSONL (model_a, model_b, winner) for `judgerank arena`."),
+    ] = None,
+    cache: Annotated[
+        Path | None, typer.Option(help="Judgment cache (SQLite). Default: ~/.cache/judgerank/judgments.sqlite.")
+    ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the judgment cache.")] = False,
-    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible server (…/v1) to judge with; --model names its model.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible server (…/v1) to judge with; --model names its model.")
+    ] = None,
 ) -> None:
     """Rank responses with an LLM judge, or score it against gold labels, with diagnostics."""
     from judgerank.io.responses import read_judge_input
@@ -310,8 +363,13 @@ def _judge_rankings(judge_, tasks, sink, battle_sink) -> None:
         texts = {i.id: i.text for i in responses}
         table = Table(title=f"{query.text[:80]}  [{r.ranking.method}]")
         for col in ("rank", "id", "score", "rating", "text"):
-            table.add_column(col, justify="left" if col in ("id", "text") else "right", no_wrap=True,
-                             overflow="ellipsis", max_width=max(20, out.width - 50) if col == "text" else None)
+            table.add_column(
+                col,
+                justify="left" if col in ("id", "text") else "right",
+                no_wrap=True,
+                overflow="ellipsis",
+                max_width=max(20, out.width - 50) if col == "text" else None,
+            )
         for n, (rid, score) in enumerate(zip(r.ranking.ids, r.ranking.scores), 1):
             rating = f"{float(r.ratings[rid] @ r.levels):.2f}" if rid in r.ratings else "-"
             table.add_row(str(n), rid, "-" if score is None else f"{score:.3f}", rating, texts[rid])
@@ -349,9 +407,11 @@ def _judge_pairs(judge_, tasks, mode, sink, battle_sink) -> None:
         table = Table(title=f"agreement with {len(done)} gold labels")
         for col in ("verdict", "accuracy", "kappa"):
             table.add_column(col, justify="right" if col != "verdict" else "left")
-        for name, label in (("naive: one order, most likely answer", "naive"),
-                            ("both orders, by probability", "probability"),
-                            ("pointwise, expected rating", "pointwise")):
+        for name, label in (
+            ("naive: one order, most likely answer", "naive"),
+            ("both orders, by probability", "probability"),
+            ("pointwise, expected rating", "pointwise"),
+        ):
             predicted = [getattr(j, label) for j in done]
             table.add_row(name, f"{accuracy(predicted, gold):.3f}", f"{cohen_kappa(predicted, gold):.3f}")
         out.print(table)
@@ -376,7 +436,8 @@ def _print_diagnostics(d: dict) -> None:
         f"score-vs-pair conflicts naive {pct(d['naive_score_inconsistency'])} / probabilistic "
         f"{pct(d['probability_score_inconsistency'])}; intransitive triads ({d['triads']}) naive "
         f"{pct(d['naive_intransitive_rate'])} / probabilistic {pct(d['probability_intransitive_rate'])}",
-        soft_wrap=True, markup=False,
+        soft_wrap=True,
+        markup=False,
     )
 
 
@@ -384,17 +445,30 @@ def _print_diagnostics(d: dict) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    model: Annotated[Optional[str], typer.Option(help="Default model: a named model or GGUF path (embedded default if unset).")] = None,
-    models: Annotated[str, typer.Option(help="Comma-separated further models a request may ask for (named models, GGUF paths, or with --base-url names that server serves).")] = "",
-    method: Annotated[Optional[str], typer.Option(help="Default rerank method.")] = None,
-    api_keys_file: Annotated[Optional[Path], typer.Option(help="File of API keys, one per line (also: JUDGERANK_API_KEYS, comma-separated).")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Default model: a named model or GGUF path (embedded default if unset).")
+    ] = None,
+    models: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated further models a request may ask for "
+            "(named models, GGUF paths, or with --base-url names that server serves)."
+        ),
+    ] = "",
+    method: Annotated[str | None, typer.Option(help="Default rerank method.")] = None,
+    api_keys_file: Annotated[
+        Path | None, typer.Option(help="File of API keys, one per line (also: JUDGERANK_API_KEYS, comma-separated).")
+    ] = None,
     max_documents: Annotated[int, typer.Option(help="Most documents (or responses) per request.")] = 1000,
     max_document_chars: Annotated[int, typer.Option(help="Most characters per document.")] = 20_000,
     max_in_flight: Annotated[int, typer.Option(help="Most requests in flight; more get 429.")] = 64,
-    max_calls: Annotated[Optional[int], typer.Option(help="Ceiling on any request's LLM calls.")] = None,
-    cache: Annotated[Optional[Path], typer.Option(help="Judgment cache shared by all requests (SQLite).")] = None,
+    concurrency: Annotated[int, typer.Option(help="With --base-url: most requests in flight to that server.", min=1)] = 8,
+    max_calls: Annotated[int | None, typer.Option(help="Ceiling on any request's LLM calls.")] = None,
+    cache: Annotated[Path | None, typer.Option(help="Judgment cache shared by all requests (SQLite).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="No judgment cache.")] = False,
-    base_url: Annotated[Optional[str], typer.Option(help="Judge with an OpenAI-compatible server (…/v1); --model names its model.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="Judge with an OpenAI-compatible server (…/v1); --model names its model.")
+    ] = None,
 ) -> None:
     """Serve /v1/rerank (Cohere/Jina shape), /v1/judge, /healthz and /metrics over HTTP."""
     try:
@@ -422,6 +496,7 @@ def serve(
         max_calls=max_calls,
         cache=None if no_cache else (cache or "default"),
         base_url=base_url,
+        concurrency=concurrency,
     )
     application = create_app(config)  # checks every model before the port is taken
     err.print(f"judgerank serving on http://{host}:{port} ({'API keys required' if keys else 'no API keys'})")
@@ -439,8 +514,7 @@ def methods() -> None:
         mark = f" (default for {defaults[m.name]})" if m.name in defaults else ""
         opts = ", ".join("--" + o.replace("_", "-") for o in m.options) or "none"
         out.print(f"[bold]{m.name}[/bold]{mark}: {m.summary}", highlight=False)
-        out.print(f"    jobs: {', '.join(sorted(m.jobs))}; needs: {', '.join(sorted(m.needs))}; options: {opts}",
-                  highlight=False)
+        out.print(f"    jobs: {', '.join(sorted(m.jobs))}; needs: {', '.join(sorted(m.needs))}; options: {opts}", highlight=False)
         out.print(f"    score: {m.score}; partial: {m.partial}", highlight=False)
 
 

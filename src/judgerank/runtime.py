@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,7 @@ from judgerank.judges.rubric import RubricJudge
 from judgerank.judges.verdict import VerdictJudge
 from judgerank.methods import Job as JobKind
 from judgerank.store import JudgmentStore, StoreSpec, open_store
+from judgerank.strategies.base import Comparer, Scorer
 from judgerank.types import Budget, Costs, Item, Preference, Query
 
 Kind = Literal["gguf", "openai", "embedding", "simulated"]
@@ -229,7 +230,7 @@ class _Recorder:
         self.judge = judge
         self.seen: list[Preference] = []
 
-    def compare(self, query: Query, pairs: list[tuple[Item, Item]]) -> list[Preference]:
+    def compare(self, query: Query, pairs: Sequence[tuple[Item, Item]]) -> list[Preference]:
         try:
             prefs = self.judge.compare(query, pairs)
         except Exception as stop:
@@ -261,12 +262,12 @@ class JobJudges:
 
     # --- the Judges protocol that strategies use -------------------------------------------
 
-    def scorer(self, graded: bool = False) -> PointwiseJudge | RubricJudge:
+    def scorer(self, graded: bool = False) -> Scorer:
         if self.kind == "judge":
             return self.rubric()
         return PointwiseJudge(self._llm(), "relevance-graded" if graded else "relevance-yes-no")
 
-    def comparer(self) -> PairwiseJudge | _Recorder:
+    def comparer(self) -> Comparer:
         if self.kind == "judge":
             return self.verdicts()
         return PairwiseJudge(self._llm())

@@ -60,7 +60,8 @@ class LlamaCppBackend:
         self._choice_ids: dict[tuple[str, ...], list[int]] = {}
         # tokens that end an assistant turn in common chat templates, besides end-of-sequence
         self._end_of_turn = {
-            ids[0] for marker in ("<|im_end|>", "<|eot_id|>", "<|end|>", "</s>", "<end_of_turn>")
+            ids[0]
+            for marker in ("<|im_end|>", "<|eot_id|>", "<|end|>", "</s>", "<end_of_turn>")
             if len(ids := self._tokenize(marker, special=True)) == 1
         }
 
@@ -108,7 +109,7 @@ class LlamaCppBackend:
     def iter_choice_logprobs(self, requests: Sequence[ChoiceRequest]) -> Iterator[tuple[int, ChoiceResult]]:
         prompts = [self.prompt_tokens(r.messages) for r in requests]
         n_ctx = self._llm.n_ctx()
-        for i, tokens in enumerate(prompts):
+        for tokens in prompts:
             if len(tokens) >= n_ctx:
                 raise JudgerankError(f"prompt of {len(tokens)} tokens exceeds the model context of {n_ctx}")
         # Lexicographic token order puts prompts with long common prefixes next to each other.
@@ -126,7 +127,9 @@ class LlamaCppBackend:
         n_ctx = self._llm.n_ctx()
         for tokens, r in zip(prompts, requests):
             if len(tokens) + r.max_tokens >= n_ctx:
-                raise JudgerankError(f"prompt of {len(tokens)} tokens plus {r.max_tokens} to generate exceeds the model context of {n_ctx}")
+                raise JudgerankError(
+                    f"prompt of {len(tokens)} tokens plus {r.max_tokens} to generate exceeds the model context of {n_ctx}"
+                )
         order = sorted(range(len(prompts)), key=prompts.__getitem__) if self.reuse_prefix else range(len(prompts))
         stop = {self._llm.token_eos(), *self._end_of_turn}
         for i in order:

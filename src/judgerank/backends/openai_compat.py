@@ -16,6 +16,7 @@ import math
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import httpx
 import tenacity
@@ -118,7 +119,7 @@ class OpenAICompatBackend:
 
     # --- the batch runner --------------------------------------------------------------------
 
-    def _run(self, coroutines: list) -> Iterator[tuple[int, object]]:
+    def _run(self, coroutines: list[Any]) -> Iterator[tuple[int, Any]]:
         futures = {asyncio.run_coroutine_threadsafe(c, self._loop): i for i, c in enumerate(coroutines)}
         failure: BaseException | None = None
         try:
@@ -137,9 +138,10 @@ class OpenAICompatBackend:
 
     async def _post(self, body: dict) -> tuple[dict, int]:
         """POST with retries; returns the JSON reply and the retries it took."""
-        if self._client is None:
+        if self._client is None or self._limit is None:
             self._client = httpx.AsyncClient(timeout=self.timeout, headers=self._headers)
             self._limit = asyncio.Semaphore(self.concurrency)
+        limit = self._limit
         attempts = 0
         retrying = tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception_type(_Retryable),
@@ -149,7 +151,7 @@ class OpenAICompatBackend:
             reraise=True,
         )
         try:
-            async with self._limit:
+            async with limit:
                 async for attempt in retrying:
                     with attempt:
                         attempts += 1
@@ -161,6 +163,7 @@ class OpenAICompatBackend:
         raise AssertionError("unreachable")
 
     async def _attempt(self, body: dict) -> dict:
+        assert self._client is not None  # made by _post on the loop thread
         try:
             response = await self._client.post(self.url, json=body)
         except httpx.TimeoutException:

@@ -40,6 +40,7 @@ class SimulatedBackend:
         self.garble = garble
         self.delay = delay  # seconds per call: stands in for a slow in-process model
         self.calls = 0
+        self.last_tokens = 0  # tokens of the latest call (prompt + completion), for budget tests
         digest = hashlib.sha256(repr(sorted(self.grades.items())).encode()).hexdigest()[:12]
         self.identity = f"simulated:{digest}:{noise}:{position_bias}:{intransitivity}:{seed}"
 
@@ -83,6 +84,7 @@ class SimulatedBackend:
             logits = self._logits(request)
             logp = logits - np.logaddexp.reduce(logits)
             tokens = sum(len(c.split()) for _, c in request.messages)
+            self.last_tokens = tokens
             yield i, ChoiceResult(tuple(float(x) for x in logp), tokens, tokens)
 
     def iter_generate(self, requests: Sequence[GenerateRequest]) -> Iterator[tuple[int, Generation]]:
@@ -99,4 +101,5 @@ class SimulatedBackend:
                 order = order[:-1] + [order[0], len(order) + 5]
             text = " > ".join(f"[{n}]" for n in order)
             tokens = sum(len(c.split()) for _, c in request.messages)
+            self.last_tokens = tokens + len(order) * 2
             yield i, Generation(text, tokens, len(order) * 2, tokens)

@@ -184,8 +184,10 @@ class Measure:
         if self.kind == "mrr":
             return reciprocal_rank(j, k)
         if self.kind == "p":
+            assert k is not None  # parse() demands a cutoff for p and recall
             return precision(j, k)
         if self.kind == "recall":
+            assert k is not None
             return recall(j, k)
         if self.kind == "rprec":
             return r_precision(j)

@@ -48,8 +48,7 @@ def _records(path: Path, columns: tuple[str, str, str]) -> Iterator[tuple[int, d
                 missing = [c for c in columns if c not in (reader.fieldnames or [])]
                 if missing:
                     raise JudgerankError(f"{path}: missing column(s) {', '.join(missing)}; found {reader.fieldnames}")
-                for number, record in enumerate(reader, 2):
-                    yield number, record
+                yield from enumerate(reader, 2)
     except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
         raise JudgerankError(f"{path}: cannot read ({exc})") from exc
 

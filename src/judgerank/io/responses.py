@@ -19,7 +19,7 @@ from judgerank.responses import PairTask
 from judgerank.types import Item, Query, Verdict
 
 PROMPT_KEYS = ("prompt", "input", "instruction", "question")
-GOLD = {"1": "a", "a": "a", "2": "b", "b": "b", "0": "tie", "tie": "tie", "0.5": "tie"}
+GOLD: dict[str, Verdict] = {"1": "a", "a": "a", "2": "b", "b": "b", "0": "tie", "tie": "tie", "0.5": "tie"}
 
 
 def read_judge_input(path: str | Path, gold: str | None = None) -> list[tuple[Query, list[Item]]] | list[PairTask]:
@@ -79,4 +79,5 @@ def _pair_task(path: str | Path, number: int, record: dict, gold: str | None) ->
         label = GOLD.get(str(record[gold]).strip().lower())
         if label is None:
             raise JudgerankError(f"{path}:{number}: gold label {record[gold]!r} is not 1, 2 or tie")
-    return PairTask(query.id, query, Item("1", outputs[0]), Item("2", outputs[1]), label)
+    first, second = (str(o) for o in outputs)
+    return PairTask(query.id, query, Item("1", first), Item("2", second), label)

@@ -12,14 +12,13 @@ from typing import Any, TypeVar
 from judgerank.errors import BudgetExhausted
 
 In = TypeVar("In")
-Out = TypeVar("Out")
 
 
 def ask(
     call: Callable[[Sequence[In]], Sequence[Any]],
     requests: Sequence[In],
-    to_signals: Callable[[Sequence[Any]], list[Out]],
-) -> list[Out]:
+    to_signals: Callable[[Sequence[Any]], list[Any]],
+) -> list[Any]:
     """to_signals(call(requests)); on a Budget stop, re-raise it carrying the partial signals."""
     try:
         results = call(requests)

@@ -96,7 +96,7 @@ class PermutationJudge:
                 out.append(order)
             return out
 
-        return ask(self.backend.generate, requests, orders)  # type: ignore[return-value]
+        return ask(self.backend.generate, requests, orders)
 
 
 class LabelJudge:
@@ -125,16 +125,16 @@ class LabelJudge:
         def arrays(results: Sequence[ChoiceResult | None]) -> list[np.ndarray | None]:
             return [None if r is None else np.array(r.logprobs) for r in results]
 
-        return ask(self.backend.choice_logprobs, requests, arrays)  # type: ignore[return-value]
+        return ask(self.backend.choice_logprobs, requests, arrays)
 
     def rank_windows(self, query: Query, windows: Sequence[Sequence[Item]]) -> list[list[int]]:
         def orders(lps: Sequence[np.ndarray | None]) -> list[list[int] | None]:
             return [None if lp is None else [int(k) for k in np.argsort(-lp, kind="stable")] for lp in lps]
 
-        return ask(lambda w: self.label_logprobs(query, w), windows, orders)  # type: ignore[return-value]
+        return ask(lambda w: self.label_logprobs(query, w), windows, orders)
 
     def best_of(self, query: Query, sets: Sequence[Sequence[Item]]) -> list[int]:
         def picks(lps: Sequence[np.ndarray | None]) -> list[int | None]:
             return [None if lp is None else int(np.argmax(lp)) for lp in lps]
 
-        return ask(lambda s: self.label_logprobs(query, s), sets, picks)  # type: ignore[return-value]
+        return ask(lambda s: self.label_logprobs(query, s), sets, picks)

@@ -39,7 +39,7 @@ class PairwiseJudge:
                 for (a, b), g in zip(pairs, in_groups(results, 2))
             ]
 
-        return ask(self.backend.choice_logprobs, requests, preferences)  # type: ignore[return-value]
+        return ask(self.backend.choice_logprobs, requests, preferences)
 
 
 def _first_wins(result: ChoiceResult) -> float:

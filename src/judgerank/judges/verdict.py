@@ -66,7 +66,7 @@ class VerdictJudge:
                 )
             return out
 
-        return ask(self.backend.choice_logprobs, requests, preferences)  # type: ignore[return-value]
+        return ask(self.backend.choice_logprobs, requests, preferences)
 
 
 def _answer_probs(result: ChoiceResult) -> np.ndarray:

@@ -33,19 +33,20 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
+from judgerank import __version__
 from judgerank.engine import Reranker
 from judgerank.errors import BackendError, JudgerankError, StoreError
 from judgerank.methods import DEFAULT_JUDGE_METHOD, DEFAULT_RERANK_METHOD, method_for, names_for
 from judgerank.responses import ResponseJudge
 from judgerank.runtime import Runtime
-from judgerank import __version__
 from judgerank.types import Budget, Costs, Item, Query
 from judgerank.types import Request as RankRequest
 
 log = logging.getLogger("judgerank.server")
 T = TypeVar("T")
-RerankMethod = Literal[tuple(names_for("rerank"))]  # type: ignore[valid-type]
-JudgeMethod = Literal[tuple(names_for("judge"))]  # type: ignore[valid-type]
+# the registry's names, so the OpenAPI schema lists exactly the methods each endpoint accepts
+RerankMethod: Any = Literal[tuple(names_for("rerank"))]
+JudgeMethod: Any = Literal[tuple(names_for("judge"))]
 
 
 @dataclass
@@ -55,6 +56,7 @@ class ServerConfig:
     model: str | None = None  # the default model (a named model or a GGUF path set by the operator)
     models: tuple[str, ...] = ()  # further model names a request may ask for
     base_url: str | None = None  # every model is one this OpenAI-compatible server serves
+    concurrency: int = 8  # requests in flight to that server, over all clients
     method: str = DEFAULT_RERANK_METHOD
     api_keys: frozenset[str] = frozenset()
     max_documents: int = 1000
@@ -175,7 +177,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     config = config or ServerConfig()
     method_for("rerank", config.method)
     runtime = Runtime(
-        store=config.cache, base_url=config.base_url, backends=config.backends,
+        store=config.cache, base_url=config.base_url, concurrency=config.concurrency, backends=config.backends,
         similarity_backend=config.similarity_backend,
     )
     for name in {config.model, *config.models}:

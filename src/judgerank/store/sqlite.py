@@ -84,9 +84,15 @@ class SQLiteStore:
 
     def _connect(self) -> sqlite3.Connection:
         if self.readonly:
-            # immutable: no -wal/-shm files are needed, so a cache on read-only media opens too
-            uri = f"file:{self.path}?mode=ro&immutable=1"
-            db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
+                                 isolation_level=None, check_same_thread=False)
+            try:
+                db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+            except sqlite3.OperationalError:
+                # WAL files it may not create (read-only media): read the main file as it stands
+                db.close()
+                db = sqlite3.connect(f"file:{self.path}?immutable=1", uri=True, isolation_level=None,
+                                     check_same_thread=False)
         else:
             # each connection serves one thread; check_same_thread=False only lets close() run anywhere
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
@@ -106,17 +112,17 @@ class SQLiteStore:
         return db
 
     def _prepare(self, db: sqlite3.Connection) -> None:
-        """Check what the file holds; create the table in a new file. Under a write lock, so
-        processes that open a fresh file at the same instant create it once."""
-        if self.readonly:
-            self._check_schema(db)
+        """Check what the file holds, before anything is written to it (not even its header);
+        then create the table in a new file, under a write lock, so processes that open a fresh
+        file at the same instant create it once."""
+        if self._check_schema(db):
             self._check_integrity(db)
+        if self.readonly:
             return
         self._wal(db)
         db.execute("BEGIN IMMEDIATE")
         try:
-            tables = self._check_schema(db)
-            if not tables:
+            if not self._check_schema(db):
                 db.execute("CREATE TABLE judgments (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
                 db.execute(f"PRAGMA application_id={APPLICATION_ID}")
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -124,8 +130,6 @@ class SQLiteStore:
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        if tables:
-            self._check_integrity(db)
 
     def _wal(self, db: sqlite3.Connection) -> None:
         # Switching to WAL needs a moment alone with the file; another process opening it at the
@@ -169,7 +173,7 @@ class SQLiteStore:
         except StoreError:
             raise
         except sqlite3.Error as exc:
-            text = str(exc)
+            text = " ".join(str(exc).split())[:160]  # one line, whatever SQLite reports
             if "locked" in text or "busy" in text:
                 hint = f"another program held it for over {BUSY_TIMEOUT_S:g} s; try again, or use another --cache"
             elif "readonly" in text or "read-only" in text:

@@ -27,7 +27,9 @@ class Comparisons:
         if not todo:
             return
         try:
-            prefs: list[Preference | None] = list(self.judge.compare(self.query, [(self.items[a], self.items[b]) for a, b in todo]))
+            prefs: list[Preference | None] = list(
+                self.judge.compare(self.query, [(self.items[a], self.items[b]) for a, b in todo])
+            )
         except BudgetExhausted as stop:
             self._prob.update((p, pref.prob) for p, pref in zip(todo, stop.partial) if pref is not None)
             raise

@@ -62,10 +62,9 @@ class SlidingWindow:
                     try:
                         (perm,) = self.ranker.rank_windows(query, [[items[i] for i in part]])
                     except BudgetExhausted as stop:
-                        perm = stop.partial[0] if stop.partial else None
-                        if perm is None:
+                        if not stop.partial or stop.partial[0] is None:
                             raise
-                        complete = False
+                        perm, complete = stop.partial[0], False
                     order[start : start + self.window] = [part[p] for p in perm]
                     if not complete:
                         break

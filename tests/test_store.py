@@ -1,0 +1,170 @@
+"""The judgment store under threads and processes, and on files that are not a cache."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import threading
+
+import pytest
+from conftest import graded_request, simulated
+
+from judgerank import Reranker, Runtime
+from judgerank.backends.base import ChoiceRequest
+from judgerank.errors import StoreError
+from judgerank.store import SQLiteStore
+
+PER_WORKER = 500
+
+
+class Echo:
+    """A backend whose answer is a function of the prompt, so every stored value can be checked."""
+
+    identity = "echo"
+    concurrent = True  # let the threads race into the store, not queue at the model
+
+    def iter_choice_logprobs(self, requests):
+        from judgerank.backends.base import ChoiceResult
+
+        for i, r in enumerate(requests):
+            n = int(r.messages[0][1])
+            yield i, ChoiceResult((-float(n), -1.0), 1, 1)
+
+
+def requests_for(worker: int) -> list[ChoiceRequest]:
+    return [ChoiceRequest((("user", str(worker * PER_WORKER + k)),), ("a", "b"), "t") for k in range(PER_WORKER)]
+
+
+def judge_all(runtime: Runtime, worker: int, batch: int = 25) -> int:
+    job = runtime.job("rerank")
+    cached = job.cached(runtime.model())
+    requests = requests_for(worker)
+    for start in range(0, PER_WORKER, batch):
+        results = cached.choice_logprobs(requests[start : start + batch])
+        assert [r.logprobs[0] for r in results] == [-float(r.messages[0][1]) for r in requests[start : start + batch]]
+    return job.ledger.costs.calls
+
+
+def check_store(path, workers: int) -> None:
+    with SQLiteStore(path) as store:
+        assert len(store) == workers * PER_WORKER
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT COUNT(DISTINCT key) FROM judgments").fetchone()[0] == workers * PER_WORKER
+    db.close()
+
+
+def test_eight_threads_share_one_store(tmp_path):
+    path = tmp_path / "c.sqlite"
+    errors: list[BaseException] = []
+    calls: list[int] = []
+    with Runtime(store=path, backends={None: Echo()}) as runtime:
+
+        def work(worker: int) -> None:
+            try:
+                calls.append(judge_all(runtime, worker))
+            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == [] and sum(calls) == 8 * PER_WORKER
+        assert sum(judge_all(runtime, w) for w in range(8)) == 0  # a re-run makes no calls
+    check_store(path, 8)
+
+
+def _process(path: str, worker: int, start: multiprocessing.synchronize.Event, out: multiprocessing.Queue) -> None:
+    start.wait()  # every process opens the fresh file at the same instant
+    try:
+        with Runtime(store=path, backends={None: Echo()}) as runtime:
+            out.put((worker, judge_all(runtime, worker), None))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        out.put((worker, 0, repr(exc)))
+
+
+def test_four_processes_open_a_fresh_file_at_once(tmp_path):
+    path = str(tmp_path / "fresh.sqlite")
+    ctx = multiprocessing.get_context("spawn")
+    start, out = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_process, args=(path, w, start, out)) for w in range(4)]
+    for p in procs:
+        p.start()
+    start.set()
+    results = [out.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(30)
+    assert [r[2] for r in results] == [None] * 4
+    assert sum(r[1] for r in results) == 4 * PER_WORKER
+    check_store(path, 4)
+    with Runtime(store=path, backends={None: Echo()}) as runtime:
+        assert sum(judge_all(runtime, w) for w in range(4)) == 0
+
+
+def test_a_file_that_is_not_sqlite_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"my precious notes\n" * 100)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match=r"notes\.txt: not a judgerank cache \(not an SQLite file\)"):
+        SQLiteStore(path)
+    assert path.read_bytes() == before
+
+
+def test_another_programs_database_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "app.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE users (name TEXT)")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="not a judgerank cache"):
+        SQLiteStore(path)
+    assert path.read_bytes() == before
+
+
+def test_a_corrupt_cache_is_a_clear_error_and_untouched(tmp_path):
+    path = tmp_path / "c.sqlite"
+    with SQLiteStore(path) as store:
+        store.put_many((f"k{n}", {"v": "x" * 200}) for n in range(2000))
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    data = bytearray(path.read_bytes())
+    page = 4096
+    data[3 * page : 6 * page] = b"\xde\xad\xbe\xef" * (3 * page // 4)  # smash b-tree pages
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreError) as caught:
+        SQLiteStore(path)
+    message = str(caught.value)
+    assert str(path) in message and "\n" not in message and "another path" in message
+    assert path.read_bytes() == bytes(data)
+
+
+def test_errors_name_the_file_and_the_cli_prints_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.sqlite"
+    bad.write_text("not a database")
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text('{"id": "a", "text": "x"}\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "judgerank", "rerank", "--query", "q", "--docs", str(docs), "--cache", str(bad),
+         "--method", "pointwise"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "bad.sqlite: not a judgerank cache" in result.stderr
+
+
+def test_a_read_only_cache_serves_what_it_holds(tmp_path):
+    request = graded_request([1.0, 2.0, 0.0])
+    path = tmp_path / "c.sqlite"
+    with Reranker("pointwise", cache=path, backend=simulated(request, [1.0, 2.0, 0.0])) as reranker:
+        first = reranker.rerank(request)
+    with SQLiteStore(path, readonly=True) as store:
+        again = Reranker("pointwise", cache=store, backend=simulated(request, [1.0, 2.0, 0.0])).rerank(request)
+        assert again.costs.calls == 0 and again.ids == first.ids
+        store.put_many([("new", 1)])  # kept nowhere, and no error
+        assert store.get_many(["new"]) == {}
