@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -119,64 +120,75 @@ class Echo:
             yield i, ChoiceResult((-float(len(r.messages[0][1])), -1.0), 1, 1)
 
 
-def write_judgments(path: str, worker: int, n: int, batch: int = 25) -> tuple[int, int]:
-    """Judge n distinct requests through a runtime into the store; (calls, errors)."""
+def write_judgments(path: str, worker: int, n: int, ready: Any, go: Any, batch: int = 25) -> tuple[int, int, float]:
+    """Open a runtime on the store, wait for every writer to be ready, then judge n distinct
+    requests into it; (calls, errors, seconds spent writing)."""
     from judgerank import Runtime
     from judgerank.backends.base import ChoiceRequest
 
-    errors = calls = 0
+    errors = 0
     with Runtime(store=path, backends={None: Echo()}) as runtime:
         job = runtime.job("rerank")
         cached = job.cached(runtime.model())
         requests = [ChoiceRequest((("user", f"w{worker} j{k}"),), ("a", "b"), "t") for k in range(n)]
-        for start in range(0, n, batch):
+        ready.release()
+        go.wait()
+        start = time.perf_counter()
+        for first in range(0, n, batch):
             try:
-                cached.choice_logprobs(requests[start : start + batch])
+                cached.choice_logprobs(requests[first : first + batch])
             except Exception:  # noqa: BLE001 - counted: the figure is "0 errors"
                 errors += 1
-        calls = job.ledger.costs.calls
-    return calls, errors
+        return job.ledger.costs.calls, errors, time.perf_counter() - start
 
 
-def _process(path: str, worker: int, n: int, out: multiprocessing.Queue) -> None:
-    out.put(write_judgments(path, worker, n))
+def _process(path: str, worker: int, n: int, ready: Any, go: Any, out: multiprocessing.Queue) -> None:
+    out.put(write_judgments(path, worker, n, ready, go))
 
 
-def _thread(path: str, worker: int, n: int, results: list[tuple[int, int]]) -> None:
-    results.append(write_judgments(path, worker, n))
+def _thread(path: str, worker: int, n: int, ready: Any, go: Any, results: list[tuple[int, int, float]]) -> None:
+    results.append(write_judgments(path, worker, n, ready, go))
 
 
 def store_part(args: argparse.Namespace) -> None:
+    from judgerank.store import SQLiteStore
+
     rows = []
     for label, workers, kind in (("1 process", 1, "process"), ("2 processes", 2, "process"),
                                  ("4 processes", 4, "process"), ("8 threads", 8, "thread")):
         path = str(Path(tempfile.mkdtemp()) / "judgments.sqlite")
-        start = time.perf_counter()
         if kind == "process":
             ctx = multiprocessing.get_context("spawn")
-            out = ctx.Queue()
-            procs = [ctx.Process(target=_process, args=(path, w, args.judgments, out)) for w in range(workers)]
+            ready, go, out = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
+            procs = [ctx.Process(target=_process, args=(path, w, args.judgments, ready, go, out)) for w in range(workers)]
             for p in procs:
                 p.start()
+            for _ in procs:
+                ready.acquire()
+            go.set()
             results = [out.get() for _ in procs]
             for p in procs:
                 p.join()
         else:
+            tready, tgo = threading.Semaphore(0), threading.Event()
             results = []
-            threads = [threading.Thread(target=_thread, args=(path, w, args.judgments, results)) for w in range(workers)]
+            threads = [threading.Thread(target=_thread, args=(path, w, args.judgments, tready, tgo, results))
+                       for w in range(workers)]
             for t in threads:
                 t.start()
+            for _ in threads:
+                tready.acquire()
+            tgo.set()
             for t in threads:
                 t.join()
-        wall = time.perf_counter() - start
-        from judgerank.store import SQLiteStore
-
+        wall = max(r[2] for r in results)  # from the common start to the last writer's finish
         with SQLiteStore(path) as store:
             stored = len(store)
-        calls = sum(c for c, _ in results)
-        rows.append({"writers": label, "judgments": calls, "stored": stored, "errors": sum(e for _, e in results),
+        calls = sum(r[0] for r in results)
+        rows.append({"writers": label, "judgments": calls, "stored": stored, "errors": sum(r[1] for r in results),
                      "seconds": round(wall, 2), "judgments/s": round(calls / wall)})
-    print(f"store: each writer judges {args.judgments} distinct judgments in batches of 25, one commit per judgment")
+    print(f"store: each writer judges {args.judgments} distinct judgments in batches of 25, one commit per judgment;"
+          " seconds from a common start, after every writer has opened the store")
     print_table(rows, ["writers", "judgments", "stored", "errors", "seconds", "judgments/s"])
 
 

@@ -81,5 +81,5 @@ def test_bad_trec_lines(tmp_path):
     with pytest.raises(JudgerankError, match=r"qrels:2: grade 'high'"):
         read_qrels(tmp_path / "qrels")
     (tmp_path / "run").write_text("q1 Q0 a\n")
-    with pytest.raises(JudgerankError, match=r"run:1: a run line needs"):
+    with pytest.raises(JudgerankError, match=r"run:1: a run line has 6 columns .*this one has 3"):
         read_run(tmp_path / "run")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
 import time
@@ -282,3 +283,54 @@ def test_a_store_failure_is_a_500_without_path_or_trace(tmp_path):
         reply = httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": DOCS})
         assert reply.status_code == 500
         assert str(tmp_path) not in reply.text and "Traceback" not in reply.text
+
+
+def test_relevance_scores_are_probabilities_that_can_be_thresholded(live):
+    body = {"query": "how long do fleas live", "documents": DOCS}
+    data = httpx.post(f"{live.url}/v1/rerank", json=body).json()
+    scores = {r["index"]: r["relevance_score"] for r in data["results"]}
+    assert data["meta"]["judgerank"]["relevance"] == "probability"
+    # the simulated judge's yes-vs-no log-odds are grade - 1.5: relevant (grade >= 2) above one half
+    assert scores[1] > 0.5 and scores[3] > 0.5 and scores[0] < 0.5 and scores[2] < 0.5
+    assert scores[1] == pytest.approx(1 / (1 + math.exp(-1.5)), abs=1e-6)
+    again = httpx.post(f"{live.url}/v1/rerank", json=body | {"documents": DOCS[::-1]}).json()
+    assert {DOCS[::-1][r["index"]]: r["relevance_score"] for r in again["results"]} == {
+        DOCS[i]: s for i, s in scores.items()}  # the same document gets the same score in any company
+    ranked = httpx.post(f"{live.url}/v1/rerank", json=body | {"relevance": "rank"}).json()
+    assert [r["relevance_score"] for r in ranked["results"]] == [1.0, 0.75, 0.5, 0.25]
+
+
+def test_costs_have_one_type_on_every_endpoint(live):
+    rerank = httpx.post(f"{live.url}/v1/rerank", json={"query": "types", "documents": DOCS}).json()
+    judge = httpx.post(f"{live.url}/v1/judge", json={"prompt": "types", "responses": DOCS}).json()
+    for costs in (rerank["meta"]["judgerank"]["costs"], judge["costs"]):
+        assert isinstance(costs["calls"], int) and isinstance(costs["prompt_tokens"], int)
+        assert isinstance(costs["seconds"], float)
+
+
+def test_api_docs_render_offline_from_local_assets(tmp_path):
+    import shutil
+    import subprocess
+
+    with LiveServer(config(tmp_path)) as live:
+        page = httpx.get(f"{live.url}/docs").text
+        assert "/docs-assets/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+        assert httpx.get(f"{live.url}/docs-assets/swagger-ui-bundle.js").status_code == 200
+        assert "cdn" not in httpx.get(f"{live.url}/redoc").text.lower()
+        assert httpx.get(f"{live.url}/docs-assets/..%2Fcore.py").status_code == 404
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        if chromium is None:
+            pytest.skip("Debian's chromium is not installed (make test installs it)")
+        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--virtual-time-budget=10000", f"--user-data-dir={tmp_path / 'p'}"]
+        dom = subprocess.run([chromium, *flags, "--dump-dom", f"{live.url}/docs"], capture_output=True, text=True,
+                             timeout=120).stdout
+        assert "/v1/rerank" in dom and "/v1/judge" in dom  # Swagger UI rendered the operations
+
+
+def test_docs_and_schema_need_the_key_when_keys_are_set(tmp_path):
+    with LiveServer(config(tmp_path, api_keys=frozenset({"k1"}))) as live:
+        for path in ("/docs", "/redoc", "/openapi.json", "/docs-assets/swagger-ui.css"):
+            assert httpx.get(f"{live.url}{path}").status_code == 401, path
+        ok = httpx.get(f"{live.url}/openapi.json", headers={"Authorization": "Bearer k1"})
+        assert ok.status_code == 200 and "/v1/rerank" in ok.json()["paths"]

@@ -1,7 +1,8 @@
 """judgerank: turn LLM judgments into reliable rankings.
 
 The small public API: rerank() for one query, Reranker for many, ResponseJudge for responses,
-Runtime to share models and the judgment store between jobs, and the records they return.
+judgerank.arena.arena() for battles, Runtime to share models and the judgment store between jobs,
+and the records they return.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any as _Any
 from judgerank.engine import DEFAULT_METHOD, Reranker
 from judgerank.errors import BackendError, BudgetExhausted, JudgerankError, StoreError
 from judgerank.runtime import Runtime
-from judgerank.types import Budget, Costs, Item, Query, Ranking, Request
+from judgerank.types import Budget, Costs, Item, Query, Ranking, Request, as_items, as_query
 
 try:
     __version__ = _version("judgerank")
@@ -24,7 +25,7 @@ except _PackageNotFoundError:  # running from a source tree that was never insta
 
 __all__ = [
     "DEFAULT_METHOD", "BackendError", "Budget", "BudgetExhausted", "Costs", "Item", "JudgerankError", "Query",
-    "Ranking", "Request", "Reranker", "Runtime", "StoreError", "__version__", "rerank",
+    "Ranking", "Request", "Reranker", "ResponseJudge", "Runtime", "StoreError", "__version__", "rerank",
 ]
 
 
@@ -40,17 +41,29 @@ def rerank(
 ) -> Ranking:
     """Rank docs (strings, Items or {id, text} dicts) for a query; ids of strings are their positions.
 
-    >>> judgerank.rerank("life cycle of a flea", ["fleas live 2-3 months", "paris"], method="pointwise")  # doctest: +SKIP
+    >>> import judgerank                                              # doctest: +SKIP
+    >>> ranking = judgerank.rerank("life cycle of a flea", ["fleas live 2-3 months", "paris"])
+    >>> ranking.ids, ranking.scores, ranking.costs.calls
     """
-    items = []
-    for n, d in enumerate(docs):
-        if isinstance(d, Item):
-            items.append(d)
-        elif isinstance(d, str):
-            items.append(Item(str(n), d))
-        elif isinstance(d, dict) and isinstance(d.get("text"), str):
-            items.append(Item(str(d.get("id", n)), d["text"]))
-        else:
-            raise JudgerankError(f"doc {n}: expected a string, an Item or a dict with 'text'")
+    request = Request(as_query(query), as_items(docs))
     with Reranker(method, model, budget=budget, cache=cache, **options) as reranker:
-        return reranker.rerank(Request(Query("q", query), tuple(items)))
+        return reranker.rerank(request)
+
+
+_LAZY = {
+    "ResponseJudge": ("judgerank.responses", "ResponseJudge"),
+    "arena": ("judgerank.arena", None), "responses": ("judgerank.responses", None),
+    "aggregate": ("judgerank.aggregate", None), "methods": ("judgerank.methods", None),
+    "evaluate": ("judgerank.evaluate", None), "io": ("judgerank.io", None),
+}
+
+
+def __getattr__(name: str) -> _Any:
+    """Submodules and the response judge on first use, so `import judgerank` stays light."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'judgerank' has no attribute {name!r}")
+    import importlib
+
+    module_name, attr = _LAZY[name]
+    module = importlib.import_module(module_name)
+    return getattr(module, attr) if attr else module

@@ -7,6 +7,7 @@ Ledger how much is left before each batch and cuts the batch to fit.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from judgerank.types import Budget, Costs
 
@@ -14,10 +15,12 @@ from judgerank.types import Budget, Costs
 class Ledger:
     """Counts calls, tokens and cache hits, and says how much of the Budget is left."""
 
-    def __init__(self, budget: Budget | None = None) -> None:
+    def __init__(self, budget: Budget | None = None, observer: Callable[[Costs], None] | None = None) -> None:
         self.budget = budget or Budget()
+        self.observer = observer  # told the costs after each judgment (a progress display)
         self.costs = Costs()
         self._started = time.perf_counter()
+        self._clipped: set[int] = set()
 
     def calls_left(self) -> int | None:
         """New backend calls the Budget still allows (None: no limit)."""
@@ -53,12 +56,21 @@ class Ledger:
         self.costs.prompt_tokens += prompt_tokens
         self.costs.completion_tokens += completion_tokens
         self.costs.evaluated_tokens += evaluated_tokens
+        if self.observer is not None:
+            self.observer(self.costs)
 
     def hit(self, n: int = 1) -> None:
         self.costs.cache_hits += n
 
+    def clipped(self, text: str) -> None:
+        """A text was cut to fit a prompt (counted once per job, however often it is shown)."""
+        self._clipped.add(hash(text))
+        self.costs.clipped_texts = len(self._clipped)
+
     def embedded(self, n: int) -> None:
         self.costs.embedded_texts += n
+        if self.observer is not None:
+            self.observer(self.costs)
 
     def close(self) -> Costs:
         """Stamp the elapsed seconds and return the final costs."""

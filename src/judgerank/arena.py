@@ -7,8 +7,10 @@ rank-centrality, pagerank, win-rate, copeland. Bootstrap intervals resample the 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
@@ -19,6 +21,7 @@ from judgerank.aggregate.centrality import pagerank, rank_centrality
 from judgerank.aggregate.elo import elo
 from judgerank.aggregate.voting import copeland, win_rate
 from judgerank.errors import JudgerankError
+from judgerank.io.battles import as_battles
 
 METHODS = ("bradley-terry", "elo", "rank-centrality", "pagerank", "win-rate", "copeland")
 FALLBACK_PRIOR = 0.01
@@ -59,7 +62,7 @@ class Leaderboard:
 
 
 def arena(
-    battles: Battles,
+    battles: Battles | str | Path | Sequence[Any],
     method: str = "bradley-terry",
     *,
     ties: Ties = "half",
@@ -71,7 +74,17 @@ def arena(
     shuffles: int = 100,
     level: float = 0.95,
 ) -> Leaderboard:
-    """Rate every player of `battles` with `method`; bootstrap > 0 adds percentile intervals."""
+    """Rate every player of `battles` with `method`; bootstrap > 0 adds percentile intervals.
+
+    battles: Battles, a battles file (CSV or JSONL), or a list of {model_a, model_b, winner}
+    records or (a, b, outcome) tuples.
+
+    >>> from judgerank.arena import arena
+    >>> board = arena([("gpt", "llama", 1), ("llama", "gpt", 0.5), ("gpt", "llama", 1)], method="win-rate")
+    >>> [row.player for row in board.rows]
+    ['gpt', 'llama']
+    """
+    battles = as_battles(battles)
     if method not in METHODS:
         raise JudgerankError(f"unknown arena method {method!r}: use one of {', '.join(METHODS)}")
     if bootstrap and method == "elo":

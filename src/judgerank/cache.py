@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from judgerank.accounting import Ledger
 from judgerank.backends.base import ChoiceRequest, ChoiceResult, GenerateRequest, Generation
 from judgerank.errors import BudgetExhausted, JudgerankError
+from judgerank.judges.text import clip
 from judgerank.store import JudgmentStore, judgment_key
 
 R = TypeVar("R", ChoiceResult, Generation)
@@ -32,6 +33,13 @@ class CachedModel:
         self.store = store
         self.ledger = ledger
         self.slot = slot
+
+    def clip(self, text: str, max_words: int) -> str:
+        """At most max_words whitespace-separated words, so that any prompt fits the context; the
+        job's costs count each text clipped, so a cut is never silent."""
+        if len(text.split()) > max_words:
+            self.ledger.clipped(text)
+        return clip(text, max_words)
 
     @property
     def identity(self) -> str:

@@ -9,15 +9,23 @@ import inspect
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from judgerank.errors import JudgerankError
@@ -31,6 +39,23 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from judgerank import __version__
+
+        print(f"judgerank {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True)
+    ] = False,
+) -> None:
+    """Turn LLM judgments into reliable rankings: rerank passages, judge responses, rank players."""
 
 
 MODEL_HELP = (
@@ -68,7 +93,7 @@ def with_method_options(command: Callable[..., None]) -> Callable[..., None]:
 def _runtime(cache: Path | None, no_cache: bool, base_url: str | None) -> Any:
     from judgerank.runtime import Runtime
 
-    return Runtime(store=None if no_cache else (cache or "default"), base_url=base_url)
+    return Runtime(store=None if no_cache else (cache or "default"), base_url=base_url, observer=ACTIVITY)
 
 
 @app.command()
@@ -92,7 +117,8 @@ def rerank(
         Path | None, typer.Option(help="Judgment cache (SQLite). Default: ~/.cache/judgerank/judgments.sqlite.")
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the judgment cache.")] = False,
-    show: Annotated[int, typer.Option(help="Rows of the ranking to print for a single query.")] = 10,
+    show: Annotated[int, typer.Option(help="Rows of each ranking to print.", min=1)] = 10,
+    limit: Annotated[int | None, typer.Option(help="Rank only the first N queries of --input.", min=1)] = None,
     base_url: Annotated[
         str | None, typer.Option(help="OpenAI-compatible server (…/v1) to judge with; --model names its model.")
     ] = None,
@@ -106,47 +132,79 @@ def rerank(
     if input is not None and (query is not None or docs is not None):
         raise JudgerankError("give either --input, or --query with --docs, not both")
     if input is not None:
-        requests = read_requests(input)
+        requests = read_requests(input)[:limit]
     elif query is not None and docs is not None:
         requests = [read_passages(docs, query)]
     else:
         raise JudgerankError("nothing to rank: give --query with --docs, or --input")
     runtime = _runtime(cache, no_cache, base_url)
     reranker = Reranker(method or DEFAULT_METHOD, model, budget=_budget(max_calls, max_tokens), runtime=runtime, **options)
-    sink = _open_sink(out_path)
+    sink = Output(out_path)
+    as_json = out_path is not None and out_path.suffix in (".jsonl", ".json")
     total = Costs()
     incomplete = 0
     repairs: dict[str, int] = {}
-    rankings: list[Ranking] = []
-    with _progress(len(requests) > 1) as progress:
-        task = progress.add_task("reranking", total=len(requests))
-        for request in requests:
-            ranking = reranker.rerank(request)
-            total.add(ranking.costs)
-            incomplete += not ranking.complete
-            for key, value in (ranking.parse or {}).items():
-                repairs[key] = repairs.get(key, 0) + value
-            if sink:
+    done = 0
+    with ACTIVITY.showing("reranking", len(requests)) as activity:
+        try:
+            for request in requests:
+                ranking = reranker.rerank(request)
+                total.add(ranking.costs)
+                incomplete += not ranking.complete
+                for key, value in (ranking.parse or {}).items():
+                    repairs[key] = repairs.get(key, 0) + value
                 # written as each query finishes: an interrupted run keeps what it finished
-                lines = (
-                    [json.dumps(ranking.as_dict())]
-                    if sink.name.endswith((".jsonl", ".json"))
-                    else run_lines(ranking, reranker.method.name)
-                )
-                sink.writelines(line + "\n" for line in lines)
-                sink.flush()
-            if len(requests) == 1:
-                rankings.append(ranking)
-            progress.update(task, advance=1, description=f"reranking (q {request.query.id}, {total.calls} calls)")
-    if sink:
-        sink.close()
-    if rankings:
-        _print_ranking(rankings[0], requests[0], show)
+                sink.write([json.dumps(ranking.as_dict())] if as_json else run_lines(ranking, reranker.method.name))
+                done += 1
+                if out_path is None or len(requests) == 1:
+                    _show_ranking(ranking, request, show, reranker.method)
+                activity.advance(f"reranking (q {request.query.id}, {total.calls} calls)")
+        except KeyboardInterrupt:
+            raise Interrupted(_interrupted(done, len(requests), "queries", sink, runtime)) from None
+    sink.finish()
     if repairs:
         err.print("listwise answers repaired: " + ", ".join(f"{k} {v}" for k, v in repairs.items()))
     _print_costs(total, len(requests), incomplete)
     if out_path:
         err.print(f"wrote {out_path}")
+
+
+def _interrupted(done: int, total: int, what: str, sink: Output, runtime: Any) -> str:
+    kept = f"{sink.partial} holds the {done} finished; " if sink.path else ""
+    store = runtime.store
+    if store is None:
+        resume = "judgments were not cached (--no-cache), so a re-run starts over"
+    else:
+        resume = f"every finished judgment is in the cache {getattr(store, 'path', '')}: run the same command to resume"
+    return f"interrupted after {done} of {total} {what}; {kept}{resume}"
+
+
+class Output:
+    """A results file written line by line as work finishes, under NAME.partial until the run
+    completes, so an interrupted run never leaves a file that looks finished."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.partial = path.with_name(path.name + ".partial") if path else None
+        self._fh = None
+        if self.partial is not None:
+            try:
+                self._fh = self.partial.open("w", encoding="utf-8")
+            except OSError as exc:
+                raise JudgerankError(f"{path}: cannot write ({exc.strerror})") from None
+
+    def write(self, lines: list[str]) -> None:
+        if self._fh is not None:
+            self._fh.writelines(line + "\n" for line in lines)
+            self._fh.flush()
+
+    def record(self, record: dict[str, Any]) -> None:
+        self.write([json.dumps(record)])
+
+    def finish(self) -> None:
+        if self._fh is not None and self.path is not None and self.partial is not None:
+            self._fh.close()
+            self.partial.replace(self.path)
 
 
 @app.command()
@@ -161,14 +219,19 @@ def evaluate(
     trec_eval: Annotated[
         bool, typer.Option("--trec-eval", help="Print trec_eval's default measure set in its own layout.")
     ] = False,
+    limit: Annotated[int | None, typer.Option(help="Score only the first N queries of the run.", min=1)] = None,
 ) -> None:
     """Score a run against qrels, exactly as trec_eval does."""
     from judgerank.evaluate.ir import evaluate as run_evaluate
     from judgerank.evaluate.ir import format_trec_eval, trec_eval_standard
-    from judgerank.io.trec import read_qrels, read_run
+    from judgerank.io.trec import read_qrels, read_run_with_tag
 
-    run_data, qrels_data = read_run(run), read_qrels(qrels)
+    run_data, tag = read_run_with_tag(run)
+    if limit is not None:
+        run_data = dict(list(run_data.items())[:limit])
+    qrels_data = read_qrels(qrels)
     if trec_eval:
+        print(format_trec_eval("runid", "all", tag))
         for name, qid, value in trec_eval_standard(run_data, qrels_data, level):
             if per_query or qid == "all":
                 print(format_trec_eval(name, qid, value))
@@ -194,17 +257,21 @@ def arena(
     ] = "bradley-terry",
     ties: Annotated[str, typer.Option(help="half: a tie is half a win each; ignore: ties are left out.")] = "half",
     both_bad: Annotated[str, typer.Option(help="tie: both_bad counts as a tie; ignore: it is dropped.")] = "tie",
-    bootstrap: Annotated[int, typer.Option(help="Resamples for 95% intervals (0: none).")] = 0,
+    bootstrap: Annotated[int, typer.Option(help="Resamples for 95% intervals (0: none).", min=0)] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap and of Elo's shuffles.")] = 0,
-    prior: Annotated[float, typer.Option(help="Bradley-Terry prior, in virtual games against an average player.")] = 0.0,
+    prior: Annotated[
+        float, typer.Option(help="Bradley-Terry prior, in virtual games against an average player.", min=0.0)
+    ] = 0.0,
     scale: Annotated[str, typer.Option(help="elo: 1000 + 400 log10(strength); raw: log-strength.")] = "elo",
-    k: Annotated[float, typer.Option(help="Elo K factor.")] = 4.0,
-    shuffles: Annotated[int, typer.Option(help="Elo: battle orders averaged.")] = 100,
+    k: Annotated[float, typer.Option(help="Elo K factor (above 0).", min=1e-9)] = 4.0,
+    shuffles: Annotated[int, typer.Option(help="Elo: battle orders averaged.", min=1)] = 100,
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write the leaderboard: .json or .csv.")] = None,
     report: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report with plots.")] = None,
-    show: Annotated[int, typer.Option(help="Rows to print.")] = 20,
+    show: Annotated[int, typer.Option(help="Rows to print.", min=1)] = 20,
 ) -> None:
     """Rank players from battle records, with intervals and a report."""
+    for path in (out_path, report):
+        _check_writable(path)
     from judgerank.arena import arena as run_arena
     from judgerank.io.battles import read_battles
 
@@ -287,7 +354,9 @@ def judge(
     gold: Annotated[
         str | None, typer.Option(help="Pairs: the field with the human label (1, 2 or tie); prints accuracy and kappa.")
     ] = None,
-    top_k: Annotated[int, typer.Option(help="Responses the top-k sorts put in order.")] = 10,
+    top_k: Annotated[int, typer.Option(help="Responses the top-k sorts put in order.", min=1)] = 10,
+    limit: Annotated[int | None, typer.Option(help="Judge only the first N prompts or pairs.", min=1)] = None,
+    show: Annotated[int, typer.Option(help="Rows of each ranking to print.", min=1)] = 10,
     ratings: Annotated[
         bool,
         typer.Option(
@@ -321,84 +390,94 @@ def judge(
     pairwise = _names("judge", pairwise=True).split(", ")
     if mode == "pairwise" and method not in pairwise:
         raise JudgerankError(f"--method must be one of {', '.join(pairwise)}, not {method!r}")
-    tasks = read_judge_input(input, gold)
+    tasks = read_judge_input(input, gold)[:limit]
+    runtime = _runtime(cache, no_cache, base_url)
     judge_ = ResponseJudge(
         model,
         method="pointwise" if mode == "pointwise" else method,
         top_k=top_k,
         ratings=ratings,
         budget=_budget(max_calls, max_tokens),
-        runtime=_runtime(cache, no_cache, base_url),
+        runtime=runtime,
     )
-    sink, battle_sink = _open_sink(out_path), _open_sink(battles)
-    if isinstance(tasks[0], PairTask):
-        _judge_pairs(judge_, tasks, mode, sink, battle_sink)
-    else:
-        _judge_rankings(judge_, tasks, sink, battle_sink)
-    for path, handle in ((out_path, sink), (battles, battle_sink)):
-        if handle:
-            handle.close()
-            err.print(f"wrote {path}")
+    sink, battle_sink = Output(out_path), Output(battles)
+    done: list[Any] = []
+    try:
+        if isinstance(tasks[0], PairTask):
+            _judge_pairs(judge_, tasks, mode, sink, battle_sink, done)
+        else:
+            _judge_rankings(judge_, tasks, sink, battle_sink, done, show)
+    except KeyboardInterrupt:
+        what = "pairs" if isinstance(tasks[0], PairTask) else "prompts"
+        raise Interrupted(_interrupted(len(done), len(tasks), what, sink, runtime)) from None
+    for handle in (sink, battle_sink):
+        handle.finish()
+        if handle.path:
+            err.print(f"wrote {handle.path}")
 
 
-def _judge_rankings(judge_, tasks, sink, battle_sink) -> None:
-    from judgerank.evaluate.consistency import probability_verdict
+def _judge_rankings(judge_: Any, tasks: Any, sink: Output, battle_sink: Output, results: list[Any], show: int) -> None:
     from judgerank.responses import merged_diagnostics
 
-    total, results, incomplete = Costs(), [], 0
-    with _progress(len(tasks) > 1) as progress:
-        bar = progress.add_task("judging", total=len(tasks))
+    total, incomplete = Costs(), 0
+    with ACTIVITY.showing("judging", len(tasks)) as activity:
         for query, responses in tasks:
             result = judge_.rank(query, responses)
             results.append(result)
             total.add(result.ranking.costs)
             incomplete += not result.ranking.complete
-            _write_line(sink, result.as_dict())
+            sink.record(result.as_dict())
             for p in result.preferences:
-                winner = {"a": "model_a", "b": "model_b", "tie": "tie"}[probability_verdict(p)]
-                _write_line(battle_sink, {"prompt_id": query.id, "model_a": p.a, "model_b": p.b, "winner": winner})
-            progress.update(bar, advance=1, description=f"judging (prompt {query.id}, {total.calls} calls)")
-    if len(results) == 1:
-        r, (query, responses) = results[0], tasks[0]
-        texts = {i.id: i.text for i in responses}
-        table = Table(title=f"{query.text[:80]}  [{r.ranking.method}]")
-        for col in ("rank", "id", "score", "rating", "text"):
-            table.add_column(
-                col,
-                justify="left" if col in ("id", "text") else "right",
-                no_wrap=True,
-                overflow="ellipsis",
-                max_width=max(20, out.width - 50) if col == "text" else None,
-            )
-        for n, (rid, score) in enumerate(zip(r.ranking.ids, r.ranking.scores), 1):
-            rating = f"{float(r.ratings[rid] @ r.levels):.2f}" if rid in r.ratings else "-"
-            table.add_row(str(n), rid, "-" if score is None else f"{score:.3f}", rating, texts[rid])
-        out.print(table)
-        for note in r.notes:
-            err.print(f"note: {note}", markup=False)
+                winner = {"a": "model_a", "b": "model_b", "tie": "tie"}[p.verdict]
+                battle_sink.record({"prompt_id": query.id, "model_a": p.a, "model_b": p.b, "winner": winner})
+            if sink.path is None or len(tasks) == 1:
+                _show_judged(result, query, responses, show, judge_.method)
+            activity.advance(f"judging (prompt {query.id}, {total.calls} calls)")
     _print_diagnostics(merged_diagnostics(results).as_dict())
     _print_costs(total, len(results), incomplete, unit=("prompt", "prompts"))
 
 
-def _judge_pairs(judge_, tasks, mode, sink, battle_sink) -> None:
+def _show_judged(result: Any, query: Any, responses: Any, rows: int, method: Any) -> None:
+    """A table when stdout is a terminal; else the result as one JSON line."""
+    if not out.is_terminal:
+        print(json.dumps(result.as_dict()), flush=True)
+        return
+    texts = {i.id: i.text for i in responses}
+    r = result
+    table = Table(title=f"{query.text[:80]}  [{r.ranking.method}]", caption=f"score: {method.score}; rating: "
+                  "expected 1-5 rubric rating", caption_justify="left")
+    for col in ("rank", "id", "score", "rating", "text"):
+        table.add_column(col, justify="left" if col in ("id", "text") else "right", no_wrap=True,
+                         overflow="ellipsis", max_width=max(20, out.width - 50) if col == "text" else None)
+    for n, (rid, score) in enumerate(zip(r.ranking.ids[:rows], r.ranking.scores[:rows]), 1):
+        rating = f"{float(r.ratings[rid] @ r.levels):.2f}" if rid in r.ratings else "-"
+        shown = f"{score:.3f}" if score is not None else ("not judged" if not r.ranking.complete else "-")
+        table.add_row(str(n), rid, shown, rating, texts[rid])
+    out.print(table)
+    for note in r.notes:
+        err.print(f"note: {note}", markup=False)
+
+
+def _judge_pairs(judge_: Any, tasks: Any, mode: str, sink: Output, battle_sink: Output, done: list[Any]) -> None:
     from judgerank.accounting import Ledger
     from judgerank.errors import BudgetExhausted
     from judgerank.evaluate.agreement import accuracy, cohen_kappa
     from judgerank.responses import pair_diagnostics
 
     ledger = Ledger(judge_.budget)
-    done, stopped = [], False
-    with _progress(len(tasks) > 1) as progress:
-        bar = progress.add_task("judging pairs", total=len(tasks))
+    stopped = False
+    with ACTIVITY.showing("judging pairs", len(tasks)) as activity:
         try:
             for j in judge_.judge_pairs(tasks, ledger):
                 done.append(j)
                 row = j.as_dict()
                 row["verdict"] = j.pointwise if mode == "pointwise" else j.probability
-                _write_line(sink, row)
+                sink.record(row)
+                if sink.path is None and not out.is_terminal:
+                    print(json.dumps(row), flush=True)
                 winner = {"a": "model_a", "b": "model_b", "tie": "tie"}[row["verdict"]]
-                _write_line(battle_sink, {"prompt_id": j.task.id, "model_a": "output_1", "model_b": "output_2", "winner": winner})
-                progress.update(bar, advance=1)
+                battle_sink.record({"prompt_id": j.task.id, "model_a": "output_1", "model_b": "output_2", "winner": winner})
+                activity.advance("judging pairs")
         except BudgetExhausted:
             stopped = True
     costs = ledger.close()
@@ -420,12 +499,6 @@ def _judge_pairs(judge_, tasks, mode, sink, battle_sink) -> None:
     _print_costs(costs, len(done), int(stopped), unit=("pair", "pairs"))
 
 
-def _write_line(sink, record: dict) -> None:
-    if sink:
-        sink.write(json.dumps(record) + "\n")
-        sink.flush()
-
-
 def _print_diagnostics(d: dict) -> None:
     def pct(x):
         return "–" if x is None else f"{100 * x:.1f}%"
@@ -444,7 +517,7 @@ def _print_diagnostics(d: dict) -> None:
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port.", min=0, max=65535)] = 8000,
     model: Annotated[
         str | None, typer.Option(help="Default model: a named model or GGUF path (embedded default if unset).")
     ] = None,
@@ -499,6 +572,7 @@ def serve(
         concurrency=concurrency,
     )
     application = create_app(config)  # checks every model before the port is taken
+    _check_port(host, port)
     err.print(f"judgerank serving on http://{host}:{port} ({'API keys required' if keys else 'no API keys'})")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
@@ -518,6 +592,31 @@ def methods() -> None:
         out.print(f"    score: {m.score}; partial: {m.partial}", highlight=False)
 
 
+def _check_port(host: str, port: int) -> None:
+    """One line, not uvicorn's traceback, when the address is taken or cannot be had."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise JudgerankError(
+            f"cannot listen on {host}:{port} ({exc.strerror}): another program may use it; choose another --port"
+        ) from None
+
+
+def _check_writable(path: Path | None) -> None:
+    """Fail before any work on an output file that cannot be written."""
+    if path is None:
+        return
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise JudgerankError(f"{path}: cannot write (no folder {folder})")
+    if path.is_dir():
+        raise JudgerankError(f"{path}: cannot write (it is a folder)")
+
+
 def _budget(max_calls: int | None, max_tokens: int | None) -> Budget:
     for flag, value in (("--max-calls", max_calls), ("--max-tokens", max_tokens)):
         if value is not None and value < 0:
@@ -525,37 +624,69 @@ def _budget(max_calls: int | None, max_tokens: int | None) -> Budget:
     return Budget(max_calls, max_tokens)
 
 
-def _open_sink(path: Path | None):
-    if path is None:
-        return None
-    try:
-        return path.open("w", encoding="utf-8")
-    except OSError as exc:
-        raise JudgerankError(f"{path}: cannot write ({exc.strerror})") from exc
+class Activity:
+    """What long work is doing, shown in the progress line on stderr: the model loading, then
+    the judgments made so far. The runtime reports to it (Runtime(observer=...))."""
+
+    def __init__(self) -> None:
+        self.progress: Progress | None = None
+        self.task: Any = None
+        self.label = ""
+
+    def __call__(self, event: str, value: Any) -> None:
+        if self.progress is None:
+            return
+        if event == "loading":
+            text = f"loading model {value}"
+        else:
+            text = f"{self.label}: {value.calls} LLM calls, {value.cache_hits} cached, {value.embedded_texts} embedded"
+        self.progress.update(self.task, description=text)
+
+    @contextmanager
+    def showing(self, label: str, total: int) -> Iterator[Activity]:
+        """A progress line for `total` units of work: a bar for several, a spinner for one."""
+        enabled = total > 1 or err.is_terminal
+        columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn()]
+        if total > 1:
+            columns += [MofNCompleteColumn(), TimeRemainingColumn()]
+        progress = Progress(*columns, TimeElapsedColumn(), console=err, disable=not enabled, transient=total == 1)
+        self.label = label
+        with progress:
+            self.progress, self.task = progress, progress.add_task(label, total=total if total > 1 else None)
+            try:
+                yield self
+            finally:
+                self.progress = None
+
+    def advance(self, label: str) -> None:
+        self.label = label
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, description=label)
 
 
-def _progress(enabled: bool) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        disable=not enabled,
-        transient=False,
-    )
+ACTIVITY = Activity()
 
 
-def _print_ranking(ranking: Ranking, request, rows: int) -> None:
+def _show_ranking(ranking: Ranking, request: Any, rows: int, method: Any) -> None:
+    """A table when stdout is a terminal; else the ranking as one JSON line, for pipes."""
+    if not out.is_terminal:
+        print(json.dumps(ranking.as_dict()), flush=True)
+        return
     texts = {i.id: i.text for i in request.items}
-    table = Table(title=f"{request.query.text}  [{ranking.method}]")
+    caption = f"score: {method.score}"
+    if not ranking.complete:
+        caption += "; budget reached: rows marked 'not judged' keep their input order"
+    table = Table(title=f"{request.query.text}  [{ranking.method}]", caption=caption, caption_justify="left")
     table.add_column("rank", justify="right", no_wrap=True, min_width=4)
     table.add_column("id", no_wrap=True, min_width=min(24, max(len(d) for d in ranking.ids[:rows])))
     table.add_column("score", justify="right", no_wrap=True, min_width=6)
     table.add_column("text", overflow="ellipsis", no_wrap=True, max_width=max(20, out.width - 40))
     for r, (doc, score) in enumerate(zip(ranking.ids[:rows], ranking.scores[:rows]), 1):
-        table.add_row(str(r), doc, "-" if score is None else f"{score:.3f}", texts[doc])
+        if score is not None:
+            shown = f"{score:.3f}"
+        else:
+            shown = "not judged" if not ranking.complete else "-"
+        table.add_row(str(r), doc, shown, texts[doc], style="dim" if score is None and not ranking.complete else None)
     out.print(table)
 
 
@@ -574,23 +705,45 @@ def _print_costs(costs: Costs, count: int, incomplete: int, unit: tuple[str, str
     )
 
 
+class Interrupted(JudgerankError):
+    """Ctrl-C: the message says what was kept and how to resume."""
+
+
+def _click_exceptions() -> Any:
+    """The click exceptions typer raises: its vendored copy where it has one, else click's."""
+    import importlib
+
+    try:
+        return importlib.import_module("typer._click.exceptions")
+    except ImportError:  # typer releases that use click itself
+        return importlib.import_module("click.exceptions")
+
+
 def main() -> None:
+    errors = _click_exceptions()
     try:
         app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
+    except errors.NoArgsIsHelpError:
+        sys.exit(2)  # the help is already printed
+    except errors.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx is not None else "judgerank"
+        err.print(f"judgerank: error: {exc.format_message()} (see '{command} --help')", markup=False, highlight=False,
+                  soft_wrap=True)
+        sys.exit(2)
+    except errors.ClickException as exc:
+        err.print(f"judgerank: error: {exc.format_message()}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err.print("judgerank: interrupted; finished judgments are in the cache")
+    except Interrupted as exc:
+        err.print(f"judgerank: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(130)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("judgerank: interrupted; finished judgments are in the cache: run the same command again to resume")
         sys.exit(130)
     except JudgerankError as exc:
         err.print(f"judgerank: error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        err.print("judgerank: interrupted; finished judgments are in the cache")
-        sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the CLI promises no tracebacks
         if os.environ.get("JUDGERANK_DEBUG"):
             raise

@@ -66,6 +66,7 @@ class Reranker:
             self.runtime.check(EMBEDDING)
 
     def rerank(self, request: Request) -> Ranking:
+        """Rank one request's candidates; the Ranking carries its costs and whether it is complete."""
         check_request(request)
         job = self.runtime.job("rerank", self.model, self.budget)
         strategy = self.method.build(job, self.options)
@@ -84,6 +85,7 @@ class Reranker:
         )
 
     def rerank_all(self, requests: Iterable[Request]) -> Iterator[Ranking]:
+        """Rank each request in turn, yielding each ranking as it finishes."""
         for request in requests:
             yield self.rerank(request)
 

@@ -110,6 +110,12 @@ class Method:
     needs: frozenset[Need]
     options: tuple[str, ...]
     build: Callable[[Judges, Options], Strategy]
+    probability: bool = False  # rerank scores are probabilities in [0, 1] that read the same across queries
+
+    def scores_probabilities(self, options: Options) -> bool:
+        """Whether a rerank with these options scores its items as probabilities (the cascade
+        scores its top with its second stage)."""
+        return METHODS[options.then].probability if self.name == "cascade" else self.probability
 
     def requirements(self, options: Options) -> frozenset[Need]:
         """What a run of this method needs, its second stage included."""
@@ -123,6 +129,7 @@ BOTH: frozenset[Job] = frozenset({"rerank", "judge"})
 CHOICES: frozenset[Need] = frozenset({"choices"})
 GENERATE: frozenset[Need] = frozenset({"generate"})
 SORTED_PARTIAL = "the order its finished comparisons support; the rest in input order"
+WIN_SCORE = "mean win probability over the comparisons the item was in ('-': never compared)"
 
 METHODS: dict[str, Method] = {
     m.name: m
@@ -136,9 +143,9 @@ METHODS: dict[str, Method] = {
         ),
         Method(
             "pointwise", "one prompt per item: relevance yes/no (rerank) or a 1-5 rubric rating (judge)",
-            "rerank: log P(yes) - log P(no); judge: expected rating 1-5",
+            "rerank: P(relevant), the probability of 'yes' against 'no'; judge: expected rating 1-5",
             "the items judged, by score, then the rest in input order",
-            BOTH, CHOICES, (), lambda j, o: PointwiseSort(j.scorer()),
+            BOTH, CHOICES, (), lambda j, o: PointwiseSort(j.scorer()), probability=True,
         ),
         Method(
             "pointwise-graded", "one prompt per item: relevance grade 0-3", "expected grade 0-3",
@@ -150,22 +157,22 @@ METHODS: dict[str, Method] = {
             RERANK, frozenset({"embedding"}), (), lambda j, o: PointwiseSort(j.similarity()),
         ),
         Method(
-            "allpairs", "every pair in both orders (small N)", "summed win probability against all others",
-            "the same sum with unjudged pairs counted as ties",
-            BOTH, CHOICES, (), lambda j, o: AllPairs(j.comparer()),
+            "allpairs", "every pair in both orders (small N)", "mean win probability against all others",
+            "the same mean with unjudged pairs counted as ties",
+            BOTH, CHOICES, (), lambda j, o: AllPairs(j.comparer()), probability=True,
         ),
         Method(
-            "pairwise-heap", "heap sort of the top k over pairwise preferences (both orders)", "none",
+            "pairwise-heap", "heap sort of the top k over pairwise preferences (both orders)", WIN_SCORE,
             "the items popped from the heap so far, then the rest in input order",
-            BOTH, CHOICES, ("top_k",), lambda j, o: HeapTopK(j.comparer(), o.top_k),
+            BOTH, CHOICES, ("top_k",), lambda j, o: HeapTopK(j.comparer(), o.top_k), probability=True,
         ),
         Method(
-            "pairwise-quick", "quickselect of the top k over pairwise preferences", "none", SORTED_PARTIAL,
-            BOTH, CHOICES, ("top_k",), lambda j, o: QuickTopK(j.comparer(), o.top_k),
+            "pairwise-quick", "quickselect of the top k over pairwise preferences", WIN_SCORE, SORTED_PARTIAL,
+            BOTH, CHOICES, ("top_k",), lambda j, o: QuickTopK(j.comparer(), o.top_k), probability=True,
         ),
         Method(
-            "pairwise-bubble", "k bubble passes of adjacent comparisons (PRP-sliding-k)", "none", SORTED_PARTIAL,
-            BOTH, CHOICES, ("top_k",), lambda j, o: BubbleTopK(j.comparer(), o.top_k),
+            "pairwise-bubble", "k bubble passes of adjacent comparisons (PRP-sliding-k)", WIN_SCORE, SORTED_PARTIAL,
+            BOTH, CHOICES, ("top_k",), lambda j, o: BubbleTopK(j.comparer(), o.top_k), probability=True,
         ),
         Method(
             "swiss", "Swiss tournament, log2(n)+2 rounds, Bradley-Terry on the results (larger N)",

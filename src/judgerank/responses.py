@@ -24,7 +24,7 @@ from judgerank.evaluate.consistency import Diagnostics, diagnose, naive_verdict,
 from judgerank.methods import DEFAULT_JUDGE_METHOD, Options, method_for
 from judgerank.runtime import JobJudges, Runtime
 from judgerank.store import JudgmentStore
-from judgerank.types import Budget, Item, Preference, Query, Ranking, Request, Verdict
+from judgerank.types import Budget, Item, Preference, Query, Ranking, Request, Verdict, as_items, as_query
 
 
 @dataclass
@@ -168,8 +168,10 @@ class ResponseJudge:
         job.max_words = self.max_words
         return job
 
-    def rank(self, query: Query, responses: Sequence[Item]) -> RankedResponses:
-        check_request(Request(query, tuple(responses)))
+    def rank(self, query: Query | str, responses: Sequence[Item | str | dict[str, Any]]) -> RankedResponses:
+        """Order one prompt's responses (Items, strings or {text, id?} dicts), with diagnostics."""
+        query, responses = as_query(query, "p"), as_items(responses)
+        check_request(Request(query, responses))
         job = self._job()
         ordering = self.method.build(job, self.options).rank(query, responses)
         rubric = job.rubric()
@@ -191,6 +193,7 @@ class ResponseJudge:
         return RankedResponses(ranking, ratings, levels, prefs, diagnose(prefs, expected, argmax), notes)
 
     def rank_all(self, tasks: Iterable[tuple[Query, Sequence[Item]]]) -> Iterator[RankedResponses]:
+        """Rank each (prompt, responses) task in turn, yielding each result as it finishes."""
         for query, responses in tasks:
             yield self.rank(query, responses)
 

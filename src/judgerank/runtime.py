@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +32,7 @@ from judgerank.strategies.base import Comparer, Scorer
 from judgerank.types import Budget, Costs, Item, Preference, Query
 
 Kind = Literal["gguf", "openai", "embedding", "simulated"]
+Observer = Callable[[str, Any], None]
 EMBEDDING = "embedding"  # the name the embedding model is held under
 
 
@@ -103,7 +104,9 @@ class Runtime:
     base_url: judge with this OpenAI-compatible server; every model name is one it serves.
     backends: ready backend objects by model name (None: the default model), held as they are:
     for tests and for callers that bring their own. similarity_backend likewise replaces the
-    embedding model. Use as a context manager, or call close().
+    embedding model. observer: told of long work, for a progress display: observer("loading",
+    name) before a model loads, observer("judged", costs) after each judgment of every job.
+    Use as a context manager, or call close().
     """
 
     def __init__(
@@ -117,8 +120,10 @@ class Runtime:
         namespace: str | None = None,
         backends: Mapping[str | None, Any] | None = None,
         similarity_backend: Any = None,
+        observer: Observer | None = None,
     ) -> None:
         self.base_url = base_url
+        self.observer = observer
         self._openai = {"endpoint": endpoint, "top_logprobs": top_logprobs, "concurrency": concurrency,
                         "namespace": namespace}
         self._given = dict(backends or {})
@@ -133,8 +138,9 @@ class Runtime:
     # --- models ----------------------------------------------------------------------------
 
     def spec(self, model: str | None) -> ModelSpec:
+        """What `model` names in this runtime (with base_url: a model that server serves)."""
         if model == EMBEDDING:
-            return ModelSpec("embedding")
+            return ModelSpec("embedding", "all-MiniLM-L6-v2")
         return ModelSpec.parse(model, self.base_url, **self._openai)
 
     def check(self, model: str | None) -> None:
@@ -154,12 +160,15 @@ class Runtime:
             with self._guard:
                 if model in self._models:
                     return self._models[model]
+            if self.observer is not None:
+                self.observer("loading", str(model) if model in self._given else self.spec(model).name or "smollm2-135m")
             held = self._load(model)
             with self._guard:
                 self._models[model] = held
             return held
 
     def embedding(self) -> HeldModel:
+        """The embedding model (or the similarity backend given), loaded on first use."""
         return self.model(EMBEDDING)
 
     def _load(self, model: str | None) -> HeldModel:
@@ -176,7 +185,10 @@ class Runtime:
         self, kind: JobKind, model: str | None = None, budget: Budget | None = None, ledger: Ledger | None = None
     ) -> JobJudges:
         """The judges of one job on `model`, charging `ledger` (default: a fresh one under `budget`)."""
-        return JobJudges(self, kind, model, ledger or Ledger(budget))
+        if ledger is None:
+            observer = self.observer
+            ledger = Ledger(budget, (lambda costs: observer("judged", costs)) if observer is not None else None)
+        return JobJudges(self, kind, model, ledger)
 
     def close(self) -> None:
         """Release every model (HTTP clients, llama.cpp contexts) and the store, if it owns it."""

@@ -114,14 +114,17 @@ class Costs:
     evaluated_tokens: int = 0
     cache_hits: int = 0
     embedded_texts: int = 0
+    clipped_texts: int = 0  # passages, responses or queries cut to fit a prompt (each counted once)
     retries: int = 0
     seconds: float = 0.0
 
     def add(self, other: Costs) -> None:
+        """Add another account's costs to this one (totals over many rankings)."""
         for name, value in asdict(other).items():
             setattr(self, name, getattr(self, name) + value)
 
     def as_dict(self) -> dict[str, float]:
+        """Plain numbers: counts as ints, seconds as a float."""
         return asdict(self)
 
 
@@ -142,6 +145,7 @@ class Ranking:
     parse: dict | None = None  # listwise methods: permutation repairs (duplicates, invalid, missing)
 
     def as_dict(self) -> dict:
+        """The ranking as JSON-ready data (what --out NAME.jsonl writes)."""
         return {
             "query_id": self.query_id,
             "method": self.method,
@@ -150,3 +154,30 @@ class Ranking:
             "costs": self.costs.as_dict(),
             **({"parse": self.parse} if self.parse is not None else {}),
         }
+
+
+def as_items(docs: object) -> tuple[Item, ...]:
+    """Items from what users hold: Items, strings (ids are their positions) or {"text", "id"?}
+    dicts. Anything else is a TypeError naming the position and the type found."""
+    if isinstance(docs, (str, bytes)) or not hasattr(docs, "__iter__"):
+        raise TypeError(f"expected a list of strings, Items or {{'text': ...}} dicts, not {type(docs).__name__}")
+    items = []
+    for n, d in enumerate(docs):
+        if isinstance(d, Item):
+            items.append(d)
+        elif isinstance(d, str):
+            items.append(Item(str(n), d))
+        elif isinstance(d, dict) and isinstance(d.get("text"), str):
+            items.append(Item(str(d.get("id", n)), d["text"]))
+        else:
+            raise TypeError(f"item {n}: expected a string, an Item or a dict with 'text', not {type(d).__name__}")
+    return tuple(items)
+
+
+def as_query(query: object, qid: str = "q") -> Query:
+    """A Query from a Query or a string; a TypeError otherwise."""
+    if isinstance(query, Query):
+        return query
+    if isinstance(query, str):
+        return Query(qid, query)
+    raise TypeError(f"expected the query as a string or a Query, not {type(query).__name__}")

@@ -264,7 +264,7 @@ def trec_eval_standard(
     return rows
 
 
-def format_trec_eval(name: str, qid: str, value: float | int) -> str:
+def format_trec_eval(name: str, qid: str, value: float | int | str) -> str:
     """One line in trec_eval's own layout."""
-    shown = str(value) if isinstance(value, int) else f"{value:6.4f}"
+    shown = f"{value:6.4f}" if isinstance(value, float) else str(value)
     return f"{name:<22}\t{qid}\t{shown}"

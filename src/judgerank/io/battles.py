@@ -86,3 +86,37 @@ def read_battles(
     if not rows:
         raise JudgerankError(f"{path}: no battles between two different players")
     return BattleFile(Battles.from_outcomes(rows), read, self_battles, dropped)
+
+
+def as_battles(data: object) -> Battles:
+    """Battles from what users hold: Battles, a battles file path, or a list of records
+    {model_a, model_b, winner} or tuples (a, b, outcome) with outcome 1, 0 or 0.5 (or a winner
+    label). Self-battles are left out; both_bad counts as a tie. A TypeError for anything else."""
+    if isinstance(data, Battles):
+        return data
+    if isinstance(data, (str, Path)):
+        return read_battles(data).battles
+    if not hasattr(data, "__iter__"):
+        raise TypeError(f"expected Battles, a battles file or a list of battles, not {type(data).__name__}")
+    rows: list[tuple[str, str, float]] = []
+    for n, record in enumerate(data):
+        if isinstance(record, dict):
+            try:
+                a, b, result = record["model_a"], record["model_b"], record["winner"]
+            except KeyError as exc:
+                raise JudgerankError(f"battle {n}: missing field {exc.args[0]!r}") from None
+        elif isinstance(record, (tuple, list)) and len(record) == 3:
+            a, b, result = record
+        else:
+            raise TypeError(f"battle {n}: expected a dict with model_a, model_b, winner or an (a, b, outcome) tuple")
+        if isinstance(result, (int, float)) and not isinstance(result, bool) and result in (0, 0.5, 1):
+            outcome = float(result)
+        elif str(result).strip().lower() in OUTCOMES or str(result).strip().lower() in BOTH_BAD:
+            outcome = OUTCOMES.get(str(result).strip().lower(), 0.5)
+        else:
+            raise JudgerankError(f"battle {n}: unknown outcome {result!r} (use 1, 0, 0.5 or model_a, model_b, tie)")
+        if str(a) != str(b):
+            rows.append((str(a), str(b), outcome))
+    if not rows:
+        raise JudgerankError("no battles between two different players")
+    return Battles.from_outcomes(rows)

@@ -25,20 +25,41 @@ def _lines(path: str | Path) -> Iterable[tuple[int, str]]:
         raise JudgerankError(f"{p}: not UTF-8 text ({exc.reason})") from exc
 
 
+def _shown(line: str, limit: int = 60) -> str:
+    """A line quoted in an error message, cut so garbage input does not flood the terminal."""
+    text = line.strip()
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
 def read_run(path: str | Path) -> dict[str, dict[str, float]]:
+    return read_run_with_tag(path)[0]
+
+
+def read_run_with_tag(path: str | Path) -> tuple[dict[str, dict[str, float]], str]:
+    """The run {qid: {docid: score}} in file order, and its tag (trec_eval's runid)."""
     run: dict[str, dict[str, float]] = {}
+    tag = ""
     for number, line in _lines(path):
+        if number == 1 and line.lstrip().startswith(("{", "[")):
+            raise JudgerankError(
+                f"{path}: this is JSON (judgerank's .jsonl output?), not a TREC run; "
+                "write one with --out NAME.trec, or give a file of 'qid Q0 docid rank score tag' lines"
+            )
         parts = line.split()
-        if len(parts) < 5:
-            raise JudgerankError(f"{path}:{number}: a run line needs 'qid Q0 docid rank score [tag]', got {line.strip()!r}")
+        if len(parts) != 6:
+            raise JudgerankError(
+                f"{path}:{number}: a run line has 6 columns 'qid Q0 docid rank score tag', "
+                f"this one has {len(parts)}: {_shown(line)}"
+            )
         try:
             score = float(parts[4])
         except ValueError:
-            raise JudgerankError(f"{path}:{number}: score {parts[4]!r} is not a number") from None
+            raise JudgerankError(f"{path}:{number}: score {_shown(parts[4], 20)} is not a number") from None
         run.setdefault(parts[0], {})[parts[2]] = score
+        tag = tag or parts[5]
     if not run:
         raise JudgerankError(f"{path}: empty run file")
-    return run
+    return run, tag
 
 
 def read_qrels(path: str | Path) -> dict[str, dict[str, int]]:
@@ -46,11 +67,11 @@ def read_qrels(path: str | Path) -> dict[str, dict[str, int]]:
     for number, line in _lines(path):
         parts = line.split()
         if len(parts) != 4:
-            raise JudgerankError(f"{path}:{number}: a qrels line needs 'qid iter docid grade', got {line.strip()!r}")
+            raise JudgerankError(f"{path}:{number}: a qrels line needs 'qid iter docid grade', got {_shown(line)}")
         try:
             grade = int(parts[3])
         except ValueError:
-            raise JudgerankError(f"{path}:{number}: grade {parts[3]!r} is not an integer") from None
+            raise JudgerankError(f"{path}:{number}: grade {_shown(parts[3], 20)} is not an integer") from None
         qrels.setdefault(parts[0], {})[parts[2]] = grade
     if not qrels:
         raise JudgerankError(f"{path}: empty qrels file")

@@ -23,7 +23,6 @@ from judgerank.cache import CachedModel
 from judgerank.errors import JudgerankError
 from judgerank.judges.base import ask
 from judgerank.judges.templates import load_template
-from judgerank.judges.text import clip
 from judgerank.types import Item, Query
 
 LABEL = re.compile(r"\[\s*(\d+)\s*\]")
@@ -63,8 +62,8 @@ def parse_permutation(text: str, n: int) -> tuple[list[int], ParseReport]:
     return order + missing, report
 
 
-def _passages(items: Sequence[Item], labels: Sequence[str], max_words: int) -> str:
-    return "\n".join(f"{label} {clip(i.text, max_words)}" for label, i in zip(labels, items))
+def _passages(backend: CachedModel, items: Sequence[Item], labels: Sequence[str], max_words: int) -> str:
+    return "\n".join(f"{label} {backend.clip(i.text, max_words)}" for label, i in zip(labels, items))
 
 
 class PermutationJudge:
@@ -77,11 +76,11 @@ class PermutationJudge:
         self.report = ParseReport()
 
     def rank_windows(self, query: Query, windows: Sequence[Sequence[Item]]) -> list[list[int]]:
-        q = clip(query.text, self.max_words)
+        q = self.backend.clip(query.text, self.max_words)
         requests = []
         for items in windows:
             labels = [f"[{n + 1}]" for n in range(len(items))]
-            fields = {"query": q, "passages": _passages(items, labels, self.max_words), "n": str(len(items))}
+            fields = {"query": q, "passages": _passages(self.backend, items, labels, self.max_words), "n": str(len(items))}
             messages = self.template.messages(**fields)
             requests.append(GenerateRequest(messages, max_tokens=6 * len(items) + 8, template=self.template.key))
 
@@ -113,13 +112,13 @@ class LabelJudge:
 
     def label_logprobs(self, query: Query, windows: Sequence[Sequence[Item]]) -> list[np.ndarray]:
         """log P(label) per passage of each window (None for a window the Budget stopped)."""
-        q = clip(query.text, self.max_words)
+        q = self.backend.clip(query.text, self.max_words)
         requests = []
         for items in windows:
             if len(items) > self.max_window:
                 raise JudgerankError(f"a window of {len(items)} exceeds the {self.max_window} labels of {self.template.key}")
             labels = self.template.choices[: len(items)]
-            fields = {"query": q, "passages": _passages(items, [f"{x}:" for x in labels], self.max_words)}
+            fields = {"query": q, "passages": _passages(self.backend, items, [f"{x}:" for x in labels], self.max_words)}
             requests.append(ChoiceRequest(self.template.messages(**fields), labels, self.template.key))
 
         def arrays(results: Sequence[ChoiceResult | None]) -> list[np.ndarray | None]:

@@ -13,7 +13,6 @@ from judgerank.backends.base import ChoiceResult
 from judgerank.cache import CachedModel
 from judgerank.judges.base import ask, in_groups
 from judgerank.judges.templates import load_template
-from judgerank.judges.text import clip
 from judgerank.types import Item, Preference, Query
 
 
@@ -26,10 +25,10 @@ class PairwiseJudge:
     def compare(self, query: Query, pairs: Sequence[tuple[Item, Item]]) -> list[Preference]:
         if not pairs:
             return []
-        q = clip(query.text, self.max_words)
+        q = self.backend.clip(query.text, self.max_words)
         requests = []
         for a, b in pairs:
-            ta, tb = clip(a.text, self.max_words), clip(b.text, self.max_words)
+            ta, tb = self.backend.clip(a.text, self.max_words), self.backend.clip(b.text, self.max_words)
             requests.append(self.template.request(query=q, a=ta, b=tb))
             requests.append(self.template.request(query=q, a=tb, b=ta))
 

@@ -1,7 +1,8 @@
 """Pointwise judges: one relevance score per (query, item), from an LLM or an embedding model.
 
-A binary template scores log P(yes) - log P(no); a graded template scores the expected grade
-under the model's distribution over grade tokens, not the most likely grade.
+A binary template scores P(yes) among {yes, no}: a probability of relevance that reads the same
+across queries; a graded template scores the expected grade under the model's distribution over
+grade tokens, not the most likely grade.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from judgerank.backends.base import ChoiceResult
 from judgerank.cache import CachedModel
 from judgerank.judges.base import ask
 from judgerank.judges.templates import load_template
-from judgerank.judges.text import clip
 from judgerank.types import Item, Query
 
 
@@ -29,8 +29,8 @@ class PointwiseJudge:
 
     def scores(self, query: Query, items: Sequence[Item]) -> list[float]:
         t = self.template
-        q = clip(query.text, self.max_words)
-        requests = [t.request(query=q, passage=clip(i.text, self.max_words)) for i in items]
+        q = self.backend.clip(query.text, self.max_words)
+        requests = [t.request(query=q, passage=self.backend.clip(i.text, self.max_words)) for i in items]
         return ask(self.backend.choice_logprobs, requests, self._scores)
 
     def _scores(self, results: Sequence[ChoiceResult | None]) -> list[Any]:
@@ -38,7 +38,7 @@ class PointwiseJudge:
 
     def _score(self, lp: np.ndarray) -> float:
         if self.template.kind == "binary":
-            return float(lp[0] - lp[1])
+            return 0.5 * (1.0 + float(np.tanh(0.5 * (lp[0] - lp[1]))))  # logistic of the log-odds
         grades = np.array([float(c) for c in self.template.choices])
         p = np.exp(lp - lp.max())
         return float(p @ grades / p.sum())

@@ -15,7 +15,6 @@ from judgerank.backends.base import ChoiceResult
 from judgerank.cache import CachedModel
 from judgerank.judges.base import ask
 from judgerank.judges.templates import load_template
-from judgerank.judges.text import clip
 from judgerank.types import Item, Query
 
 
@@ -43,11 +42,14 @@ class RubricJudge:
         todo = list({k: (q, i) for k, (q, i) in zip(keys, rated) if k not in self._seen}.items())
         requests = []
         for _, (query, item) in todo:
-            fields = {"question": clip(query.text, self.max_words), "answer": clip(item.text, self.max_words)}
+            fields = {
+                "question": self.backend.clip(query.text, self.max_words),
+                "answer": self.backend.clip(item.text, self.max_words),
+            }
             template = self.template
             if query.reference:
                 template = self.with_reference
-                fields["reference"] = clip(query.reference, self.max_words)
+                fields["reference"] = self.backend.clip(query.reference, self.max_words)
             requests.append(template.request(**fields))
 
         def remember(results: Sequence[ChoiceResult | None]) -> list[Any]:

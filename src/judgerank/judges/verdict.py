@@ -15,7 +15,6 @@ from judgerank.backends.base import ChoiceResult
 from judgerank.cache import CachedModel
 from judgerank.judges.base import ask, in_groups
 from judgerank.judges.templates import load_template
-from judgerank.judges.text import clip
 from judgerank.types import Item, Preference, Query
 
 Matchup = tuple[Query, Item, Item]
@@ -38,12 +37,12 @@ class VerdictJudge:
             return []
         requests = []
         for query, a, b in matchups:
-            ta, tb = clip(a.text, self.max_words), clip(b.text, self.max_words)
-            fields = {"question": clip(query.text, self.max_words)}
+            ta, tb = self.backend.clip(a.text, self.max_words), self.backend.clip(b.text, self.max_words)
+            fields = {"question": self.backend.clip(query.text, self.max_words)}
             template = self.template
             if query.reference:
                 template = self.with_reference
-                fields["reference"] = clip(query.reference, self.max_words)
+                fields["reference"] = self.backend.clip(query.reference, self.max_words)
             requests.append(template.request(**fields, a=ta, b=tb))
             requests.append(template.request(**fields, a=tb, b=ta))
 

@@ -2,8 +2,9 @@
 
 POST /v1/rerank (also /v2/rerank): {query, documents: [str | {text}], top_n, return_documents,
     method?, model?, budget?} -> {id, results: [{index, relevance_score, document?}], meta, usage}.
-    relevance_score is 1 for the first result and falls by 1/n a rank (the methods' own scores
-    are not probabilities); meta.judgerank carries the raw scores, costs and completeness.
+    relevance_score is the method's probability of relevance in [0, 1] where it gives one (and
+    `relevance: "rank"` was not asked), else 1 for the first result falling by 1/n a rank;
+    meta.judgerank carries the raw scores, costs and completeness.
 POST /v1/judge: {prompt, responses: [str | {id, text}], reference?, method?, model?, budget?}
     -> {best, ranking: [{id, index, score, rating}], diagnostics, costs, complete}.
 GET /healthz, GET /metrics (Prometheus text).
@@ -17,6 +18,7 @@ detail beyond that.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import secrets
 import time
@@ -29,7 +31,8 @@ from typing import Any, Literal, TypeVar
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -91,6 +94,12 @@ class RerankIn(BaseModel):
     model: str | None = None
     method: RerankMethod | None = None
     budget: BudgetIn | None = None
+    relevance: Literal["probability", "rank"] = Field(
+        default="probability",
+        description="probability: relevance_score is the method's probability of relevance in [0, 1] (the same "
+        "meaning across queries; 0 for documents it did not judge), where the method gives one; rank: 1 for "
+        "the first result, falling by 1/n a rank",
+    )
     rank_fields: list[str] | None = None  # accepted for Cohere compatibility; text is ranked
     max_chunks_per_doc: int | None = None  # accepted for Cohere compatibility
 
@@ -188,8 +197,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         yield
         runtime.close()
 
-    app = FastAPI(title="judgerank", version=__version__, lifespan=lifespan,
-                  description="Rerank and judge with LLMs, with costs counted.")
+    # docs_url etc. are ours (below): served from local assets and behind the API key like the rest
+    app = FastAPI(title="judgerank", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None, description="Rerank and judge with LLMs, with costs counted.")
     app.state.runtime = runtime
     metrics = _Metrics()
     models = _Models(config)
@@ -244,6 +254,30 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     def healthz() -> dict[str, Any]:
         return {"status": "ok", "models": models.names(), "method": config.method}
 
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(authorize)])
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(authorize)])
+    def swagger() -> Response:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="judgerank API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon.png")
+
+    @app.get("/redoc", include_in_schema=False, dependencies=[Depends(authorize)])
+    def redoc() -> Response:
+        return get_redoc_html(openapi_url="/openapi.json", title="judgerank API",
+                              redoc_js_url="/docs-assets/redoc.standalone.js",
+                              redoc_favicon_url="/docs-assets/favicon.png", with_google_fonts=False)
+
+    @app.get("/docs-assets/{name}", include_in_schema=False, dependencies=[Depends(authorize)])
+    def docs_asset(name: str) -> Response:
+        folder = _docs_assets()
+        if name not in DOCS_ASSETS or folder is None:
+            raise HTTPException(404, "no such asset (the API docs need the [server] extra: fastapi-offline)")
+        return FileResponse(folder / name)
+
     @app.get("/metrics", dependencies=[Depends(authorize)])
     def metrics_text() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
@@ -258,22 +292,30 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         items = tuple(Item(str(n), d.text) for n, d in enumerate(docs))
         request = RankRequest(Query("q", body.query), items)
 
-        def work() -> Any:
-            return Reranker(method, model, budget=budget_of(body.budget), runtime=runtime).rerank(request)
+        def work() -> tuple[Reranker, Any]:
+            reranker = Reranker(method, model, budget=budget_of(body.budget), runtime=runtime)
+            return reranker, reranker.rerank(request)
 
-        ranking = await _in_worker(work)
+        reranker, ranking = await _in_worker(work)
         metrics.charge(ranking.costs)
         n = len(items)
         top = ranking.ids[: body.top_n] if body.top_n else ranking.ids
+        scores = dict(zip(ranking.ids, ranking.scores))
+        probability = body.relevance == "probability" and reranker.method.scores_probabilities(reranker.options)
+
+        def relevance(rank: int, doc: str) -> float:
+            if probability:
+                return round(scores[doc] or 0.0, 6)
+            return round(1.0 - rank / n, 6)
+
         results = [
             RerankResult(
                 index=int(i),
-                relevance_score=round(1.0 - r / n, 6),
+                relevance_score=relevance(r, i),
                 document=docs[int(i)].model_dump(exclude_none=True) if body.return_documents else None,
             )
             for r, i in enumerate(top)
         ]
-        scores = dict(zip(ranking.ids, ranking.scores))
         tokens = ranking.costs.prompt_tokens + ranking.costs.completion_tokens
         return RerankOut(
             id=str(uuid.uuid4()),
@@ -286,6 +328,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
                     "model": model or "default",
                     "complete": ranking.complete,
                     "scores": [scores[i] for i in top],
+                    "relevance": "probability" if probability else "rank",
                     "costs": ranking.costs.as_dict(),
                 },
             },
@@ -335,7 +378,17 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     return app
 
 
-_ENDPOINTS = {"/v1/rerank", "/v2/rerank", "/v1/judge", "/healthz", "/metrics"}
+_ENDPOINTS = {"/v1/rerank", "/v2/rerank", "/v1/judge", "/healthz", "/metrics", "/docs", "/openapi.json"}
+DOCS_ASSETS = {"swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "favicon.png"}
+
+
+def _docs_assets() -> Path | None:
+    """Swagger UI and ReDoc as shipped inside the fastapi-offline package: no CDN, so the docs
+    render offline. Found without importing the package (only its files are used)."""
+    spec = importlib.util.find_spec("fastapi_offline")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
 
 
 async def _in_worker(work: Callable[[], T]) -> T:

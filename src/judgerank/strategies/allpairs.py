@@ -1,6 +1,7 @@
-"""All pairs: judge every pair, score each item by its summed win probability (PRP-allpair).
+"""All pairs: judge every pair, score each item by its mean win probability against all others
+(PRP-allpair's summed wins, divided by n - 1 so that it reads as a probability).
 
-Partial ranking: the same sum, an unjudged pair counting as a tie.
+Partial ranking: the same mean, an unjudged pair counting as a tie.
 """
 
 from __future__ import annotations
@@ -37,4 +38,5 @@ class AllPairs:
             wins[a] += p
             wins[b] += 1.0 - p
         order = sorted(range(len(items)), key=lambda i: -wins[i])
-        return Ordering([items[i].id for i in order], [float(wins[i]) for i in order], complete)
+        others = max(1, len(items) - 1)
+        return Ordering([items[i].id for i in order], [float(wins[i]) / others for i in order], complete)

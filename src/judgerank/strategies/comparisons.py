@@ -43,6 +43,11 @@ class Comparisons:
         p = self._prob[(min(a, b), max(a, b))]
         return p if a < b else 1.0 - p
 
+    def mean_win(self, a: int) -> float | None:
+        """Item a's mean win probability over the comparisons judged for it (None: never compared)."""
+        wins = [p if x == a else 1.0 - p for (x, y), p in self._prob.items() if a in (x, y)]
+        return sum(wins) / len(wins) if wins else None
+
     def beats(self, a: int, b: int) -> bool:
         """True if a should rank above b; an exact tie keeps the input order."""
         p = self.prob(a, b)

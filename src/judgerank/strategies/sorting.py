@@ -18,8 +18,9 @@ from judgerank.strategies.comparisons import Comparisons
 from judgerank.types import Item, Query
 
 
-def _ordering(items: Sequence[Item], order: list[int], complete: bool) -> Ordering:
-    return Ordering([items[i].id for i in order], [None] * len(order), complete)
+def _ordering(items: Sequence[Item], order: list[int], complete: bool, comps: Comparisons) -> Ordering:
+    """The order, each item scored by its mean win probability over the comparisons it was in."""
+    return Ordering([items[i].id for i in order], [comps.mean_win(i) for i in order], complete)
 
 
 @dataclass
@@ -43,9 +44,9 @@ class HeapTopK:
                     self._sift_down(heap, [0], comps)
         except BudgetExhausted:
             found = set(top)
-            return _ordering(items, top + [i for i in range(len(items)) if i not in found], complete=False)
+            return _ordering(items, top + [i for i in range(len(items)) if i not in found], False, comps)
         rest = sorted(heap)  # input order for everything below the top k
-        return _ordering(items, top + rest, complete=True)
+        return _ordering(items, top + rest, True, comps)
 
     def _heapify(self, heap: list[int], comps: Comparisons) -> None:
         n = len(heap)
@@ -106,8 +107,8 @@ class QuickTopK:
                             next_segments.append((a, b))
                 segments = next_segments
         except BudgetExhausted:
-            return _ordering(items, order, complete=False)
-        return _ordering(items, order[: self.k] + sorted(order[self.k :]), complete=True)
+            return _ordering(items, order, False, comps)
+        return _ordering(items, order[: self.k] + sorted(order[self.k :]), True, comps)
 
 
 @dataclass
@@ -131,5 +132,5 @@ class BubbleTopK:
                 if not swapped:
                     break
         except BudgetExhausted:
-            return _ordering(items, order, complete=False)
-        return _ordering(items, order, complete=True)
+            return _ordering(items, order, False, comps)
+        return _ordering(items, order, True, comps)

@@ -1,0 +1,191 @@
+"""The command line as a newcomer meets it: usage errors exit 2 naming the option, every option
+checked before any work, Ctrl-C says what was kept, output files never look finished too early."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+CLI = [sys.executable, "-m", "judgerank"]
+
+
+def run(*args: object, **kwargs: object) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def usage_error(result: subprocess.CompletedProcess, *needles: str) -> None:
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_bare_command_prints_help_and_exits_2():
+    result = run()
+    assert result.returncode == 2
+    assert "rerank" in result.stdout and "internal error" not in result.stderr
+
+
+def test_version():
+    from judgerank import __version__
+
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"judgerank {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["rerank", "--bogus"], ["No such option: --bogus", "judgerank rerank --help"]),
+        (["rerank", "--top-k", "x"], ["'--top-k'", "integer"]),
+        (["arena"], ["Missing argument", "battles"]),
+        (["rerank", "--query", "q", "--docs", "d.jsonl", "--show", "0"], ["'--show'", "greater than or equal to 1"]),
+        (["arena", "b.csv", "--k", "-4"], ["'--k'"]),
+        (["arena", "b.csv", "--shuffles", "0"], ["'--shuffles'"]),
+        (["arena", "b.csv", "--bootstrap", "-1"], ["'--bootstrap'"]),
+        (["rerank", "--query", "q", "--docs", "d.jsonl", "--window", "1"], ["--window must be at least 2, not 1"]),
+        (["rerank", "--query", "q", "--docs", "d.jsonl", "--aggregator", "mean"], ["--aggregator must be one of"]),
+        (["judge", "x.jsonl", "--limit", "0"], ["'--limit'"]),
+    ],
+)
+def test_usage_errors_name_the_option_and_exit_2(tmp_path, args, needles):
+    (tmp_path / "d.jsonl").write_text('{"id": "a", "text": "x"}\n')
+    (tmp_path / "b.csv").write_text("model_a,model_b,winner\nx,y,model_a\n")
+    usage_error(run(*args, cwd=tmp_path), *needles)
+
+
+def test_negative_budgets_are_refused(tmp_path):
+    (tmp_path / "d.jsonl").write_text('{"id": "a", "text": "x"}\n')
+    usage_error(run("rerank", "--query", "q", "--docs", "d.jsonl", "--max-calls", "-1", cwd=tmp_path),
+                "--max-calls must be 0 or more, not -1")
+
+
+def test_an_unwritable_report_fails_before_any_work(tmp_path):
+    battles = tmp_path / "b.csv"
+    battles.write_text("model_a,model_b,winner\nx,y,model_a\n")
+    usage_error(run("arena", battles, "--report", "/nonexistent/r.html"), "/nonexistent/r.html", "no folder")
+
+
+def test_serve_on_a_busy_port_is_one_line(tmp_path):
+    pytest.importorskip("uvicorn")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--port", port, "--no-cache", "--method", "pointwise")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and f"cannot listen on 127.0.0.1:{port}" in lines[0] and "--port" in lines[0]
+
+
+def test_evaluate_checks_the_run_format(tmp_path):
+    qrels = tmp_path / "qrels.txt"
+    qrels.write_text("q1 0 d1 1\n")
+    five = tmp_path / "five.trec"
+    five.write_text("q1 Q0 d1 1 2.0\n")
+    usage_error(run("evaluate", five, "--qrels", qrels), "five.trec:1", "6 columns", "has 5")
+    seven = tmp_path / "seven.trec"
+    seven.write_text("q1 Q0 d1 1 2.0 tag extra\n")
+    usage_error(run("evaluate", seven, "--qrels", qrels), "has 7")
+    ours = tmp_path / "run.jsonl"
+    ours.write_text(json.dumps({"query_id": "q1", "complete": True, "ranking": [{"id": "d1", "score": 1}]}) + "\n")
+    usage_error(run("evaluate", ours, "--qrels", qrels), "this is JSON", "--out NAME.trec")
+    garbage = tmp_path / "garbage.trec"
+    garbage.write_text("x" * 4000 + "\n")
+    result = run("evaluate", garbage, "--qrels", qrels)
+    usage_error(result)
+    assert len(result.stderr) < 300
+
+
+def test_limit_takes_the_first_queries(tmp_path):
+    grades = tmp_path / "grades.json"
+    grades.write_text(json.dumps({f"text {n}": n % 4 for n in range(6)}))
+    requests = tmp_path / "r.jsonl"
+    requests.write_text("".join(
+        json.dumps({"query_id": f"q{q}", "query": f"query {q}",
+                    "candidates": [{"id": f"d{n}", "text": f"text {n}"} for n in range(6)]}) + "\n" for q in range(5)))
+    result = run("rerank", "--input", requests, "--limit", "2", "--method", "pointwise", "--model",
+                 f"simulated:{grades}", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]  # not a terminal: JSON lines
+    assert [r["query_id"] for r in lines] == ["q0", "q1"]
+    assert [r["id"] for r in lines[0]["ranking"][:2]] == ["d3", "d2"]
+
+
+def test_judge_prints_results_without_out(tmp_path):
+    grades = tmp_path / "grades.json"
+    grades.write_text(json.dumps({"a fine answer": 3, "a poor answer": 0}))
+    tasks = tmp_path / "t.jsonl"
+    tasks.write_text(json.dumps({"prompt_id": "p1", "prompt": "say something",
+                                 "responses": [{"id": "poor", "text": "a poor answer"},
+                                               {"id": "fine", "text": "a fine answer"}]}) + "\n")
+    result = run("judge", tasks, "--model", f"simulated:{grades}", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    assert json.loads(line)["best"] == "fine"
+
+
+@pytest.mark.llm
+def test_ctrl_c_says_what_was_kept_and_leaves_no_finished_looking_file(tmp_path):
+    requests = tmp_path / "r.jsonl"
+    requests.write_text("".join(
+        json.dumps({"query_id": f"q{q}", "query": f"question {q} about fleas",
+                    "candidates": [{"id": f"d{n}", "text": f"passage {n} on fleas and their hosts, {q * n}"}
+                                   for n in range(8)]}) + "\n" for q in range(6)))
+    out = tmp_path / "run.trec"
+    partial = tmp_path / "run.trec.partial"
+    cache = tmp_path / "c.sqlite"
+    args = [*CLI, "rerank", "--input", str(requests), "--method", "pointwise", "--cache", str(cache), "--out", str(out)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if partial.exists() and len(partial.read_text().splitlines()) >= 8:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the job finished before it could be interrupted"
+    os.kill(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    last = [line for line in stderr.splitlines() if line.strip()][-1]
+    assert "interrupted after" in last and "of 6 queries" in last and "run.trec.partial holds" in last
+    assert "run the same command to resume" in last and str(cache) in last
+    assert not out.exists() and partial.exists()
+    finished = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0 and out.exists() and not partial.exists()
+    assert len(out.read_text().splitlines()) == 48
+
+
+@pytest.mark.llm
+def test_a_terminal_shows_what_long_work_is_doing(tmp_path):
+    import pty
+
+    docs = tmp_path / "d.jsonl"
+    docs.write_text("".join(json.dumps({"id": f"p{n}", "text": f"fleas live {n} months on a host"}) + "\n"
+                            for n in range(6)))
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([*CLI, "rerank", "--query", "how long do fleas live", "--docs", str(docs), "--method",
+                             "pointwise", "--no-cache"], stdout=slave, stderr=slave)
+    os.close(slave)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        screen += chunk
+    proc.wait(120)
+    text = screen.decode(errors="replace")
+    assert proc.returncode == 0
+    assert "loading model smollm2-135m" in text and "LLM calls" in text  # the single-query path shows life
+    assert "P(relevant)" in text  # the table says what its score means
