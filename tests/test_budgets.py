@@ -7,11 +7,11 @@ import pytest
 from conftest import graded_request, simulated
 
 from judgerank import Budget, Reranker
-from judgerank.methods import names_for
+from judgerank.methods import METHODS, names_for
 
 GRADES = [3.0, 0.5, 2.5, 0.0, 2.0, 1.0, 1.5, 0.25, 2.75, 0.75, 1.25, 1.75]
 WIDE = GRADES * 3  # 36 items: several windows and blocks
-LLM_METHODS = [m for m in names_for("rerank") if m not in ("embedding", "cascade")]
+LLM_METHODS = [m for m in names_for("rerank") if METHODS[m].needs & {"choices", "generate"}]
 OPTIONS = {"window": 8, "stride": 4, "top_k": 4}
 
 

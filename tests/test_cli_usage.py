@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,6 +19,25 @@ CLI = [sys.executable, "-m", "judgerank"]
 
 def run(*args: object, **kwargs: object) -> subprocess.CompletedProcess:
     return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def in_a_terminal(*args: object) -> tuple[int, str]:
+    """Run the CLI with stdout and stderr on a pseudo-terminal, as a person sees it; (exit code, screen)."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([*CLI, *map(str, args)], stdout=slave, stderr=slave, env=os.environ | {"COLUMNS": "150"})
+    os.close(slave)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the other side closed
+            break
+        if not chunk:
+            break
+        screen += chunk
+    return proc.wait(120), screen.decode(errors="replace")
 
 
 def usage_error(result: subprocess.CompletedProcess, *needles: str) -> None:
@@ -166,26 +186,38 @@ def test_ctrl_c_says_what_was_kept_and_leaves_no_finished_looking_file(tmp_path)
 
 @pytest.mark.llm
 def test_a_terminal_shows_what_long_work_is_doing(tmp_path):
-    import pty
-
     docs = tmp_path / "d.jsonl"
     docs.write_text("".join(json.dumps({"id": f"p{n}", "text": f"fleas live {n} months on a host"}) + "\n"
                             for n in range(6)))
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([*CLI, "rerank", "--query", "how long do fleas live", "--docs", str(docs), "--method",
-                             "pointwise", "--no-cache"], stdout=slave, stderr=slave)
-    os.close(slave)
-    screen = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        screen += chunk
-    proc.wait(120)
-    text = screen.decode(errors="replace")
-    assert proc.returncode == 0
+    returncode, text = in_a_terminal("rerank", "--query", "how long do fleas live", "--docs", docs, "--method",
+                                     "pointwise", "--no-cache")
+    assert returncode == 0
     assert "loading model smollm2-135m" in text and "LLM calls" in text  # the single-query path shows life
     assert "P(relevant)" in text  # the table says what its score means
+
+
+def test_clipped_texts_are_counted_and_said(tmp_path):
+    grades = tmp_path / "grades.json"
+    long_text = " ".join(f"word{n}" for n in range(5000))  # far over the 200 words a passage prompt takes
+    grades.write_text(json.dumps({long_text[:60]: 3, "short text": 0}))
+    docs = tmp_path / "d.jsonl"
+    records = ({"id": "long", "text": long_text}, {"id": "short", "text": "short text"})
+    docs.write_text("".join(json.dumps(d) + "\n" for d in records))
+    result = run("rerank", "--query", "q", "--docs", docs, "--method", "allpairs", "--model", f"simulated:{grades}",
+                 "--no-cache")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["costs"]["clipped_texts"] == 1  # once, though shown in two prompts
+    assert "1 long texts clipped to fit the prompt" in result.stderr
+
+
+def test_a_partial_ranking_marks_the_unjudged_rows(tmp_path):
+    grades = tmp_path / "grades.json"
+    grades.write_text(json.dumps({f"passage {n}": n for n in range(4)}))
+    docs = tmp_path / "d.jsonl"
+    docs.write_text("".join(json.dumps({"id": f"p{n}", "text": f"passage {n}"}) + "\n" for n in range(4)))
+    _, screen = in_a_terminal("rerank", "--query", "q", "--docs", docs, "--method", "pointwise", "--max-calls", "2",
+                              "--model", f"simulated:{grades}", "--no-cache")
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)  # without the colours
+    rows = [line for line in text.splitlines() if "│" in line and " p" in line]
+    assert [("not judged" in r) for r in rows] == [False, False, True, True], rows
+    assert "budget reached" in text

@@ -121,7 +121,8 @@ def test_cascade_reorders_only_the_first_stage_top():
         def similarities(self, query, texts):
             return [first[t] for t in texts]
 
-    reranker = Reranker("cascade", cache=None, backend=llm, similarity_backend=Similarity(), cascade_depth=4, fuse=False)
+    reranker = Reranker("cascade", cache=None, backend=llm, similarity_backend=Similarity(), cascade_depth=4, fuse=False,
+                        feedback=0, input_weight=0)
     ranking = reranker.rerank(request)
     worst4 = list(reversed(BEST_FIRST))[:4]
     assert ranking.ids[:4] == sorted(worst4, key=lambda d: -GRADES[int(d[1:])])
@@ -149,9 +150,77 @@ def test_fused_cascade_keeps_what_both_stages_agree_on():
             return [first[t] for t in texts]
 
     llm = simulated(request, GRADES)
-    ranking = Reranker("cascade", cache=None, backend=llm, similarity_backend=Similarity(), cascade_depth=4, fuse=True).rerank(
-        request
-    )
+    ranking = Reranker("cascade", cache=None, backend=llm, similarity_backend=Similarity(), cascade_depth=4, fuse=True,
+                       feedback=0, input_weight=0, llm_weight=1.0).rerank(request)
     # the best two tie on fused rank (1+2 each way); the first stage breaks the tie
     assert ranking.ids[:4] == [first_order[0], first_order[1], *BEST_FIRST[2:4]]
     assert ranking.ids[4:] == first_order[4:]
+
+
+def test_rocchio_feedback_is_the_moved_query_cosine():
+    import numpy as np
+
+    from judgerank.cache import rocchio
+
+    rng = np.random.default_rng(0)
+    unit = {t: v / np.linalg.norm(v) for t, v in zip(["q", *[f"t{i}" for i in range(12)]], rng.standard_normal((13, 6)))}
+
+    class Vectors:
+        def vectors(self, texts):
+            return np.array([unit[t] for t in texts])
+
+    class Similarities:
+        def similarities(self, query, texts):
+            return [float(unit[t] @ unit[query]) for t in texts]
+
+    texts = [f"t{i}" for i in range(12)]
+    v = np.array([unit[t] for t in texts])
+    top = np.argsort(-(v @ unit["q"]))[:3]
+    moved = unit["q"] + 0.7 * v[top].mean(axis=0)
+    expected = v @ (moved / np.linalg.norm(moved))
+    assert np.allclose(rocchio(Vectors(), "q", texts, 3, 0.7), expected)
+    assert np.allclose(rocchio(Similarities(), "q", texts, 3, 0.7), expected)  # from similarities alone
+
+
+def test_cascade_weighs_the_input_order_and_the_llm_as_told():
+    request = graded_request(GRADES)
+    n = len(GRADES)
+    # the embedding says the reverse of the input order; the input order is right for the top two
+    first = {i.text: float(k) for k, i in enumerate(request.items)}
+
+    class Similarity:
+        identity = "reverse-input"
+
+        def similarities(self, query, texts):
+            return [first[t] for t in texts]
+
+    def cascade(**weights):
+        return Reranker("cascade", cache=None, backend=simulated(request, GRADES), similarity_backend=Similarity(),
+                        cascade_depth=n, feedback=0, **weights).rerank(request)
+
+    # no LLM say and no input say: the embedding's order, which is the input reversed
+    assert cascade(input_weight=0, llm_weight=0).ids == [f"d{k}" for k in reversed(range(n))]
+    # an input weight above the embedding's turns it back to the input order
+    assert cascade(input_weight=2.0, llm_weight=0).ids == [f"d{k}" for k in range(n)]
+    # a dominant LLM weight gives the LLM's order (the truth), whatever the first stage said
+    assert cascade(input_weight=1.0, llm_weight=100.0).ids == BEST_FIRST
+
+
+def test_the_embedded_models_calibrated_weight_asks_it_nothing():
+    """SmolLM2 measured too weak to add to the first stage (docs/benchmarks.md): weight 0, no calls."""
+    from judgerank.methods import calibrated_llm_weight
+
+    request = graded_request(GRADES)
+    first = {i.text: g for i, g in zip(request.items, GRADES)}
+
+    class Similarity:
+        identity = "truth"
+
+        def similarities(self, query, texts):
+            return [first[t] for t in texts]
+
+    assert calibrated_llm_weight("smollm2-135m") == 0.0
+    with Reranker("cascade", cache=None, similarity_backend=Similarity(), feedback=0, input_weight=0) as reranker:
+        ranking = reranker.rerank(request)  # the default model, never loaded
+    assert ranking.costs.calls == 0 and ranking.ids == BEST_FIRST
+    assert ranking.scores == sorted(GRADES, reverse=True)  # the first stage's similarity

@@ -70,6 +70,25 @@ class CachedModel:
                 self.store.put_many(zip(todo, values))
         return [float(found[k]) for k in keys]  # type: ignore[arg-type]
 
+    def feedback_similarities(self, query: str, texts: Sequence[str], feedback: int, weight: float) -> list[float]:
+        """Cosine after Rocchio pseudo-relevance feedback: the query's embedding is moved toward the
+        mean of its `feedback` most similar texts (by `weight`), and every text is scored against
+        the moved query. The candidates shape the feedback, so they are part of each stored key."""
+        if feedback <= 0:
+            return self.similarities(query, texts)
+        pool = judgment_key(list(texts))
+        keys = [judgment_key(self.identity, "similarity-prf", feedback, weight, query, pool, t) for t in texts]
+        found = self.store.get_many(keys) if self.store is not None else {}
+        if all(k in found for k in keys):
+            self.ledger.hit(len(keys))
+            return [float(found[k]) for k in keys]  # type: ignore[arg-type]
+        with self.slot():
+            values = rocchio(self.backend, query, list(texts), feedback, weight)
+        self.ledger.embedded(len(texts))
+        if self.store is not None:
+            self.store.put_many(zip(keys, values))
+        return values
+
     def _through_store(
         self,
         keys: list[str],
@@ -124,3 +143,25 @@ def _choice_to_json(result: ChoiceResult) -> dict[str, Any]:
 
 def _choice_from_json(value: Any) -> ChoiceResult:
     return ChoiceResult(tuple(value["logprobs"]), value["prompt_tokens"], 0)
+
+
+def rocchio(backend: Any, query: str, texts: list[str], feedback: int, weight: float) -> list[float]:
+    """s'(d) = d . (q + w m) / |q + w m|, m the mean of the top `feedback` texts' unit vectors.
+    With a backend that gives vectors this is one encoding pass; otherwise every needed dot
+    product is asked as a similarity (d . t = similarity(t, d))."""
+    import numpy as np
+
+    if hasattr(backend, "vectors"):
+        v = backend.vectors([query, *texts])
+        qd = v[1:] @ v[0]
+        top = np.argsort(-qd, kind="stable")[:feedback]
+        cols = v[1:] @ v[1:][top].T
+    else:
+        qd = np.array(backend.similarities(query, texts))
+        top = np.argsort(-qd, kind="stable")[:feedback]
+        cols = np.array([backend.similarities(texts[t], texts) for t in top]).T
+    d_m = cols.mean(axis=1)  # d . m for every text
+    q_m = float(qd[top].mean())
+    m_m = float(cols[top].mean())
+    norm = np.sqrt(max(1e-12, 1.0 + 2.0 * weight * q_m + weight * weight * m_m))
+    return [float(x) for x in (qd + weight * d_m) / norm]

@@ -81,7 +81,8 @@ def with_method_options(command: Callable[..., None]) -> Callable[..., None]:
         default = None if f.default is MISSING else f.default
         flags = [meta["flag"]] if meta["flag"] else []
         help_text = meta["help"] + (f" One of: {', '.join(meta['choices'])}." if meta["choices"] else "")
-        kind = {"int": int, "int | None": int | None, "str": str, "bool": bool}[str(f.type)]
+        kind = {"int": int, "int | None": int | None, "str": str, "bool": bool, "float": float,
+                "float | None": float | None}[str(f.type)]
         option = typer.Option(*flags, help=help_text, rich_help_panel="Method options")
         params.append(
             inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[kind, option])
@@ -697,6 +698,8 @@ def _print_costs(costs: Costs, count: int, incomplete: int, unit: tuple[str, str
     generated = f"{costs.completion_tokens} generated tokens, " if costs.completion_tokens else ""
     if costs.retries:
         note += f"  ({costs.retries} backend retries)"
+    if costs.clipped_texts:
+        note += f"  ({costs.clipped_texts} long texts clipped to fit the prompt)"
     err.print(
         f"{count} {unit[0] if count == 1 else unit[1]}: {costs.calls} LLM calls, {costs.prompt_tokens} prompt tokens "
         f"({costs.evaluated_tokens} evaluated), {generated}{costs.cache_hits} cache hits, {costs.embedded_texts} embedded, "

@@ -59,7 +59,7 @@ class Reranker:
             similarity_backend=similarity_backend,
         )
         # fail on a model that cannot be had now, before any model loads
-        needs = self.method.requirements(self.options)
+        needs = self.method.requirements(self.options, self.runtime.model_label(model))
         if needs & {"choices", "generate"}:
             self.runtime.check(model)
         if "embedding" in needs:

@@ -10,6 +10,13 @@ from collections.abc import Sequence
 from typing import Any
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """A piece of input quoted in an error message, cut so that garbage cannot flood a terminal."""
+    text = value.strip() if isinstance(value, str) else repr(value)
+    cut = text if len(text) <= limit else text[:limit] + "..."
+    return repr(cut) if isinstance(value, str) else cut
+
+
 class JudgerankError(Exception):
     """A problem with the user's input, model or configuration."""
 

@@ -36,6 +36,15 @@ DEFAULT_RERANK_METHOD = "cascade"  # best measured on DL19 within 30 s/query on 
 DEFAULT_JUDGE_METHOD = "allpairs"
 
 
+# The cascade's LLM weight per judge model, calibrated by bench/fusion_calibration.py (tuned on
+# SciFact, checked on DL19; docs/benchmarks.md). Models not listed get 1: an equal say.
+CALIBRATED_LLM_WEIGHT: dict[str, float] = {"smollm2-135m": 0.0}
+
+
+def calibrated_llm_weight(model_label: str) -> float:
+    return CALIBRATED_LLM_WEIGHT.get(model_label, 1.0)
+
+
 class LabelRanker(WindowRanker, Protocol):
     """Ranks windows and picks the best of sets (LabelJudge)."""
 
@@ -47,9 +56,11 @@ class Judges(Protocol):
     scorer is a relevance judge and the comparer a passage preference; for a judge job they
     are the 1-5 rubric and the A/B/tie verdict between responses."""
 
+    model_label: str  # the name the model's calibrations are filed under
+
     def scorer(self, graded: bool = False) -> Scorer: ...
     def comparer(self) -> Comparer: ...
-    def similarity(self) -> Scorer: ...
+    def similarity(self, feedback: int = 0, weight: float = 1.0) -> Scorer: ...
     def permutation(self) -> WindowRanker: ...
     def labels(self, template: str) -> LabelRanker: ...
 
@@ -70,8 +81,18 @@ class Options:
     then: str = field(default="pointwise", metadata=_option("The cascade's second stage (a rerank method)."))
     cascade_depth: int = field(default=20, metadata=_option("Candidates the cascade's second stage sees.", minimum=1))
     fuse: bool = field(
-        default=True, metadata=_option("Cascade: order its top by rank fusion of both stages.", flag="--fuse/--no-fuse")
+        default=True, metadata=_option("Cascade: order its top by rank fusion of all stages.", flag="--fuse/--no-fuse")
     )
+    feedback: int = field(default=3, metadata=_option(
+        "Cascade, embedding-prf: top passages whose embeddings move the query's (pseudo-relevance feedback; "
+        "0: plain cosine).", minimum=0))
+    feedback_weight: float = field(default=0.5, metadata=_option(
+        "How far the feedback moves the query (Rocchio's beta).", minimum=0))
+    input_weight: float = field(default=0.25, metadata=_option(
+        "Cascade: weight of the candidates' input (retriever) order in the fusion (0: ignore the input order).",
+        minimum=0))
+    llm_weight: float | None = field(default=None, metadata=_option(
+        "Cascade: weight of the LLM stage in the fusion (default: calibrated for the model, else 1).", minimum=0))
     window: int = field(default=20, metadata=_option("Listwise window / JointRank block size.", minimum=2))
     stride: int = field(default=10, metadata=_option("Listwise sliding-window step.", minimum=1))
     passes: int = field(default=1, metadata=_option("Listwise sliding-window passes.", minimum=1))
@@ -112,14 +133,21 @@ class Method:
     build: Callable[[Judges, Options], Strategy]
     probability: bool = False  # rerank scores are probabilities in [0, 1] that read the same across queries
 
-    def scores_probabilities(self, options: Options) -> bool:
-        """Whether a rerank with these options scores its items as probabilities (the cascade
-        scores its top with its second stage)."""
-        return METHODS[options.then].probability if self.name == "cascade" else self.probability
+    def asks_second_stage(self, options: Options, model: str) -> bool:
+        """A cascade asks its LLM stage unless that stage has no weight in the fusion."""
+        weight = options.llm_weight if options.llm_weight is not None else calibrated_llm_weight(model)
+        return self.name == "cascade" and not (options.fuse and weight == 0)
 
-    def requirements(self, options: Options) -> frozenset[Need]:
-        """What a run of this method needs, its second stage included."""
+    def scores_probabilities(self, options: Options, model: str) -> bool:
+        """Whether a rerank with these options scores its items as probabilities (a cascade
+        scores its top with its second stage, when it asks one)."""
         if self.name == "cascade":
+            return self.asks_second_stage(options, model) and METHODS[options.then].probability
+        return self.probability
+
+    def requirements(self, options: Options, model: str) -> frozenset[Need]:
+        """What a run of this method needs, a cascade's second stage included when it is asked."""
+        if self.asks_second_stage(options, model):
             return self.needs | METHODS[options.then].needs
         return self.needs
 
@@ -135,11 +163,18 @@ METHODS: dict[str, Method] = {
     m.name: m
     for m in [
         Method(
-            "cascade", "embedding over all candidates, then --then over the top --cascade-depth, fused by rank",
-            "fused: reciprocal-rank fusion of both stages (--no-fuse: the second stage's score)",
-            "the second stage's partial ranking over the top, the embedding order below it",
-            RERANK, frozenset({"embedding"}), ("then", "cascade_depth", "fuse"),
-            lambda j, o: Cascade(PointwiseSort(j.similarity()), METHODS[o.then].build(j, o), o.cascade_depth, o.fuse),
+            "cascade",
+            "embedding (with pseudo-relevance feedback) fused with the input order over all candidates, then --then "
+            "over the top --cascade-depth; the top ordered by weighted rank fusion of all three",
+            "the LLM stage's score (pointwise: P(relevant)) for the top, '-' below; where the LLM has no weight "
+            "(the embedded model's calibration), the first stage's cosine",
+            "the second stage's partial ranking over the top, the first stage's order below it",
+            RERANK, frozenset({"embedding"}),
+            ("then", "cascade_depth", "fuse", "feedback", "feedback_weight", "input_weight", "llm_weight"),
+            lambda j, o: Cascade(
+                j.similarity(o.feedback, o.feedback_weight), METHODS[o.then].build(j, o), o.cascade_depth, o.fuse,
+                o.input_weight, o.llm_weight if o.llm_weight is not None else calibrated_llm_weight(j.model_label),
+            ),
         ),
         Method(
             "pointwise", "one prompt per item: relevance yes/no (rerank) or a 1-5 rubric rating (judge)",
@@ -155,6 +190,12 @@ METHODS: dict[str, Method] = {
         Method(
             "embedding", "cosine of all-MiniLM-L6-v2 embeddings (no LLM)", "cosine similarity", "never partial",
             RERANK, frozenset({"embedding"}), (), lambda j, o: PointwiseSort(j.similarity()),
+        ),
+        Method(
+            "embedding-prf", "cosine after pseudo-relevance feedback: the query's embedding moved toward its top "
+            "--feedback passages (Rocchio), no LLM", "cosine with the moved query", "never partial",
+            RERANK, frozenset({"embedding"}), ("feedback", "feedback_weight"),
+            lambda j, o: PointwiseSort(j.similarity(o.feedback, o.feedback_weight)),
         ),
         Method(
             "allpairs", "every pair in both orders (small N)", "mean win probability against all others",

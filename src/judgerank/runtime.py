@@ -143,6 +143,18 @@ class Runtime:
             return ModelSpec("embedding", "all-MiniLM-L6-v2")
         return ModelSpec.parse(model, self.base_url, **self._openai)
 
+    def model_label(self, model: str | None) -> str:
+        """The name a model's calibrations are filed under: the named model (the embedded default
+        for None), a path or served name as given, or the identity of a backend handed in."""
+        if model in self._given:
+            return str(getattr(self._given[model], "identity", model))
+        spec = self.spec(model)
+        if spec.kind == "gguf" and spec.name is None:
+            from judgerank.backends.models import DEFAULT_MODEL
+
+            return DEFAULT_MODEL
+        return str(spec.name)
+
     def check(self, model: str | None) -> None:
         """Fail now on a model that cannot be had (given backends always can)."""
         if model not in self._given:
@@ -260,6 +272,7 @@ class JobJudges:
         self.runtime = runtime
         self.kind = kind
         self.model_name = model
+        self.model_label = runtime.model_label(model)
         self.ledger = ledger
         self._permutations: list[PermutationJudge] = []
         self._verdicts: _Recorder | None = None
@@ -284,8 +297,8 @@ class JobJudges:
             return self.verdicts()
         return PairwiseJudge(self._llm())
 
-    def similarity(self) -> SimilarityJudge:
-        return SimilarityJudge(self.cached(self.runtime.embedding()))
+    def similarity(self, feedback: int = 0, weight: float = 1.0) -> SimilarityJudge:
+        return SimilarityJudge(self.cached(self.runtime.embedding()), feedback, weight)
 
     def permutation(self) -> PermutationJudge:
         judge = PermutationJudge(self._llm())

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from judgerank.aggregate.battles import Battles
-from judgerank.errors import JudgerankError
+from judgerank.errors import JudgerankError, shown
 from judgerank.io.jsonl import parse_jsonl
 
 BothBad = Literal["tie", "ignore"]
@@ -77,7 +77,7 @@ def read_battles(
             outcome = OUTCOMES[label]
         else:
             raise JudgerankError(
-                f"{path}:{number}: unknown winner label {record[col_w]!r} (use model_a, model_b, tie or both_bad)"
+                f"{path}:{number}: unknown winner label {shown(record[col_w], 30)} (use model_a, model_b, tie or both_bad)"
             )
         if a == b:
             self_battles += 1  # says nothing about a's strength; counted and reported
@@ -114,7 +114,7 @@ def as_battles(data: object) -> Battles:
         elif str(result).strip().lower() in OUTCOMES or str(result).strip().lower() in BOTH_BAD:
             outcome = OUTCOMES.get(str(result).strip().lower(), 0.5)
         else:
-            raise JudgerankError(f"battle {n}: unknown outcome {result!r} (use 1, 0, 0.5 or model_a, model_b, tie)")
+            raise JudgerankError(f"battle {n}: unknown outcome {shown(result, 30)} (use 1, 0, 0.5 or model_a, model_b, tie)")
         if str(a) != str(b):
             rows.append((str(a), str(b), outcome))
     if not rows:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from judgerank.errors import JudgerankError
+from judgerank.errors import JudgerankError, shown
 from judgerank.io.jsonl import parse_jsonl
 from judgerank.io.requests import _item, _open_text
 from judgerank.responses import PairTask
@@ -78,6 +78,6 @@ def _pair_task(path: str | Path, number: int, record: dict, gold: str | None) ->
             raise JudgerankError(f"{path}:{number}: no gold field {gold!r}")
         label = GOLD.get(str(record[gold]).strip().lower())
         if label is None:
-            raise JudgerankError(f"{path}:{number}: gold label {record[gold]!r} is not 1, 2 or tie")
+            raise JudgerankError(f"{path}:{number}: gold label {shown(record[gold], 30)} is not 1, 2 or tie")
     first, second = (str(o) for o in outputs)
     return PairTask(query.id, query, Item("1", first), Item("2", second), label)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from judgerank.errors import JudgerankError
+from judgerank.errors import JudgerankError, shown
 from judgerank.types import Ranking
 
 
@@ -23,12 +23,6 @@ def _lines(path: str | Path) -> Iterable[tuple[int, str]]:
                     yield number, line
     except UnicodeDecodeError as exc:
         raise JudgerankError(f"{p}: not UTF-8 text ({exc.reason})") from exc
-
-
-def _shown(line: str, limit: int = 60) -> str:
-    """A line quoted in an error message, cut so garbage input does not flood the terminal."""
-    text = line.strip()
-    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 def read_run(path: str | Path) -> dict[str, dict[str, float]]:
@@ -49,12 +43,12 @@ def read_run_with_tag(path: str | Path) -> tuple[dict[str, dict[str, float]], st
         if len(parts) != 6:
             raise JudgerankError(
                 f"{path}:{number}: a run line has 6 columns 'qid Q0 docid rank score tag', "
-                f"this one has {len(parts)}: {_shown(line)}"
+                f"this one has {len(parts)}: {shown(line)}"
             )
         try:
             score = float(parts[4])
         except ValueError:
-            raise JudgerankError(f"{path}:{number}: score {_shown(parts[4], 20)} is not a number") from None
+            raise JudgerankError(f"{path}:{number}: score {shown(parts[4], 20)} is not a number") from None
         run.setdefault(parts[0], {})[parts[2]] = score
         tag = tag or parts[5]
     if not run:
@@ -67,11 +61,11 @@ def read_qrels(path: str | Path) -> dict[str, dict[str, int]]:
     for number, line in _lines(path):
         parts = line.split()
         if len(parts) != 4:
-            raise JudgerankError(f"{path}:{number}: a qrels line needs 'qid iter docid grade', got {_shown(line)}")
+            raise JudgerankError(f"{path}:{number}: a qrels line needs 'qid iter docid grade', got {shown(line)}")
         try:
             grade = int(parts[3])
         except ValueError:
-            raise JudgerankError(f"{path}:{number}: grade {_shown(parts[3], 20)} is not an integer") from None
+            raise JudgerankError(f"{path}:{number}: grade {shown(parts[3], 20)} is not an integer") from None
         qrels.setdefault(parts[0], {})[parts[2]] = grade
     if not qrels:
         raise JudgerankError(f"{path}: empty qrels file")

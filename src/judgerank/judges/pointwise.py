@@ -45,10 +45,14 @@ class PointwiseJudge:
 
 
 class SimilarityJudge:
-    """Relevance as the similarity a bi-encoder gives (query, item): cheap, no LLM call."""
+    """Relevance as the similarity a bi-encoder gives (query, item): cheap, no LLM call. With
+    feedback > 0, the query's embedding first moves toward its `feedback` nearest items (Rocchio
+    pseudo-relevance feedback, by `weight`)."""
 
-    def __init__(self, backend: CachedModel) -> None:
+    def __init__(self, backend: CachedModel, feedback: int = 0, weight: float = 1.0) -> None:
         self.backend = backend
+        self.feedback = feedback
+        self.weight = weight
 
     def scores(self, query: Query, items: Sequence[Item]) -> list[float]:
-        return self.backend.similarities(query.text, [i.text for i in items])
+        return self.backend.feedback_similarities(query.text, [i.text for i in items], self.feedback, self.weight)

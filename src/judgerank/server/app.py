@@ -301,7 +301,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         n = len(items)
         top = ranking.ids[: body.top_n] if body.top_n else ranking.ids
         scores = dict(zip(ranking.ids, ranking.scores))
-        probability = body.relevance == "probability" and reranker.method.scores_probabilities(reranker.options)
+        probability = body.relevance == "probability" and reranker.method.scores_probabilities(
+            reranker.options, runtime.model_label(model)
+        )
 
         def relevance(rank: int, doc: str) -> float:
             if probability:

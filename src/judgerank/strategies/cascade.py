@@ -1,7 +1,15 @@
-"""Cascade: a cheap strategy orders everything, an expensive one reorders the top m.
+"""Cascade: a cheap first stage orders everything, an expensive second stage reorders the top.
 
-With fuse=True the top m are ordered by reciprocal-rank fusion of both stages' orders instead of
-the second stage's alone, so a weak judge refines the first stage rather than replacing it.
+The first stage fuses two orders by weighted reciprocal rank: the candidates' input order (the
+retriever's, weight `input_weight`) and the embedding's (weight 1). The second stage (an LLM
+method) ranks the top `depth` of that order. With fuse=True the top is ordered by weighted
+reciprocal-rank fusion of all three, the second stage counting `second_weight`, so a weak judge
+refines the first stage instead of replacing it; the weight is calibrated per model (see
+judgerank.methods). Below the top, the first stage's order stands.
+
+Scores: the second stage's (a probability of relevance for `pointwise`) for the top; None below.
+A second stage with no weight in the fusion is not asked at all: the cascade is then its first
+stage, scored by the embedding's cosine.
 """
 
 from __future__ import annotations
@@ -9,29 +17,47 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from judgerank.aggregate.voting import reciprocal_rank_fusion
-from judgerank.strategies.base import Ordering, Strategy
+from judgerank.strategies.base import Ordering, Scorer, Strategy
 from judgerank.types import Item, Query
+
+RRF_K = 60.0  # reciprocal-rank fusion's constant (Cormack et al.)
+
+
+def _ranks(scores: Sequence[float]) -> list[int]:
+    """0-based rank of each position by descending score; ties keep the input order."""
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    rank = [0] * len(scores)
+    for r, i in enumerate(order):
+        rank[i] = r
+    return rank
 
 
 @dataclass
 class Cascade:
-    first: Strategy
+    first: Scorer
     second: Strategy
     depth: int = 20
     fuse: bool = True
+    input_weight: float = 0.0
+    second_weight: float = 1.0
 
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
-        first = self.first.rank(query, items)
-        by_id = {i.id: i for i in items}
-        head_ids = first.ids[: self.depth]
-        second = self.second.rank(query, [by_id[d] for d in head_ids])
-        ids, scores = second.ids, second.scores
+        cosine = self.first.scores(query, items)
+        similarity = _ranks(cosine)
+        fused = [self.input_weight / (RRF_K + n + 1) + 1.0 / (RRF_K + similarity[n] + 1) for n in range(len(items))]
+        order = sorted(range(len(items)), key=lambda n: -fused[n])  # stable: the input order breaks ties
+        if self.fuse and self.second_weight == 0:
+            # the second stage would have no say: ask it nothing, score by the first stage's cosine
+            return Ordering([items[n].id for n in order], [cosine[n] for n in order], True)
+        head, tail = order[: self.depth], order[self.depth :]
+        second = self.second.rank(query, [items[n] for n in head])
+        index = {items[n].id: n for n in head}
         if self.fuse:
-            pos = {d: n for n, d in enumerate(head_ids)}
-            fused = reciprocal_rank_fusion([range(len(head_ids)), [pos[d] for d in second.ids]], len(head_ids))
-            order = sorted(range(len(head_ids)), key=lambda n: -fused[n])  # stable: first stage breaks ties
-            ids, scores = [head_ids[n] for n in order], [float(fused[n]) for n in order]
-        # below the top m the first stage's order stands; its scores are on another scale
-        tail = first.ids[self.depth :]
-        return Ordering(ids + tail, scores + [None] * len(tail), first.complete and second.complete)
+            place = {d: r for r, d in enumerate(second.ids)}
+            final = {n: fused[n] + self.second_weight / (RRF_K + place[items[n].id] + 1) for n in head}
+            head = sorted(head, key=lambda n: -final[n])
+        else:
+            head = [index[d] for d in second.ids]
+        score = dict(zip(second.ids, second.scores))
+        ids = [items[n].id for n in head] + [items[n].id for n in tail]
+        return Ordering(ids, [score[items[n].id] for n in head] + [None] * len(tail), second.complete)
