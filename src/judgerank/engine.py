@@ -12,14 +12,14 @@ from typing import Any
 
 from judgerank.errors import JudgerankError
 from judgerank.methods import DEFAULT_RERANK_METHOD, Options, method_for
-from judgerank.runtime import EMBEDDING, Runtime
+from judgerank.runtime import EMBEDDING, Runtime, RuntimeUser
 from judgerank.store import JudgmentStore
 from judgerank.types import Budget, Ranking, Request
 
 DEFAULT_METHOD = DEFAULT_RERANK_METHOD
 
 
-class Reranker:
+class Reranker(RuntimeUser):
     """Reranks requests with one method and model.
 
     model: a named model or GGUF path (None: the embedded default), or with `base_url` the name
@@ -89,16 +89,6 @@ class Reranker:
         for request in requests:
             yield self.rerank(request)
 
-    def close(self) -> None:
-        """Release the models and the store (only those this Reranker opened)."""
-        if self._owns_runtime:
-            self.runtime.close()
-
-    def __enter__(self) -> Reranker:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def check_request(request: Request) -> None:

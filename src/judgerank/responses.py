@@ -22,7 +22,7 @@ from judgerank.engine import check_request
 from judgerank.errors import BudgetExhausted
 from judgerank.evaluate.consistency import Diagnostics, diagnose, naive_verdict, score_verdict
 from judgerank.methods import DEFAULT_JUDGE_METHOD, Options, method_for
-from judgerank.runtime import JobJudges, Runtime
+from judgerank.runtime import JobJudges, Runtime, RuntimeUser
 from judgerank.store import JudgmentStore
 from judgerank.types import Budget, Item, Preference, Query, Ranking, Request, Verdict, as_items, as_query
 
@@ -122,7 +122,7 @@ def _pair_dict(p: Preference) -> dict:
     }
 
 
-class ResponseJudge:
+class ResponseJudge(RuntimeUser):
     """Judges responses with one model: `rank` orders one prompt's responses, `judge_pairs`
     decides labelled pairs. method: a judge method (`judgerank methods`). cache, runtime,
     base_url and backend as for Reranker.
@@ -221,17 +221,6 @@ class ResponseJudge:
                     yield PairJudgment(task, pref, dists[2 * n], dists[2 * n + 1], rubric.levels)
             if stop is not None:
                 raise stop
-
-    def close(self) -> None:
-        """Release the models and the store (only those this judge opened)."""
-        if self._owns_runtime:
-            self.runtime.close()
-
-    def __enter__(self) -> ResponseJudge:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def pair_diagnostics(judgments: Sequence[PairJudgment]) -> Diagnostics:

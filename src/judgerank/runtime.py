@@ -16,11 +16,11 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from judgerank.accounting import Ledger
 from judgerank.cache import CachedModel
-from judgerank.errors import JudgerankError
+from judgerank.errors import BudgetExhausted, JudgerankError
 from judgerank.judges.listwise import LabelJudge, ParseReport, PermutationJudge
 from judgerank.judges.pairwise import PairwiseJudge
 from judgerank.judges.pointwise import PointwiseJudge, SimilarityJudge
@@ -219,6 +219,25 @@ class Runtime:
         self.close()
 
 
+class RuntimeUser:
+    """A job object (Reranker, ResponseJudge) on a Runtime that it may own: close() releases the
+    runtime only when it made it; usable in a `with` block."""
+
+    runtime: Runtime
+    _owns_runtime: bool
+
+    def close(self) -> None:
+        """Release the models and the store, if this object opened them (not a shared runtime)."""
+        if self._owns_runtime:
+            self.runtime.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def build_backend(spec: ModelSpec) -> Any:
     """The backend a spec names: the only place in the package that constructs one."""
     if spec.kind == "gguf":
@@ -257,8 +276,8 @@ class _Recorder:
     def compare(self, query: Query, pairs: Sequence[tuple[Item, Item]]) -> list[Preference]:
         try:
             prefs = self.judge.compare(query, pairs)
-        except Exception as stop:
-            self.seen += [p for p in getattr(stop, "partial", []) if p is not None]
+        except BudgetExhausted as stop:  # the pairs judged before the stop count in the diagnostics
+            self.seen += [p for p in stop.partial if p is not None]
             raise
         self.seen += prefs
         return prefs
