@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every figure of the README, one after another, on an otherwise idle machine (the rerank part about an hour
+# Every figure of docs/benchmarks.md, one after another, on an otherwise idle machine (the rerank part about an hour
 # on 2 cores). Prints one table per configuration; rows also go to bench/out/rerank_dl19.jsonl.
 # A fused cascade reuses the judgment cache of the unfused one, so its LLM cost is the unfused row's.
 set -u
@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 CACHES=$(mktemp -d)
 b() { echo "== $*"; $PY bench/rerank_dl19.py "$@" 2>/dev/null; }
+echo "== the default on DL19 and SciFact, and how its weights were chosen (about 40 minutes)"
+$PY bench/rerank_default.py
+$PY bench/fusion_calibration.py --llm-queries 50
+echo "== the runtime: parallel serving against the main before it, and the store under load"
+$PY bench/runtime_load.py
 $PY bench/arena.py --bootstrap 1000
 b --method bm25
 b --method embedding --rerun
