@@ -276,7 +276,3 @@ def method_for(job: Job, name: str) -> Method:
     if method is None or job not in method.jobs:
         raise JudgerankError(f"unknown method {name!r} for {job}: use one of {', '.join(names_for(job))}")
     return method
-
-
-def build_strategy(job: Job, name: str, judges: Judges, options: Options) -> Strategy:
-    return method_for(job, name).build(judges, options)
