@@ -34,6 +34,8 @@ bash bench/peers/setup.sh
 $PY bench/rerank_peers.py --queries 8 --depth 20 --block 10 \
   --methods bm25,first,pointwise,listwise,rank-llm,jointrank,setwise-heap,llm-rankers-setwise
 $PY bench/rerank_peers.py --queries 4 --depth 100 --methods bm25,cascade,cascade-first,rank-llm,first
+echo "== the framework adapters over calling judgerank directly"
+$PY bench/adapters_overhead.py
 echo "== serving"
 $PY bench/server_load.py --clients 4 --requests 16 --docs 20
 $PY bench/http_overhead.py --judgments 200 --top-logprobs 100

@@ -10,6 +10,8 @@ import pytest
 from judgerank.backends.simulated import SimulatedBackend
 from judgerank.types import Item, Query, Request
 
+os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")  # the adapter tests send Haystack no telemetry
+
 DATA = Path(os.environ.get("JUDGERANK_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")).resolve()
 
 

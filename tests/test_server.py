@@ -87,6 +87,26 @@ def test_rerank_has_the_cohere_shape(live):
     assert len(bare["results"]) == 4 and "document" not in bare["results"][0]
 
 
+def test_rerank_answers_on_every_path_clients_use(live):
+    body = {"query": "how long do fleas live", "documents": DOCS}
+    for path in ("/v1/rerank", "/v2/rerank", "/rerank"):
+        reply = httpx.post(f"{live.url}{path}", json=body, timeout=30)
+        assert reply.status_code == 200, (path, reply.text)
+        assert [r["index"] for r in reply.json()["results"]] == BEST_FIRST, path
+
+
+def test_arena_endpoint_gives_the_leaderboard(live):
+    battles = [{"model_a": "x", "model_b": "y", "winner": "model_a"}, {"model_a": "x", "model_b": "y", "winner": "tie"},
+               {"model_a": "y", "model_b": "z", "winner": "model_a"}, {"model_a": "z", "model_b": "x", "winner": "b"}]
+    reply = httpx.post(f"{live.url}/v1/arena", json={"battles": battles, "method": "win-rate"}, timeout=30)
+    assert reply.status_code == 200, reply.text
+    board = reply.json()["leaderboard"]
+    assert [row["player"] for row in board] == ["x", "y", "z"]
+    assert board[0]["wins"] == 2 and board[0]["ties"] == 1
+    bad = httpx.post(f"{live.url}/v1/arena", json={"battles": [{"model_a": "x", "model_b": "y", "winner": "?"}]})
+    assert bad.status_code == 422 and "battle 0: unknown outcome" in bad.text
+
+
 def test_documents_as_objects_come_back_whole(live):
     docs = [{"text": d, "title": f"t{n}"} for n, d in enumerate(DOCS)]
     data = httpx.post(f"{live.url}/v1/rerank", json={"query": "fleas", "documents": docs, "return_documents": True}).json()

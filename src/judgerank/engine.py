@@ -84,6 +84,20 @@ class Reranker(RuntimeUser):
             parse=job.parse_report(),
         )
 
+    @property
+    def gives_probabilities(self) -> bool:
+        """Whether this method's scores, with this model, are probabilities of relevance."""
+        return self.method.scores_probabilities(self.options, self.runtime.model_label(self.model))
+
+    def relevance(self, ranking: Ranking, rule: str = "probability") -> list[float]:
+        """A relevance in [0, 1] for each of ranking.ids: the method's probability of relevance
+        where it gives one and rule is "probability" (0 for candidates it did not score), else
+        1 for the first falling by 1/n a rank. What the HTTP service and the adapters report."""
+        n = len(ranking.ids)
+        if rule == "probability" and self.gives_probabilities:
+            return [round(score or 0.0, 6) for score in ranking.scores]
+        return [round(1.0 - rank / n, 6) for rank in range(n)]
+
     def rerank_all(self, requests: Iterable[Request]) -> Iterator[Ranking]:
         """Rank each request in turn, yielding each ranking as it finishes."""
         for request in requests:

@@ -1,0 +1,83 @@
+"""LlamaIndex: a node postprocessor that reranks retrieved nodes with judgerank.
+
+    from judgerank.adapters.llamaindex import JudgerankPostprocessor
+
+    engine = index.as_query_engine(node_postprocessors=[JudgerankPostprocessor(top_n=5)])
+    nodes = JudgerankPostprocessor(top_n=5).postprocess_nodes(nodes, query_str="...")
+
+Each returned NodeWithScore holds a copy of its node with score = the relevance in [0, 1] (the
+method's probability where it gives one, else by rank) and metadata["judgerank"] (rank, the
+method's score, method, completeness, the query's costs), a key kept out of what the LLM and the
+embedding model see. Needs `pip install "judgerank[llamaindex]"`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from judgerank.adapters.compat import require
+
+require("llamaindex")
+
+from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr  # noqa: E402
+from llama_index.core.postprocessor.types import BaseNodePostprocessor  # noqa: E402
+from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle  # noqa: E402
+
+from judgerank.adapters.core import Ranker  # noqa: E402
+from judgerank.engine import DEFAULT_METHOD  # noqa: E402
+from judgerank.types import Costs  # noqa: E402
+
+KEY = "judgerank"
+
+
+class JudgerankPostprocessor(BaseNodePostprocessor):
+    """Keeps the top_n nodes in judgerank's order (all of them when top_n is None).
+
+    method, model, base_url, cache, max_calls, max_tokens (each query's budget), options and
+    runtime as for judgerank.Reranker. The model loads at the first query.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    top_n: int | None = Field(default=3, ge=1)
+    method: str = DEFAULT_METHOD
+    model: str | None = None
+    base_url: str | None = None
+    cache: str | None = "default"
+    max_calls: int | None = Field(default=None, ge=0)
+    max_tokens: int | None = Field(default=None, ge=0)
+    options: dict[str, Any] = Field(default_factory=dict)
+    runtime: Any = None
+    _ranker: Ranker = PrivateAttr()
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._ranker = Ranker(self.method, self.model, base_url=self.base_url, cache=self.cache,
+                              max_calls=self.max_calls, max_tokens=self.max_tokens, runtime=self.runtime,
+                              options=self.options)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "JudgerankPostprocessor"
+
+    @property
+    def costs(self) -> Costs:
+        """What every query so far cost, added up."""
+        return self._ranker.costs
+
+    def _postprocess_nodes(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None) -> list[NodeWithScore]:
+        if query_bundle is None:
+            raise ValueError("JudgerankPostprocessor needs the query: pass query_bundle or query_str")
+        texts = [n.node.get_content(metadata_mode=MetadataMode.NONE) for n in nodes]
+        placed, ranking = self._ranker.rank(query_bundle.query_str, texts)
+        out = []
+        for place in placed[: self.top_n]:
+            node = nodes[place.index].node.model_copy()
+            node.metadata = {**node.metadata, KEY: place.info(ranking)}
+            node.excluded_llm_metadata_keys = [*node.excluded_llm_metadata_keys, KEY]
+            node.excluded_embed_metadata_keys = [*node.excluded_embed_metadata_keys, KEY]
+            out.append(NodeWithScore(node=node, score=place.relevance))
+        return out
+
+    def close(self) -> None:
+        """Release the model and the judgment store."""
+        self._ranker.close()

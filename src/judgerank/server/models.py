@@ -1,0 +1,128 @@
+"""The service's request and response bodies, shared by the HTTP API and the MCP tools.
+
+One pydantic model per body, so the OpenAPI schema, the MCP tools' input schemas and the
+validation of both come from one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from judgerank.arena import METHODS as ARENA_METHODS
+from judgerank.methods import DEFAULT_JUDGE_METHOD, names_for
+
+# the registry's names, so the schemas list exactly the methods each operation accepts
+RerankMethod: Any = Literal[tuple(names_for("rerank"))]
+JudgeMethod: Any = Literal[tuple(names_for("judge"))]
+ArenaMethod: Any = Literal[ARENA_METHODS]
+
+
+class BudgetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_calls: int | None = Field(default=None, ge=0, description="most new (uncached) model calls")
+    max_tokens: int | None = Field(default=None, ge=0, description="most new prompt tokens")
+
+
+class TextIn(BaseModel):
+    """A document or response given as an object: its text, an optional id, any other fields."""
+
+    model_config = ConfigDict(extra="allow")
+    text: str
+    id: str | None = None
+
+
+class RerankIn(BaseModel):
+    query: str = Field(min_length=1)
+    documents: list[str | TextIn] = Field(min_length=1, description="strings or {text, id?, ...} objects")
+    top_n: int | None = Field(default=None, ge=1, description="return only the best top_n")
+    return_documents: bool = False
+    model: str | None = Field(default=None, description="a model the server offers (GET /healthz lists them)")
+    method: RerankMethod | None = Field(default=None, description="the server's method when left out")
+    budget: BudgetIn | None = None
+    relevance: Literal["probability", "rank"] = Field(
+        default="probability",
+        description="probability: relevance_score is the method's probability of relevance in [0, 1] (the same "
+        "meaning across queries; 0 for documents it did not judge), where the method gives one; rank: 1 for "
+        "the first result, falling by 1/n a rank",
+    )
+    rank_fields: list[str] | None = None  # accepted for Cohere compatibility; text is ranked
+    max_chunks_per_doc: int | None = None  # accepted for Cohere compatibility
+
+
+class RerankResult(BaseModel):
+    index: int
+    relevance_score: float
+    document: dict[str, Any] | None = None
+
+
+class RerankOut(BaseModel):
+    id: str
+    results: list[RerankResult]
+    meta: dict[str, Any]
+    usage: dict[str, int]
+
+
+class JudgeIn(BaseModel):
+    prompt: str = Field(min_length=1)
+    responses: list[str | TextIn] = Field(min_length=1, description="strings or {text, id?} objects")
+    reference: str | None = Field(default=None, description="a reference answer shown to the judge")
+    method: JudgeMethod = DEFAULT_JUDGE_METHOD
+    top_k: int = Field(default=10, ge=1)
+    model: str | None = None
+    budget: BudgetIn | None = None
+
+
+class JudgedResponse(BaseModel):
+    id: str
+    index: int
+    score: float | None
+    rating: float | None
+
+
+class JudgeOut(BaseModel):
+    id: str
+    best: str
+    complete: bool
+    ranking: list[JudgedResponse]
+    diagnostics: dict[str, Any]
+    costs: dict[str, int | float]
+
+
+class BattleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model_a: str = Field(min_length=1)
+    model_b: str = Field(min_length=1)
+    winner: str = Field(description="model_a / a, model_b / b, tie / draw, or both_bad")
+
+
+class ArenaIn(BaseModel):
+    battles: list[BattleIn] = Field(min_length=1)
+    method: ArenaMethod = "bradley-terry"
+    ties: Literal["half", "ignore"] = "half"
+    bootstrap: int = Field(default=0, ge=0, le=1000, description="resamples for percentile intervals (0: none)")
+    level: float = Field(default=0.95, gt=0, lt=1, description="the intervals' coverage")
+    seed: int = 0
+    scale: Literal["elo", "raw"] = "elo"
+
+
+class PlayerOut(BaseModel):
+    rank: int
+    player: str
+    rating: float
+    lower: float | None
+    upper: float | None
+    battles: int
+    wins: float
+    losses: float
+    ties: float
+    win_rate: float | None
+
+
+class ArenaOut(BaseModel):
+    method: str
+    leaderboard: list[PlayerOut]
+    notes: list[str]
+    settings: dict[str, Any]
+    seconds: float

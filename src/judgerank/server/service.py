@@ -1,0 +1,220 @@
+"""What the service does, apart from how it is reached: rerank, judge and arena on one Runtime.
+
+The HTTP API (server/app.py) and the MCP server (server/mcp.py) both call a Service, so the
+limits an operator sets (sizes, budgets, the models on offer) hold for every way in. Each
+operation is synchronous and runs model work in the caller's thread; a caller's mistake is a
+ServiceError with an HTTP-style status, anything else is a judgerank error for the caller to map.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from judgerank.arena import arena
+from judgerank.engine import Reranker
+from judgerank.errors import BackendError, JudgerankError, StoreError
+from judgerank.methods import DEFAULT_RERANK_METHOD, method_for
+from judgerank.responses import ResponseJudge
+from judgerank.runtime import Runtime
+from judgerank.server.models import (
+    ArenaIn,
+    ArenaOut,
+    BudgetIn,
+    JudgedResponse,
+    JudgeIn,
+    JudgeOut,
+    PlayerOut,
+    RerankIn,
+    RerankOut,
+    RerankResult,
+    TextIn,
+)
+from judgerank.types import Budget, Costs, Item, Query
+from judgerank.types import Request as RankRequest
+
+
+@dataclass
+class ServerConfig:
+    """What the service allows. api_keys empty: no authentication."""
+
+    model: str | None = None  # the default model (a named model or a GGUF path set by the operator)
+    models: tuple[str, ...] = ()  # further model names a request may ask for
+    base_url: str | None = None  # every model is one this OpenAI-compatible server serves
+    concurrency: int = 8  # requests in flight to that server, over all clients
+    method: str = DEFAULT_RERANK_METHOD
+    api_keys: frozenset[str] = frozenset()
+    max_documents: int = 1000
+    max_document_chars: int = 20_000
+    max_query_chars: int = 4_000
+    max_battles: int = 1_000_000
+    max_in_flight: int = 64
+    max_calls: int | None = None  # ceiling on any request's budget
+    cache: str | Path | None = "default"
+    backends: dict[str | None, Any] = field(default_factory=dict)  # ready backends by model name (tests)
+    similarity_backend: Any = None
+
+
+class ServiceError(JudgerankError):
+    """A request the service refuses as asked; status is the HTTP status that says why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def status_of(exc: JudgerankError) -> tuple[int, str]:
+    """The HTTP status and the message a caller sees for a failure, by cause: the caller's
+    fault 4xx, a model server's 502/503/504 naming its endpoint, our store's 500 with no detail."""
+    if isinstance(exc, ServiceError):
+        return exc.status, str(exc)
+    if isinstance(exc, BackendError):
+        return exc.status, str(exc)
+    if isinstance(exc, StoreError):
+        return 500, "internal server error: the judgment store failed"
+    return 422, str(exc)  # the request cannot be served as asked (a prompt over the context, ...)
+
+
+def authorized(header: str, api_keys: frozenset[str]) -> bool:
+    """Whether an Authorization header carries one of the keys (any key when none are set)."""
+    if not api_keys:
+        return True
+    scheme, _, token = header.partition(" ")
+    return scheme.lower() == "bearer" and any(secrets.compare_digest(token.strip(), k) for k in api_keys)
+
+
+class Service:
+    """The operations of the service on one Runtime (models loaded once, one judgment store).
+
+    on_costs: told the costs of every finished operation (the HTTP API's metrics).
+    """
+
+    def __init__(self, config: ServerConfig, on_costs: Callable[[Costs], None] | None = None) -> None:
+        self.config = config
+        self.on_costs = on_costs
+        method_for("rerank", config.method)
+        self.runtime = Runtime(
+            store=config.cache, base_url=config.base_url, concurrency=config.concurrency, backends=config.backends,
+            similarity_backend=config.similarity_backend,
+        )
+        self.allowed = {config.model, *config.models}
+        for name in self.allowed:
+            self.runtime.check(name)  # a model that cannot be had fails at start, not at the first request
+
+    def close(self) -> None:
+        self.runtime.close()
+
+    def model_names(self) -> list[str]:
+        return [self.config.model or "default", *self.config.models]
+
+    def resolve(self, name: str | None) -> str | None:
+        """The model a request names, if this service offers it."""
+        if name is None or name == (self.config.model or "default"):
+            return self.config.model
+        if name not in self.allowed:
+            raise ServiceError(422, f"unknown model {name!r}: this server offers {', '.join(self.model_names())}")
+        return name
+
+    def budget(self, b: BudgetIn | None) -> Budget:
+        """The request's budget under the operator's ceiling."""
+        calls = b.max_calls if b else None
+        if self.config.max_calls is not None:
+            calls = self.config.max_calls if calls is None else min(calls, self.config.max_calls)
+        return Budget(calls, b.max_tokens if b else None)
+
+    def check_text(self, text: str, what: str) -> None:
+        if len(text) > self.config.max_query_chars:
+            raise ServiceError(413, f"{what} has {len(text)} characters > max_query_chars {self.config.max_query_chars}")
+
+    def check_sizes(self, texts: list[str], what: str) -> None:
+        if len(texts) > self.config.max_documents:
+            raise ServiceError(413, f"too many {what}: {len(texts)} > max_documents {self.config.max_documents}")
+        for n, text in enumerate(texts):
+            if len(text) > self.config.max_document_chars:
+                raise ServiceError(
+                    413, f"{what[:-1]} {n} has {len(text)} characters > max_document_chars {self.config.max_document_chars}"
+                )
+
+    def _charge(self, costs: Costs) -> None:
+        if self.on_costs is not None:
+            self.on_costs(costs)
+
+    def rerank(self, body: RerankIn) -> RerankOut:
+        self.check_text(body.query, "query")
+        docs = [d if isinstance(d, TextIn) else TextIn(text=d) for d in body.documents]
+        self.check_sizes([d.text for d in docs], "documents")
+        method = body.method or self.config.method
+        model = self.resolve(body.model)
+        items = tuple(Item(str(n), d.text) for n, d in enumerate(docs))
+        reranker = Reranker(method, model, budget=self.budget(body.budget), runtime=self.runtime)
+        ranking = reranker.rerank(RankRequest(Query("q", body.query), items))
+        self._charge(ranking.costs)
+        relevance = reranker.relevance(ranking, body.relevance)
+        keep = body.top_n or len(ranking.ids)
+        results = [
+            RerankResult(
+                index=int(doc), relevance_score=score,
+                document=docs[int(doc)].model_dump(exclude_none=True) if body.return_documents else None,
+            )
+            for doc, score in list(zip(ranking.ids, relevance))[:keep]
+        ]
+        probability = body.relevance == "probability" and reranker.gives_probabilities
+        return RerankOut(
+            id=str(uuid.uuid4()),
+            results=results,
+            meta={
+                "api_version": {"version": "1"},
+                "billed_units": {"search_units": 1},
+                "judgerank": {
+                    "method": method,
+                    "model": model or "default",
+                    "complete": ranking.complete,
+                    "scores": ranking.scores[:keep],
+                    "relevance": "probability" if probability else "rank",
+                    "costs": ranking.costs.as_dict(),
+                },
+            },
+            usage={"total_tokens": ranking.costs.prompt_tokens + ranking.costs.completion_tokens,
+                   "prompt_tokens": ranking.costs.prompt_tokens},
+        )
+
+    def judge(self, body: JudgeIn) -> JudgeOut:
+        self.check_text(body.prompt, "prompt")
+        responses = [r if isinstance(r, TextIn) else TextIn(text=r) for r in body.responses]
+        self.check_sizes([r.text for r in responses], "responses")
+        if body.reference is not None:
+            self.check_sizes([body.reference], "references")
+        model = self.resolve(body.model)
+        items = [Item(r.id if r.id is not None else str(n), r.text) for n, r in enumerate(responses)]
+        index = {item.id: n for n, item in enumerate(items)}
+        judge = ResponseJudge(model, method=body.method, top_k=body.top_k, budget=self.budget(body.budget),
+                              runtime=self.runtime)
+        result = judge.rank(Query("p", body.prompt, body.reference), items)
+        self._charge(result.ranking.costs)
+        return JudgeOut(
+            id=str(uuid.uuid4()),
+            best=result.best,
+            complete=result.ranking.complete,
+            ranking=[
+                JudgedResponse(
+                    id=rid, index=index[rid], score=score,
+                    rating=float(result.ratings[rid] @ result.levels) if rid in result.ratings else None,
+                )
+                for rid, score in zip(result.ranking.ids, result.ranking.scores)
+            ],
+            diagnostics=result.diagnostics.as_dict(),
+            costs=result.ranking.costs.as_dict(),
+        )
+
+    def arena(self, body: ArenaIn) -> ArenaOut:
+        """A leaderboard from battles; no model is asked."""
+        if len(body.battles) > self.config.max_battles:
+            raise ServiceError(413, f"too many battles: {len(body.battles)} > max_battles {self.config.max_battles}")
+        board = arena([b.model_dump() for b in body.battles], body.method, ties=body.ties, bootstrap=body.bootstrap,
+                      level=body.level, seed=body.seed, scale=body.scale)
+        return ArenaOut(method=board.method, leaderboard=[PlayerOut(**asdict(r)) for r in board.rows], notes=board.notes,
+                        settings=board.settings, seconds=board.seconds)
