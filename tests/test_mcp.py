@@ -53,8 +53,11 @@ async def session_calls(client) -> dict:
     judge = await client.call_tool("judge", {"prompt": "flea life cycle", "responses": DOCS[1:3], "method": "pointwise"})
     with pytest.raises(MCPError, match="unknown tool 'delete'"):
         await client.call_tool("delete", {})
+    budgeted = await client.call_tool("rerank", {"query": "flea eggs", "documents": DOCS, "method": "pointwise",
+                                                 "budget": {"max_calls": 2}})
     alive = await client.call_tool("arena", {"battles": [{"model_a": "x", "model_b": "y", "winner": "b"}]})
-    return dict(found=found, good=good, bad_type=bad_type, bad_method=bad_method, arena=arena, judge=judge, alive=alive)
+    return dict(found=found, good=good, bad_type=bad_type, bad_method=bad_method, arena=arena, judge=judge, alive=alive,
+                budgeted=budgeted)
 
 
 def check(results: dict, model: str) -> None:
@@ -76,6 +79,8 @@ def check(results: dict, model: str) -> None:
     assert [row["player"] for row in results["arena"].structured_content["leaderboard"]] == ["x", "y"]
     assert results["judge"].structured_content["best"] == "1"  # the response the grades rate higher
     assert not results["alive"].is_error  # the server survived the malformed calls
+    budgeted = results["budgeted"].structured_content["meta"]["judgerank"]
+    assert budgeted["costs"]["calls"] == 2 and budgeted["complete"] is False
 
 
 def test_mcp_over_stdio_lists_tools_and_reranks(model, tmp_path):
