@@ -8,12 +8,12 @@ PY := $(VENV)/bin/python
 # llama-cpp-python builds from source; a portable build lets pip's cache reuse the wheel.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: run test bench clean chromium
+.PHONY: run test bench clean chromium postgresql
 
 run: $(VENV)/.installed
 	$(VENV)/bin/judgerank rerank --query "how long is the life cycle of a flea" --docs examples/flea.jsonl
 
-test: $(VENV)/.installed-test chromium
+test: $(VENV)/.installed-test chromium postgresql
 	$(PY) -m ruff check src tests bench
 	$(PY) -m mypy
 	$(PY) -m pytest -q
@@ -23,6 +23,14 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1; } || \
 	  echo "chromium unavailable: the report rendering test will skip"
+
+# The PostgreSQL store's tests start a server of Debian's package in a temporary folder on a loopback
+# port (tests/postgres.py); without it they skip, except under CI, where they fail.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && apt-get install -y -qq postgresql) >/dev/null 2>&1; } || \
+	  echo "postgresql unavailable: the PostgreSQL store tests will skip"
 
 bench: $(VENV)/.installed-test
 	$(PY) -m pip install -q -e ".[qwen05,qwen15]"

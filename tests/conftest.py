@@ -22,10 +22,40 @@ def data() -> Path:
     return DATA
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server on loopback for the session (see tests/postgres.py)."""
+    pytest.importorskip("psycopg", reason="psycopg not installed (the [postgres] extra)")
+    from postgres import PostgresServer
+
+    try:
+        server = PostgresServer()
+    except FileNotFoundError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"{exc}: CI must run the PostgreSQL tests (make test installs the package)")
+        pytest.skip(str(exc))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres, request) -> str:
+    """A fresh, empty database on the session's server for one test."""
+    import psycopg
+
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    with psycopg.connect(postgres.url("postgres"), autocommit=True) as db:
+        db.execute(f"DROP DATABASE IF EXISTS {name}")
+        db.execute(f"CREATE DATABASE {name}")
+    return postgres.url(name)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
     """No test reads or writes the user's real judgment cache."""
     monkeypatch.setenv("JUDGERANK_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("JUDGERANK_STORE", raising=False)
 
 
 def graded_request(grades: list[float], qid: str = "q1") -> Request:

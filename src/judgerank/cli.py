@@ -91,10 +91,44 @@ def with_method_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
-def _runtime(cache: Path | None, no_cache: bool, base_url: str | None) -> Any:
+StoreOpt = Annotated[
+    str | None,
+    typer.Option(help="Judgment store: a SQLite path or a postgresql://user:password@host/db URL shared by workers "
+                 "and machines (also: JUDGERANK_STORE). Default: the user cache."),
+]
+ThreadsOpt = Annotated[int | None, typer.Option(help="llama.cpp threads for a local model (default: every core; "
+                                                    "with --ray, the CPUs of a worker).", min=1)]
+RayOpt = Annotated[
+    str | None,
+    typer.Option(help="Spread the work over Ray workers: local (a cluster in this process), auto (the running "
+                 "cluster, else a local one) or an address (ray://head:10001). Needs the [ray] extra.",
+                 rich_help_panel="Past one machine"),
+]
+WorkersOpt = Annotated[int | None, typer.Option(help="With --ray: workers, each holding one model (default: the "
+                                                     "cluster's CPUs / --cpus-per-worker).", min=1,
+                                                rich_help_panel="Past one machine")]
+CpusOpt = Annotated[float, typer.Option(help="With --ray: CPUs each worker takes.", min=0.01,
+                                        rich_help_panel="Past one machine")]
+OrderedOpt = Annotated[bool, typer.Option("--ordered/--as-finished", help="With --ray: write results in input order "
+                                          "(can hold finished ones back), or as workers finish them.",
+                                          rich_help_panel="Past one machine")]
+
+
+def _store_spec(cache: Path | None, store: str | None, no_cache: bool) -> str | None:
+    """The judgment store the options name: None (--no-cache), a SQLite path, a postgresql:// URL,
+    or "default" (JUDGERANK_STORE, else the user cache)."""
+    if cache is not None and store is not None:
+        raise JudgerankError("give --store or --cache, not both (--store takes a path or a postgresql:// URL)")
+    if no_cache:
+        return None
+    return store or (str(cache) if cache is not None else "default")
+
+
+def _runtime(cache: Path | None, no_cache: bool, base_url: str | None, store: str | None = None,
+             threads: int | None = None) -> Any:
     from judgerank.runtime import Runtime
 
-    return Runtime(store=None if no_cache else (cache or "default"), base_url=base_url, observer=ACTIVITY)
+    return Runtime(store=_store_spec(cache, store, no_cache), base_url=base_url, threads=threads, observer=ACTIVITY)
 
 
 @app.command()
@@ -123,9 +157,18 @@ def rerank(
     base_url: Annotated[
         str | None, typer.Option(help="OpenAI-compatible server (…/v1) to judge with; --model names its model.")
     ] = None,
+    store: StoreOpt = None,
+    threads: ThreadsOpt = None,
+    ray: RayOpt = None,
+    workers: WorkersOpt = None,
+    cpus_per_worker: CpusOpt = 1.0,
+    ordered: OrderedOpt = False,
     **options: Any,
 ) -> None:
-    """Rerank candidates for one query (--query/--docs) or many (--input)."""
+    """Rerank candidates for one query (--query/--docs) or many (--input).
+
+    With --out, an interrupted run leaves NAME.partial; the same command resumes it, skipping the
+    queries it holds. With --ray, the queries are spread over Ray workers."""
     from judgerank.engine import DEFAULT_METHOD, Reranker
     from judgerank.io.requests import read_passages, read_requests
     from judgerank.io.trec import run_lines
@@ -138,10 +181,23 @@ def rerank(
         requests = [read_passages(docs, query)]
     else:
         raise JudgerankError("nothing to rank: give --query with --docs, or --input")
-    runtime = _runtime(cache, no_cache, base_url)
+    # the store and the model are checked here, before any work (a wrong password, a missing model)
+    runtime = _runtime(cache, no_cache, base_url, store, threads)
     reranker = Reranker(method or DEFAULT_METHOD, model, budget=_budget(max_calls, max_tokens), runtime=runtime, **options)
-    sink = Output(out_path)
     as_json = out_path is not None and out_path.suffix in (".jsonl", ".json")
+    sink = Output(out_path, resume=_query_of_json if as_json else _query_of_trec, method=reranker.method.name)
+    total_requests = len(requests)
+    requests = [r for r in requests if r.query.id not in sink.done]
+    if ray is not None:
+        from judgerank.distributed.jobs import JobSpec
+
+        spec = JobSpec("rerank", reranker.method.name, model, base_url, store=_store_for_workers(runtime, cache, store,
+                       no_cache), threads=threads or max(1, int(cpus_per_worker)), max_calls=max_calls,
+                       max_tokens=max_tokens, options={k: v for k, v in options.items() if v is not None})
+        runtime.close()  # the workers open their own
+        _rerank_on_ray(requests, spec, _cluster(ray, workers, cpus_per_worker, ordered), sink, as_json, show, out_path,
+                       reranker.method)
+        return
     total = Costs()
     incomplete = 0
     repairs: dict[str, int] = {}
@@ -167,7 +223,8 @@ def rerank(
         err.print("listwise answers repaired: " + ", ".join(f"{k} {v}" for k, v in repairs.items()))
     _print_costs(total, len(requests), incomplete)
     if out_path:
-        err.print(f"wrote {out_path}")
+        err.print(f"wrote {out_path}" + (f" ({total_requests - len(requests)} queries resumed from it)"
+                                         if len(requests) < total_requests else ""))
 
 
 def _interrupted(done: int, total: int, what: str, sink: Output, runtime: Any) -> str:
@@ -180,19 +237,124 @@ def _interrupted(done: int, total: int, what: str, sink: Output, runtime: Any) -
     return f"interrupted after {done} of {total} {what}; {kept}{resume}"
 
 
+def _store_for_workers(runtime: Any, cache: Path | None, store: str | None, no_cache: bool) -> str | None:
+    """The store as workers must name it: the URL, or the SQLite file's absolute path."""
+    spec = _store_spec(cache, store, no_cache)
+    if spec is None:
+        return None
+    return str(getattr(runtime.store, "url", None) or Path(runtime.store.path).resolve())
+
+
+def _cluster(address: str, workers: int | None, cpus_per_worker: float, ordered: bool) -> Any:
+    from judgerank.distributed.ray import Cluster
+
+    return Cluster(address=address, workers=workers, cpus_per_worker=cpus_per_worker, ordered=ordered)
+
+
+def _rerank_on_ray(requests: list[Any], spec: Any, cluster: Any, sink: Output, as_json: bool, show: int,
+                   out_path: Path | None, method: Any) -> None:
+    """The rerank job on Ray workers: results written as they arrive, costs summed over workers,
+    per-worker calls and seconds printed and written beside --out (NAME.workers.json)."""
+    import time
+
+    from judgerank.distributed.ray import run as run_on_ray
+    from judgerank.io.trec import run_lines
+
+    total, incomplete, done = Costs(), 0, 0
+    per_worker: dict[str, dict[str, float]] = {}
+    started = time.perf_counter()
+    with ACTIVITY.showing("reranking on Ray", len(requests)) as activity:
+        try:
+            for n, result in run_on_ray(requests, spec, cluster):
+                ranking = Ranking.from_dict(result["result"])
+                total.add(ranking.costs)
+                incomplete += not ranking.complete
+                row = ranking.as_dict() | {"worker": result["worker"]}
+                sink.write([json.dumps(row)] if as_json else run_lines(ranking, spec.method))
+                done += 1
+                w = per_worker.setdefault(result["worker"], {"queries": 0, "calls": 0, "seconds": 0.0})
+                w["queries"] += 1
+                w["calls"] += ranking.costs.calls
+                w["seconds"] += result["seconds"]
+                if out_path is None:
+                    _show_ranking(ranking, requests[n], show, method)
+                rates = ", ".join(f"{name.rsplit(':', 1)[-1]} {v['queries'] / max(v['seconds'], 1e-9):.2f} q/s"
+                                  for name, v in sorted(per_worker.items()))
+                activity.advance(f"reranking on Ray ({total.calls} calls; workers: {rates})")
+        except KeyboardInterrupt:
+            raise Interrupted(f"interrupted after {done} of {len(requests)} queries; "
+                              + (f"{sink.partial} holds the finished ones; " if sink.path else "")
+                              + "every finished judgment is in the store: run the same command to resume") from None
+    sink.finish()
+    wall = time.perf_counter() - started
+    for name, w in sorted(per_worker.items()):
+        err.print(f"worker {name}: {int(w['queries'])} queries, {int(w['calls'])} LLM calls, {w['seconds']:.1f} s",
+                  markup=False, highlight=False)
+    _print_costs(total, len(requests), incomplete)
+    err.print(f"{len(requests)} queries on {len(per_worker)} workers in {wall:.1f} s", highlight=False)
+    if out_path is not None:
+        summary = out_path.with_name(out_path.name + ".workers.json")
+        summary.write_text(json.dumps({"queries": len(requests), "seconds": wall, "costs": total.as_dict(),
+                                       "workers": per_worker}, indent=1))
+        err.print(f"wrote {out_path} and {summary}")
+
+
+def _query_of_json(line: str) -> tuple[str, str]:
+    record = json.loads(line)
+    return str(record.get("query_id", record.get("prompt_id"))), str(record.get("method"))
+
+
+def _query_of_trec(line: str) -> tuple[str, str]:
+    parts = line.split()
+    if len(parts) != 6:
+        raise ValueError("not a run line")
+    return parts[0], parts[5]
+
+
 class Output:
     """A results file written line by line as work finishes, under NAME.partial until the run
-    completes, so an interrupted run never leaves a file that looks finished."""
+    completes, so an interrupted run never leaves a file that looks finished.
 
-    def __init__(self, path: Path | None) -> None:
+    resume: how to read (id, method) from a line. With it, a NAME.partial left by an interrupted
+    run is kept and continued: `done` holds the ids it finished (the last one it holds is dropped
+    and done again, as its lines may be cut short; its judgments come from the store)."""
+
+    def __init__(self, path: Path | None, resume: Callable[[str], tuple[str, str]] | None = None,
+                 method: str | None = None) -> None:
         self.path = path
         self.partial = path.with_name(path.name + ".partial") if path else None
         self._fh = None
+        self.done: set[str] = set()
         if self.partial is not None:
+            kept = self._resume(resume, method) if resume is not None and self.partial.is_file() else []
             try:
                 self._fh = self.partial.open("w", encoding="utf-8")
             except OSError as exc:
                 raise JudgerankError(f"{path}: cannot write ({exc.strerror})") from None
+            self.write(kept)
+
+    def _resume(self, key: Callable[[str], tuple[str, str]], method: str | None) -> list[str]:
+        assert self.partial is not None
+        text = self.partial.read_text(encoding="utf-8", errors="replace")
+        lines = text.split("\n")[:-1]  # a last line without its newline was cut short
+        ids: list[str] = []
+        for number, line in enumerate(lines, 1):
+            try:
+                qid, written_by = key(line)
+            except (ValueError, KeyError, TypeError):
+                raise JudgerankError(f"{self.partial}:{number}: not a line this command writes; delete the file to "
+                                     "start over") from None
+            if method is not None and written_by != method:
+                raise JudgerankError(f"{self.partial} was written by method {written_by}, not {method}: run that "
+                                     "method to resume it, or delete the file to start over")
+            ids.append(qid)
+        if ids:
+            last = ids[-1]
+            keep = [line for line, qid in zip(lines, ids) if qid != last]
+            self.done = set(ids) - {last}
+            err.print(f"resuming {self.partial}: {len(self.done)} done, kept", highlight=False)
+            return keep
+        return []
 
     def write(self, lines: list[str]) -> None:
         if self._fh is not None:

@@ -51,9 +51,11 @@ class ModelSpec:
     concurrency: int = 8
     namespace: str | None = None  # openai: keeps two servers of the same model apart in the store
     api_key_env: str | None = "OPENAI_API_KEY"
+    threads: int | None = None  # gguf: llama.cpp's threads (None: every core)
 
     @classmethod
-    def parse(cls, model: str | None, base_url: str | None = None, **openai: Any) -> ModelSpec:
+    def parse(cls, model: str | None, base_url: str | None = None, threads: int | None = None,
+              **openai: Any) -> ModelSpec:
         """A spec from what a user types: --model (and --base-url for an OpenAI-compatible server)."""
         if base_url is not None:
             if not model:
@@ -61,7 +63,7 @@ class ModelSpec:
             return cls("openai", model, base_url.rstrip("/"), **openai)
         if model is not None and model.startswith("simulated:"):
             return cls("simulated", model.removeprefix("simulated:"))
-        return cls("gguf", model)
+        return cls("gguf", model, threads=threads)
 
     def check(self) -> None:
         """Fail now, before anything loads, on a model that cannot be had."""
@@ -100,8 +102,10 @@ class HeldModel:
 class Runtime:
     """Models by name, the store, and jobs.
 
-    store: a path, "default" (the user cache), an open JudgmentStore, or None (no store).
+    store: a path, a postgresql:// URL, "default" (JUDGERANK_STORE, else the user cache), an
+    open JudgmentStore, or None (no store).
     base_url: judge with this OpenAI-compatible server; every model name is one it serves.
+    threads: llama.cpp threads for local GGUF models (None: every core).
     backends: ready backend objects by model name (None: the default model), held as they are:
     for tests and for callers that bring their own. similarity_backend likewise replaces the
     embedding model. observer: told of long work, for a progress display: observer("loading",
@@ -118,6 +122,7 @@ class Runtime:
         top_logprobs: int = 20,
         concurrency: int = 8,
         namespace: str | None = None,
+        threads: int | None = None,
         backends: Mapping[str | None, Any] | None = None,
         similarity_backend: Any = None,
         observer: Observer | None = None,
@@ -126,6 +131,7 @@ class Runtime:
         self.observer = observer
         self._openai = {"endpoint": endpoint, "top_logprobs": top_logprobs, "concurrency": concurrency,
                         "namespace": namespace}
+        self.threads = threads
         self._given = dict(backends or {})
         if similarity_backend is not None:
             self._given[EMBEDDING] = similarity_backend
@@ -141,7 +147,7 @@ class Runtime:
         """What `model` names in this runtime (with base_url: a model that server serves)."""
         if model == EMBEDDING:
             return ModelSpec("embedding", "all-MiniLM-L6-v2")
-        return ModelSpec.parse(model, self.base_url, **self._openai)
+        return ModelSpec.parse(model, self.base_url, self.threads, **self._openai)
 
     def model_label(self, model: str | None) -> str:
         """The name a model's calibrations are filed under: the named model (the embedded default
@@ -243,7 +249,7 @@ def build_backend(spec: ModelSpec) -> Any:
     if spec.kind == "gguf":
         from judgerank.backends.llamacpp import LlamaCppBackend
 
-        return LlamaCppBackend(spec.name)
+        return LlamaCppBackend(spec.name, n_threads=spec.threads)
     if spec.kind == "openai":
         from judgerank.backends.openai_compat import OpenAICompatBackend
 

@@ -155,6 +155,19 @@ class Ranking:
             **({"parse": self.parse} if self.parse is not None else {}),
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Ranking:
+        """The ranking as_dict wrote (a worker's result, a line of an earlier --out NAME.jsonl)."""
+        return cls(
+            query_id=data["query_id"],
+            ids=[row["id"] for row in data["ranking"]],
+            scores=[row["score"] for row in data["ranking"]],
+            method=data["method"],
+            costs=Costs(**data.get("costs", {})),
+            complete=data.get("complete", True),
+            parse=data.get("parse"),
+        )
+
 
 def as_items(docs: object) -> tuple[Item, ...]:
     """Items from what users hold: Items, strings (ids are their positions) or {"text", "id"?}

@@ -1,0 +1,72 @@
+"""A job that can travel: what a worker needs to rebuild the Reranker or ResponseJudge of the
+driver, and the JSON-ready result of one task.
+
+Nothing here holds a model or a connection: a JobSpec is plain data, pickled to each worker, and
+`JobSpec.open()` builds the worker's own Runtime (its model, with its threads, and its own
+connection to the store named by URL or path), so every worker judges exactly as one process
+would, and shares judgments through the store.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from judgerank.types import Budget, Item, Query, Request
+
+Task = Request | tuple[Query, tuple[Item, ...]]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    kind: Literal["rerank", "judge"]
+    method: str
+    model: str | None = None
+    base_url: str | None = None
+    store: str | None = "default"  # a SQLite path, a postgresql:// URL, "default", or None
+    threads: int | None = None  # llama.cpp threads per worker
+    concurrency: int = 8  # with base_url: requests in flight per worker
+    max_calls: int | None = None
+    max_tokens: int | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # method options (rerank) or top_k, ratings (judge)
+
+    def open(self) -> Worker:
+        return Worker(self)
+
+
+class Worker:
+    """One worker's runtime and job; `run` turns a task into its JSON-ready result."""
+
+    def __init__(self, spec: JobSpec) -> None:
+        from judgerank.runtime import Runtime
+
+        self.spec = spec
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.runtime = Runtime(store=spec.store, base_url=spec.base_url, threads=spec.threads,
+                               concurrency=spec.concurrency)
+        budget = Budget(spec.max_calls, spec.max_tokens)
+        if spec.kind == "rerank":
+            from judgerank.engine import Reranker
+
+            self.job: Any = Reranker(spec.method, spec.model, budget=budget, runtime=self.runtime, **spec.options)
+        else:
+            from judgerank.responses import ResponseJudge
+
+            self.job = ResponseJudge(spec.model, method=spec.method, budget=budget, runtime=self.runtime,
+                                     **spec.options)
+
+    def run(self, task: Task) -> dict[str, Any]:
+        """{"result": the ranking (or judged responses) as_dict, "worker", "seconds"}."""
+        start = time.perf_counter()
+        if isinstance(task, Request):
+            result = self.job.rerank(task).as_dict()
+        else:
+            result = self.job.rank(*task).as_dict()
+        return {"result": result, "worker": self.name, "seconds": time.perf_counter() - start}
+
+    def close(self) -> None:
+        self.job.close()
+        self.runtime.close()
