@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -140,3 +141,26 @@ def test_a_killed_driver_resumes_from_its_partial_output(simulated, tmp_path):
     assert sorted(json.loads(x)["query_id"] for x in lines_after) == sorted(r.query.id for r in requests)
     strip = lambda line: {k: v for k, v in json.loads(line).items() if k not in ("costs", "worker")}  # noqa: E731
     assert sorted(map(json.dumps, map(strip, lines_after))) == sorted(map(json.dumps, map(strip, complete)))
+
+
+def test_judge_on_ray_from_the_cli_matches_one_process(simulated, tmp_path):
+    requests, model = simulated
+    prompts = [{"prompt_id": r.query.id, "prompt": r.query.text,
+                "responses": [{"id": i.id, "text": i.text} for i in r.items[:4]]} for r in requests[:3]]
+    (tmp_path / "prompts.jsonl").write_text("\n".join(map(json.dumps, prompts)) + "\n")
+    base = [sys.executable, "-m", "judgerank", "judge", tmp_path / "prompts.jsonl", "--model", model, "--no-ratings",
+            "--no-cache"]
+    here = subprocess.run([*base, "--out", tmp_path / "here.jsonl"], capture_output=True, text=True, timeout=300)
+    there = subprocess.run([*base, "--out", tmp_path / "ray.jsonl", "--ray", "local", "--workers", "2"],
+                           capture_output=True, text=True, timeout=300)
+    assert here.returncode == 0 and there.returncode == 0, there.stderr
+    rows = {}
+    for name in ("here", "ray"):
+        records = [json.loads(x) for x in (tmp_path / f"{name}.jsonl").read_text().splitlines()]
+        rows[name] = {r["prompt_id"]: r["ranking"] for r in records}
+    assert rows["ray"] == rows["here"] and len(rows["here"]) == 3
+    assert re.search(r"3 prompts: 36 LLM calls", there.stderr), there.stderr  # 3 x 6 pairs x 2 orders
+    (tmp_path / "pairs.json").write_text(json.dumps([{"input": "q", "output_1": "a", "output_2": "b", "label": 1}]))
+    pairs = subprocess.run([*base[:4], tmp_path / "pairs.json", "--ray", "local"],
+                           capture_output=True, text=True)
+    assert pairs.returncode == 2 and "a pairs file is judged in one process" in pairs.stderr, pairs.stderr

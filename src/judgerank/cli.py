@@ -543,8 +543,17 @@ def judge(
     base_url: Annotated[
         str | None, typer.Option(help="OpenAI-compatible server (…/v1) to judge with; --model names its model.")
     ] = None,
+    store: StoreOpt = None,
+    threads: ThreadsOpt = None,
+    ray: RayOpt = None,
+    workers: WorkersOpt = None,
+    cpus_per_worker: CpusOpt = 1.0,
+    ordered: OrderedOpt = False,
 ) -> None:
-    """Rank responses with an LLM judge, or score it against gold labels, with diagnostics."""
+    """Rank responses with an LLM judge, or score it against gold labels, with diagnostics.
+
+    Ranking prompts' responses with --out (and no --battles), an interrupted run resumes from
+    NAME.partial. With --ray, the prompts are spread over Ray workers (pairs files run here)."""
     from judgerank.io.responses import read_judge_input
     from judgerank.responses import PairTask, ResponseJudge
 
@@ -554,7 +563,11 @@ def judge(
     if mode == "pairwise" and method not in pairwise:
         raise JudgerankError(f"--method must be one of {', '.join(pairwise)}, not {method!r}")
     tasks = read_judge_input(input, gold)[:limit]
-    runtime = _runtime(cache, no_cache, base_url)
+    pairs_file = isinstance(tasks[0], PairTask)
+    if ray is not None and pairs_file:
+        raise JudgerankError("--ray spreads the ranking of prompts' responses; a pairs file is judged in one process "
+                             "(leave out --ray)")
+    runtime = _runtime(cache, no_cache, base_url, store, threads)
     judge_ = ResponseJudge(
         model,
         method="pointwise" if mode == "pointwise" else method,
@@ -563,7 +576,19 @@ def judge(
         budget=_budget(max_calls, max_tokens),
         runtime=runtime,
     )
-    sink, battle_sink = Output(out_path), Output(battles)
+    resume = _query_of_json if not pairs_file and battles is None else None
+    sink, battle_sink = Output(out_path, resume=resume, method=judge_.method.name), Output(battles)
+    if sink.done:
+        tasks = [t for t in tasks if t[0].id not in sink.done]  # type: ignore[index,assignment]  # prompts: (query, responses)
+    if ray is not None:
+        from judgerank.distributed.jobs import JobSpec
+
+        spec = JobSpec("judge", judge_.method.name, model, base_url, store=_store_for_workers(runtime, cache, store,
+                       no_cache), threads=threads or max(1, int(cpus_per_worker)), max_calls=max_calls,
+                       max_tokens=max_tokens, options={"top_k": top_k, "ratings": ratings})
+        runtime.close()  # the workers open their own
+        _judge_on_ray(tasks, spec, _cluster(ray, workers, cpus_per_worker, ordered), sink, battle_sink, out_path)
+        return
     done: list[Any] = []
     try:
         if isinstance(tasks[0], PairTask):
@@ -589,15 +614,53 @@ def _judge_rankings(judge_: Any, tasks: Any, sink: Output, battle_sink: Output, 
             results.append(result)
             total.add(result.ranking.costs)
             incomplete += not result.ranking.complete
-            sink.record(result.as_dict())
-            for p in result.preferences:
-                winner = {"a": "model_a", "b": "model_b", "tie": "tie"}[p.verdict]
-                battle_sink.record({"prompt_id": query.id, "model_a": p.a, "model_b": p.b, "winner": winner})
+            record = result.as_dict()
+            sink.record(record)
+            for battle in _battles_of(record):
+                battle_sink.record(battle)
             if sink.path is None or len(tasks) == 1:
                 _show_judged(result, query, responses, show, judge_.method)
             activity.advance(f"judging (prompt {query.id}, {total.calls} calls)")
     _print_diagnostics(merged_diagnostics(results).as_dict())
     _print_costs(total, len(results), incomplete, unit=("prompt", "prompts"))
+
+
+def _battles_of(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Battle rows from a judged prompt's pairs: the verdict by the probability from both orders."""
+    return [{"prompt_id": record["prompt_id"], "model_a": p["a"], "model_b": p["b"],
+             "winner": "model_a" if p["p_a"] > 0.5 else "model_b" if p["p_a"] < 0.5 else "tie"}
+            for p in record["pairs"]]
+
+
+def _judge_on_ray(tasks: list[Any], spec: Any, cluster: Any, sink: Output, battle_sink: Output,
+                  out_path: Path | None) -> None:
+    """Prompts judged on Ray workers: records and battles written as they arrive, costs summed."""
+    from judgerank.distributed.ray import run as run_on_ray
+
+    total, incomplete = Costs(), 0
+    per_worker: dict[str, list[Any]] = {}
+    with ACTIVITY.showing("judging on Ray", len(tasks)) as activity:
+        try:
+            for _, result in run_on_ray(tasks, spec, cluster):
+                record = result["result"] | {"worker": result["worker"]}
+                total.add(Costs(**record["costs"]))
+                incomplete += not record["complete"]
+                sink.record(record)
+                for battle in _battles_of(record):
+                    battle_sink.record(battle)
+                if out_path is None:
+                    print(json.dumps(record), flush=True)
+                w = per_worker.setdefault(result["worker"], [0, 0, 0.0])
+                w[0], w[1], w[2] = w[0] + 1, w[1] + record["costs"]["calls"], w[2] + result["seconds"]
+                activity.advance(f"judging on Ray ({total.calls} calls, {len(per_worker)} workers)")
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted; every finished judgment is in the store: run the same command to resume") \
+                from None
+    for handle in (sink, battle_sink):
+        handle.finish()
+    for name, (prompts, calls, seconds) in sorted(per_worker.items()):
+        err.print(f"worker {name}: {prompts} prompts, {calls} LLM calls, {seconds:.1f} s", markup=False, highlight=False)
+    _print_costs(total, len(tasks), incomplete, unit=("prompt", "prompts"))
 
 
 def _show_judged(result: Any, query: Any, responses: Any, rows: int, method: Any) -> None:
