@@ -41,6 +41,9 @@ class LlamaCppBackend:
                     model_path=str(self.path),
                     n_ctx=n_ctx,
                     n_threads=n_threads or os.cpu_count(),
+                    # prompt evaluation too: left unset it takes every core, and two workers on one
+                    # machine then spin against each other (4x slower each, measured on 2 cores)
+                    n_threads_batch=n_threads or os.cpu_count(),
                     n_batch=512,
                     logits_all=False,
                     verbose=False,
