@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import re
 import subprocess
 import sys
 import tempfile
@@ -44,8 +45,11 @@ def rerank(args: argparse.Namespace, store: str, extra: list[str]) -> dict[str, 
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
-    calls = int(done.stderr.split(" LLM calls")[0].rsplit(" ", 1)[-1])
-    hits = int(done.stderr.split(" cache hits")[0].rsplit(" ", 1)[-1])
+    # the totals line ("43 queries: 860 LLM calls, ... 0 cache hits"), not a worker's line
+    totals = re.search(r"^\d+ quer(?:y|ies): (\d+) LLM calls.*?(\d+) cache hits", done.stderr, re.M)
+    if totals is None:
+        raise SystemExit(f"no totals line in:\n{done.stderr}")
+    calls, hits = int(totals.group(1)), int(totals.group(2))
     return {"seconds": seconds, "calls": calls, "hits": hits, "run": out.read_text()}
 
 
@@ -71,8 +75,9 @@ def ray_part(args: argparse.Namespace) -> None:
             rows.append({"run": "one process, warm re-run", "seconds": round(here["seconds"], 1),
                          "LLM calls": here["calls"], "judgments/s": "-", "ms/query": round(1000 * here["seconds"] / queries)})
     base = rows[0]["seconds"]
-    for row in rows[:4] + [rows[5]]:
-        row["vs one process, 1 thread"] = f"{base / row['seconds']:.2f}x"
+    for row in rows:
+        if row["judgments/s"] != "-":  # the cold runs
+            row["vs one process, 1 thread"] = f"{base / row['seconds']:.2f}x"
     same = len(set(runs.values())) == 1
     print(f"DL19 {queries} queries, pointwise --depth {args.depth}, SmolLM2-135M, 2 cores; seconds include model "
           f"loading and worker start; every run gave the same TREC run (lines sorted): {same}")

@@ -101,7 +101,7 @@ ThreadsOpt = Annotated[int | None, typer.Option(help="llama.cpp threads for a lo
 RayOpt = Annotated[
     str | None,
     typer.Option(help="Spread the work over Ray workers: local (a cluster in this process), auto (the running "
-                 "cluster, else a local one) or an address (ray://head:10001). Needs the [ray] extra.",
+                 "cluster, else a local one) or an address (ray://head:10001). Needs Ray (the ray extra).",
                  rich_help_panel="Past one machine"),
 ]
 WorkersOpt = Annotated[int | None, typer.Option(help="With --ray: workers, each holding one model (default: the "
