@@ -59,8 +59,12 @@ class PostgresStore:
         self._check_connection(connect_timeout)  # one clear error before the pool starts retrying
         self._pool = ConnectionPool(url, min_size=1, max_size=max_connections, open=True, timeout=connect_timeout,
                                     kwargs={"autocommit": False, "connect_timeout": max(1, int(connect_timeout))})
-        with self._errors("prepare"):
-            self._prepare()
+        try:
+            with self._errors("prepare"):
+                self._prepare()
+        except BaseException:
+            self._pool.close()  # not left for the garbage collector, whose thread cannot join the pool's
+            raise
 
     def _check_connection(self, timeout: float) -> None:
         try:
