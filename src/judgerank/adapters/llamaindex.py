@@ -13,56 +13,27 @@ embedding model see. Needs `pip install "judgerank[llamaindex]"`.
 
 from __future__ import annotations
 
-from typing import Any
-
 from judgerank.adapters.compat import require
 
 require("llamaindex")
 
-from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr  # noqa: E402
+from llama_index.core.bridge.pydantic import ConfigDict  # noqa: E402
 from llama_index.core.postprocessor.types import BaseNodePostprocessor  # noqa: E402
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle  # noqa: E402
 
-from judgerank.adapters.core import Ranker  # noqa: E402
-from judgerank.engine import DEFAULT_METHOD  # noqa: E402
-from judgerank.types import Costs  # noqa: E402
+from judgerank.adapters.settings import RankerSettings  # noqa: E402
 
 KEY = "judgerank"
 
 
-class JudgerankPostprocessor(BaseNodePostprocessor):
-    """Keeps the top_n nodes in judgerank's order (all of them when top_n is None).
-
-    method, model, base_url, cache, max_calls, max_tokens (each query's budget), options and
-    runtime as for judgerank.Reranker. The model loads at the first query.
-    """
+class JudgerankPostprocessor(RankerSettings, BaseNodePostprocessor):
+    """Keeps the top_n nodes in judgerank's order; settings as in RankerSettings."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    top_n: int | None = Field(default=3, ge=1)
-    method: str = DEFAULT_METHOD
-    model: str | None = None
-    base_url: str | None = None
-    cache: str | None = "default"
-    max_calls: int | None = Field(default=None, ge=0)
-    max_tokens: int | None = Field(default=None, ge=0)
-    options: dict[str, Any] = Field(default_factory=dict)
-    runtime: Any = None
-    _ranker: Ranker = PrivateAttr()
-
-    def model_post_init(self, context: Any, /) -> None:
-        self._ranker = Ranker(self.method, self.model, base_url=self.base_url, cache=self.cache,
-                              max_calls=self.max_calls, max_tokens=self.max_tokens, runtime=self.runtime,
-                              options=self.options)
 
     @classmethod
     def class_name(cls) -> str:
         return "JudgerankPostprocessor"
-
-    @property
-    def costs(self) -> Costs:
-        """What every query so far cost, added up."""
-        return self._ranker.costs
 
     def _postprocess_nodes(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None) -> list[NodeWithScore]:
         if query_bundle is None:
@@ -77,7 +48,3 @@ class JudgerankPostprocessor(BaseNodePostprocessor):
             node.excluded_embed_metadata_keys = [*node.excluded_embed_metadata_keys, KEY]
             out.append(NodeWithScore(node=node, score=place.relevance))
         return out
-
-    def close(self) -> None:
-        """Release the model and the judgment store."""
-        self._ranker.close()

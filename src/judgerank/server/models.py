@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from judgerank.arena import METHODS as ARENA_METHODS
+from judgerank.arena import PlayerRow
 from judgerank.methods import DEFAULT_JUDGE_METHOD, names_for
 
 # the registry's names, so the schemas list exactly the methods each operation accepts
@@ -107,22 +108,9 @@ class ArenaIn(BaseModel):
     scale: Literal["elo", "raw"] = "elo"
 
 
-class PlayerOut(BaseModel):
-    rank: int
-    player: str
-    rating: float
-    lower: float | None
-    upper: float | None
-    battles: int
-    wins: float
-    losses: float
-    ties: float
-    win_rate: float | None
-
-
 class ArenaOut(BaseModel):
     method: str
-    leaderboard: list[PlayerOut]
+    leaderboard: list[PlayerRow]  # the arena's own rows (a dataclass pydantic validates and dumps)
     notes: list[str]
     settings: dict[str, Any]
     seconds: float

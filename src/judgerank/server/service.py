@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,6 @@ from judgerank.server.models import (
     JudgedResponse,
     JudgeIn,
     JudgeOut,
-    PlayerOut,
     RerankIn,
     RerankOut,
     RerankResult,
@@ -216,5 +215,5 @@ class Service:
             raise ServiceError(413, f"too many battles: {len(body.battles)} > max_battles {self.config.max_battles}")
         board = arena([b.model_dump() for b in body.battles], body.method, ties=body.ties, bootstrap=body.bootstrap,
                       level=body.level, seed=body.seed, scale=body.scale)
-        return ArenaOut(method=board.method, leaderboard=[PlayerOut(**asdict(r)) for r in board.rows], notes=board.notes,
-                        settings=board.settings, seconds=board.seconds)
+        return ArenaOut(method=board.method, leaderboard=board.rows, notes=board.notes, settings=board.settings,
+                        seconds=board.seconds)
