@@ -79,7 +79,7 @@ def _worker_pids() -> list[int]:
                 title = (entry / "cmdline").read_bytes().decode(errors="replace")
             except OSError:
                 continue
-            if "MapWorker" in title and "_Actor" in title:
+            if "MapWorker" in title and "JudgerankWorker" in title:
                 pids.append(int(entry.name))
     return pids
 
@@ -164,3 +164,15 @@ def test_judge_on_ray_from_the_cli_matches_one_process(simulated, tmp_path):
     pairs = subprocess.run([*base[:4], tmp_path / "pairs.json", "--ray", "local"],
                            capture_output=True, text=True)
     assert pairs.returncode == 2 and "a pairs file is judged in one process" in pairs.stderr, pairs.stderr
+
+
+def test_more_workers_than_the_cluster_holds_is_one_error_before_any_output(simulated, tmp_path):
+    requests, model = simulated
+    (tmp_path / "in.jsonl").write_text(json.dumps({"query_id": "q", "query": "x", "candidates": [
+        {"docid": "a", "content": "a"}]}) + "\n")
+    done = subprocess.run([sys.executable, "-m", "judgerank", "rerank", "--input", tmp_path / "in.jsonl", "--model",
+                           model, "--method", "pointwise", "--no-cache", "--out", tmp_path / "run.trec", "--ray", "local",
+                           "--workers", "64"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert re.search(r"--workers 64 x 1 CPUs each needs 64 CPUs; the cluster has \d+", done.stderr), done.stderr
+    assert not list(tmp_path.glob("run.trec*"))

@@ -184,6 +184,7 @@ def rerank(
     # the store and the model are checked here, before any work (a wrong password, a missing model)
     runtime = _runtime(cache, no_cache, base_url, store, threads)
     reranker = Reranker(method or DEFAULT_METHOD, model, budget=_budget(max_calls, max_tokens), runtime=runtime, **options)
+    cluster = _cluster(ray, workers, cpus_per_worker, ordered) if ray is not None else None  # joined now: errors first
     as_json = out_path is not None and out_path.suffix in (".jsonl", ".json")
     sink = Output(out_path, resume=_query_of_json if as_json else _query_of_trec, method=reranker.method.name)
     total_requests = len(requests)
@@ -195,8 +196,7 @@ def rerank(
                        no_cache), threads=threads or max(1, int(cpus_per_worker)), max_calls=max_calls,
                        max_tokens=max_tokens, options={k: v for k, v in options.items() if v is not None})
         runtime.close()  # the workers open their own
-        _rerank_on_ray(requests, spec, _cluster(ray, workers, cpus_per_worker, ordered), sink, as_json, show, out_path,
-                       reranker.method)
+        _rerank_on_ray(requests, spec, cluster, sink, as_json, show, out_path, reranker.method)
         return
     total = Costs()
     incomplete = 0
@@ -246,9 +246,12 @@ def _store_for_workers(runtime: Any, cache: Path | None, store: str | None, no_c
 
 
 def _cluster(address: str, workers: int | None, cpus_per_worker: float, ordered: bool) -> Any:
-    from judgerank.distributed.ray import Cluster
+    """The Ray cluster, joined (or started) and checked against --workers before any output is opened."""
+    from judgerank.distributed.ray import Cluster, connect
 
-    return Cluster(address=address, workers=workers, cpus_per_worker=cpus_per_worker, ordered=ordered)
+    cluster = Cluster(address=address, workers=workers, cpus_per_worker=cpus_per_worker, ordered=ordered)
+    connect(cluster)
+    return cluster
 
 
 def _rerank_on_ray(requests: list[Any], spec: Any, cluster: Any, sink: Output, as_json: bool, show: int,
@@ -576,6 +579,7 @@ def judge(
         budget=_budget(max_calls, max_tokens),
         runtime=runtime,
     )
+    cluster = _cluster(ray, workers, cpus_per_worker, ordered) if ray is not None else None  # joined now: errors first
     resume = _query_of_json if not pairs_file and battles is None else None
     sink, battle_sink = Output(out_path, resume=resume, method=judge_.method.name), Output(battles)
     if sink.done:
@@ -587,7 +591,7 @@ def judge(
                        no_cache), threads=threads or max(1, int(cpus_per_worker)), max_calls=max_calls,
                        max_tokens=max_tokens, options={"top_k": top_k, "ratings": ratings})
         runtime.close()  # the workers open their own
-        _judge_on_ray(tasks, spec, _cluster(ray, workers, cpus_per_worker, ordered), sink, battle_sink, out_path)
+        _judge_on_ray(tasks, spec, cluster, sink, battle_sink, out_path)
         return
     done: list[Any] = []
     try:

@@ -67,18 +67,24 @@ def connect(cluster: Cluster) -> int:
     return workers
 
 
-class _Actor:
-    """What Ray Data runs in each actor: one Worker, rebuilt from the pickled spec."""
+def _actor_class(spec: JobSpec) -> type:
+    """The class Ray Data runs in each actor: one Worker, rebuilt from the spec. The spec rides
+    inside the class (pickled with it), not as constructor arguments, which Ray would keep in the
+    object store and warn about when actors may restart."""
+    blob = pickle.dumps(spec)
 
-    def __init__(self, spec: bytes) -> None:
-        self.worker = Worker(pickle.loads(spec))
+    class JudgerankWorker:
+        def __init__(self) -> None:
+            self.worker = Worker(pickle.loads(blob))
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
-        out: dict[str, list[Any]] = {"n": [], "done": []}
-        for n, task in zip(batch["n"], batch["task"]):
-            out["n"].append(int(n))
-            out["done"].append(pickle.dumps(self.worker.run(pickle.loads(task))))
-        return out
+        def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
+            out: dict[str, list[Any]] = {"n": [], "done": []}
+            for n, task in zip(batch["n"], batch["task"]):
+                out["n"].append(int(n))
+                out["done"].append(pickle.dumps(self.worker.run(pickle.loads(task))))
+            return out
+
+    return JudgerankWorker
 
 
 def run(tasks: Sequence[Task], spec: JobSpec, cluster: Cluster) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -94,8 +100,7 @@ def run(tasks: Sequence[Task], spec: JobSpec, cluster: Cluster) -> Iterator[tupl
     items = [{"n": n, "task": pickle.dumps(task)} for n, task in enumerate(tasks)]
     ds: Any = ray.data.from_items(items, override_num_blocks=max(1, min(len(items), workers * 4)))
     ds = ds.map_batches(
-        _Actor,
-        fn_constructor_kwargs={"spec": pickle.dumps(spec)},
+        _actor_class(spec),
         batch_size=cluster.batch_size,
         compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=cluster.cpus_per_worker,  # Ray Data restarts a lost actor and retries its batch by default
