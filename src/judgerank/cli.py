@@ -238,11 +238,20 @@ def _interrupted(done: int, total: int, what: str, sink: Output, runtime: Any) -
 
 
 def _store_for_workers(runtime: Any, cache: Path | None, store: str | None, no_cache: bool) -> str | None:
-    """The store as workers must name it: the URL, or the SQLite file's absolute path."""
+    """The store as workers must name it: the URL, or the SQLite file's absolute path (with a
+    warning when the cluster spans machines: each would keep its own file)."""
     spec = _store_spec(cache, store, no_cache)
     if spec is None:
         return None
-    return str(getattr(runtime.store, "url", None) or Path(runtime.store.path).resolve())
+    url = getattr(runtime.store, "url", None)
+    if url is not None:
+        return str(url)
+    import ray
+
+    if sum(1 for node in ray.nodes() if node.get("Alive")) > 1:
+        err.print("warning: the Ray cluster spans machines and the store is a SQLite file: workers on other "
+                  "machines keep their own copy; give --store postgresql://... to share judgments", markup=False)
+    return str(Path(runtime.store.path).resolve())
 
 
 def _cluster(address: str, workers: int | None, cpus_per_worker: float, ordered: bool) -> Any:
