@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -238,16 +240,38 @@ def test_read_llmbar_pairs_with_gold(data):
     assert len(mt) == 200 and {t.gold for t in mt} == {"a", "b"}
 
 
+def test_the_prompt_is_built_from_every_field_that_carries_it(tmp_path):
+    """PandaLM's / Alpaca's layout: the instruction and its input together; an empty input adds
+    nothing (it used to be judged on `input` alone, an empty prompt when input was empty)."""
+    path = tmp_path / "pairs.jsonl"
+    rows = [{"instruction": "Summarise the text.", "input": "Fleas live 2-3 months.", "output_1": "x", "output_2": "y"},
+            {"instruction": "Name a prime.", "input": "", "output_1": "7", "output_2": "8"},
+            {"input": "LLMBar keeps its instruction in input.", "output_1": "x", "output_2": "y"}]
+    path.write_text("\n".join(map(json.dumps, rows)) + "\n")
+    tasks = read_judge_input(path)
+    assert [t.query.text for t in tasks] == ["Summarise the text.\n\nFleas live 2-3 months.", "Name a prime.",
+                                             "LLMBar keeps its instruction in input."]
+
+
+@pytest.mark.parametrize("label,gold", [("A>B", "a"), ("b>a", "b"), ("A>>B", "a"), ("model_b", "b"), ("[[A]]", "a"),
+                                        ("output_2", "b"), ("Tie", "tie"), ("draw", "tie"), ("A=B", "tie"), (2, "b"),
+                                        ("tie (bothbad)", "tie"), (" 1 ", "a")])
+def test_common_gold_label_spellings(tmp_path, label, gold):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(json.dumps({"input": "p", "output_1": "x", "output_2": "y", "label": label}) + "\n")
+    assert read_judge_input(path, gold="label")[0].gold == gold
+
+
 def test_read_judge_input_errors(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"prompt": "p", "responses": []}\n')
     with pytest.raises(JudgerankError, match=r"bad\.jsonl:1: 'responses' must be a non-empty list"):
         read_judge_input(bad)
     bad.write_text('{"output_1": "x", "output_2": "y", "label": 1}\n')
-    with pytest.raises(JudgerankError, match=r"bad\.jsonl:1: no prompt"):
+    with pytest.raises(JudgerankError, match=r"bad\.jsonl:1: no prompt: none of prompt, instruction"):
         read_judge_input(bad, gold="label")
     bad.write_text('{"input": "p", "output_1": "x", "output_2": "y", "label": 7}\n')
-    with pytest.raises(JudgerankError, match=r"gold label 7 is not 1, 2 or tie"):
+    with pytest.raises(JudgerankError, match=r"gold label 7 is not one of 1, 2, tie"):
         read_judge_input(bad, gold="label")
     bad.write_text('{"prompt": "p", "responses": ["x", "y"]}\n')
     with pytest.raises(JudgerankError, match="--gold needs pairs"):

@@ -4,7 +4,11 @@ Ranking:  {"prompt_id": "p1", "prompt": "...", "responses": [{"id": "r1", "text"
            "reference": "..." (optional)}; responses may be plain strings (ids = positions).
 Pairs:    {"id": ..., "input": "...", "output_1": "...", "output_2": "...", "label": 1}
           (LLMBar's layout); "prompt"/"instruction"/"question" name the prompt too.
-A file holds one kind. Gold labels: 1/2 (or "1"/"2", "a"/"b"), and "tie"/0 for a tie.
+The prompt is every one of prompt, instruction, question and input that the record fills, in
+that order, a blank line apart: {"instruction": "Summarise.", "input": "<the text>"} (PandaLM's,
+Alpaca's layout) is judged on both, and an empty "input" adds nothing.
+A file holds one kind. Gold labels: 1/2, a/b, A>B / B>A, model_a / model_b, output_1 /
+output_2, [[A]] / [[B]], and tie / 0 / 0.5 / draw / A=B for a tie (any case).
 """
 
 from __future__ import annotations
@@ -18,8 +22,12 @@ from judgerank.io.requests import _item, _open_text
 from judgerank.responses import PairTask
 from judgerank.types import Item, Query, Verdict
 
-PROMPT_KEYS = ("prompt", "input", "instruction", "question")
-GOLD: dict[str, Verdict] = {"1": "a", "a": "a", "2": "b", "b": "b", "0": "tie", "tie": "tie", "0.5": "tie"}
+PROMPT_KEYS = ("prompt", "instruction", "question", "input")
+GOLD: dict[str, Verdict] = {
+    **dict.fromkeys(("1", "a", "a>b", "a>>b", "model_a", "output_1", "[[a]]", "response_a", "1.0"), "a"),
+    **dict.fromkeys(("2", "b", "b>a", "b>>a", "model_b", "output_2", "[[b]]", "response_b", "2.0"), "b"),
+    **dict.fromkeys(("0", "0.5", "tie", "draw", "a=b", "b=a", "[[c]]", "tie (bothbad)", "both_bad", "0.0"), "tie"),
+}
 
 
 def read_judge_input(path: str | Path, gold: str | None = None) -> list[tuple[Query, list[Item]]] | list[PairTask]:
@@ -49,9 +57,10 @@ def _records(path: str | Path) -> list[tuple[int, dict]]:
 
 
 def _prompt(path: str | Path, number: int, record: dict) -> Query:
-    text = next((record[k] for k in PROMPT_KEYS if isinstance(record.get(k), str)), None)
-    if text is None:
-        raise JudgerankError(f"{path}:{number}: no prompt ({', '.join(PROMPT_KEYS)})")
+    parts = [record[k].strip() for k in PROMPT_KEYS if isinstance(record.get(k), str) and record[k].strip()]
+    if not parts:
+        raise JudgerankError(f"{path}:{number}: no prompt: none of {', '.join(PROMPT_KEYS)} holds text")
+    text = "\n\n".join(parts)
     reference = record.get("reference")
     if reference is not None and not isinstance(reference, str):
         raise JudgerankError(f"{path}:{number}: 'reference' must be a string")
@@ -76,8 +85,9 @@ def _pair_task(path: str | Path, number: int, record: dict, gold: str | None) ->
     if gold:
         if gold not in record:
             raise JudgerankError(f"{path}:{number}: no gold field {gold!r}")
-        label = GOLD.get(str(record[gold]).strip().lower())
+        label = GOLD.get(" ".join(str(record[gold]).split()).lower())
         if label is None:
-            raise JudgerankError(f"{path}:{number}: gold label {shown(record[gold], 30)} is not 1, 2 or tie")
+            raise JudgerankError(f"{path}:{number}: gold label {shown(record[gold], 30)} is not one of 1, 2, tie "
+                                 "(or A>B, B>A, model_a, model_b, [[A]], [[B]], draw)")
     first, second = (str(o) for o in outputs)
     return PairTask(query.id, query, Item("1", first), Item("2", second), label)
