@@ -176,3 +176,13 @@ def test_more_workers_than_the_cluster_holds_is_one_error_before_any_output(simu
     assert done.returncode == 2
     assert re.search(r"--workers 64 x 1 CPUs each needs 64 CPUs; the cluster has \d+", done.stderr), done.stderr
     assert not list(tmp_path.glob("run.trec*"))
+
+
+@pytest.mark.timeout(180)
+def test_an_error_in_the_work_stops_the_job_with_one_line_not_endless_retries(cluster, tmp_path):
+    from judgerank.errors import JudgerankError
+
+    requests = [graded_request([0.0] * 3, "q0")]
+    spec = JobSpec("rerank", "pointwise", "m", base_url="http://127.0.0.1:9/v1", store=None)  # nothing listens there
+    with pytest.raises(JudgerankError, match=r"^worker \S+: http://127.0.0.1:9/v1/chat/completions: gave up after"):
+        list(run(requests, spec, cluster))

@@ -8,7 +8,9 @@ keeps the input order instead, which can hold a finished result back behind a sl
 Failures: an actor that dies (a killed process, a lost node) is restarted and its batch retried
 (Ray's own retries, on without limit). Judgments a worker finished are already in the store, so
 the retry answers them from the store: they are billed once, as cache hits the second time. A
-judgment in flight at the moment of the kill is asked again.
+judgment in flight at the moment of the kill is asked again. An error the work itself raises (a
+model server that keeps failing) is not retried: the job stops with that error in one line, the
+results finished before it already written.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ def connect(cluster: Cluster) -> int:
         raise JudgerankError("--ray needs Ray: pip install \"judgerank[ray]\"") from None
     for name in ("ray", "ray.data"):  # Ray's own INFO lines would bury the progress line
         logging.getLogger(name).setLevel(logging.ERROR)
+    # and its C++ core logs an error-level note on every run about actors that may restart
+    # (which is what we want); a user's own setting wins
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
     if not ray.is_initialized():
         quiet: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
         if cluster.address == "local":
@@ -67,24 +72,22 @@ def connect(cluster: Cluster) -> int:
     return workers
 
 
-def _actor_class(spec: JobSpec) -> type:
-    """The class Ray Data runs in each actor: one Worker, rebuilt from the spec. The spec rides
-    inside the class (pickled with it), not as constructor arguments, which Ray would keep in the
-    object store and warn about when actors may restart."""
-    blob = pickle.dumps(spec)
+class JudgerankWorker:
+    """What Ray Data runs in each actor: one Worker, rebuilt from the pickled spec."""
 
-    class JudgerankWorker:
-        def __init__(self) -> None:
-            self.worker = Worker(pickle.loads(blob))
+    def __init__(self, spec: bytes) -> None:
+        self.worker = Worker(pickle.loads(spec))
 
-        def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
-            out: dict[str, list[Any]] = {"n": [], "done": []}
-            for n, task in zip(batch["n"], batch["task"]):
-                out["n"].append(int(n))
-                out["done"].append(pickle.dumps(self.worker.run(pickle.loads(task))))
-            return out
-
-    return JudgerankWorker
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {"n": [], "done": []}
+        for n, task in zip(batch["n"], batch["task"]):
+            out["n"].append(int(n))
+            try:
+                done = self.worker.run(pickle.loads(task))
+            except JudgerankError as exc:  # the driver stops with this one line, not Ray's traceback
+                done = {"error": str(exc), "worker": self.worker.name}
+            out["done"].append(pickle.dumps(done))
+        return out
 
 
 def run(tasks: Sequence[Task], spec: JobSpec, cluster: Cluster) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -96,15 +99,21 @@ def run(tasks: Sequence[Task], spec: JobSpec, cluster: Cluster) -> Iterator[tupl
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # the CLI shows its own, per worker
     context.execution_options.preserve_order = cluster.ordered
-    context.actor_task_retry_on_errors = True
+    # retried: a lost actor (killed, its node gone). Not retried: an error the work itself raised
+    # (a model server that answers 500 would otherwise be asked again forever)
+    context.actor_task_retry_on_errors = False
     items = [{"n": n, "task": pickle.dumps(task)} for n, task in enumerate(tasks)]
     ds: Any = ray.data.from_items(items, override_num_blocks=max(1, min(len(items), workers * 4)))
     ds = ds.map_batches(
-        _actor_class(spec),
+        JudgerankWorker,
+        fn_constructor_kwargs={"spec": pickle.dumps(spec)},
         batch_size=cluster.batch_size,
         compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=cluster.cpus_per_worker,  # Ray Data restarts a lost actor and retries its batch by default
         runtime_env={"env_vars": {k: v for k, v in os.environ.items() if k.startswith("JUDGERANK_")}},
     )
     for row in ds.iter_rows():
-        yield int(row["n"]), pickle.loads(row["done"])
+        done = pickle.loads(row["done"])
+        if "error" in done:
+            raise JudgerankError(f"worker {done['worker']}: {done['error']}")
+        yield int(row["n"]), done
