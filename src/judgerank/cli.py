@@ -190,13 +190,16 @@ def rerank(
     total_requests = len(requests)
     requests = [r for r in requests if r.query.id not in sink.done]
     if ray is not None:
-        from judgerank.distributed.jobs import JobSpec
+        spec = _job_spec("rerank", reranker.method.name, model, base_url, runtime, threads, cpus_per_worker,
+                         _budget(max_calls, max_tokens), {k: v for k, v in options.items() if v is not None})
 
-        spec = JobSpec("rerank", reranker.method.name, model, base_url, store=_store_for_workers(runtime, cache, store,
-                       no_cache), threads=threads or max(1, int(cpus_per_worker)), max_calls=max_calls,
-                       max_tokens=max_tokens, options={k: v for k, v in options.items() if v is not None})
-        runtime.close()  # the workers open their own
-        _rerank_on_ray(requests, spec, cluster, sink, as_json, show, out_path, reranker.method)
+        def write(n: int, record: dict[str, Any]) -> None:
+            ranking = Ranking.from_dict(record)
+            sink.write([json.dumps(record)] if as_json else run_lines(ranking, reranker.method.name))
+            if out_path is None:
+                _show_ranking(ranking, requests[n], show, reranker.method)
+
+        _on_ray(requests, spec, cluster, sink, out_path, ("query", "queries"), write)
         return
     total = Costs()
     incomplete = 0
@@ -237,11 +240,22 @@ def _interrupted(done: int, total: int, what: str, sink: Output, runtime: Any) -
     return f"interrupted after {done} of {total} {what}; {kept}{resume}"
 
 
-def _store_for_workers(runtime: Any, cache: Path | None, store: str | None, no_cache: bool) -> str | None:
-    """The store as workers must name it: the URL, or the SQLite file's absolute path (with a
-    warning when the cluster spans machines: each would keep its own file)."""
-    spec = _store_spec(cache, store, no_cache)
-    if spec is None:
+def _job_spec(kind: str, method: str, model: str | None, base_url: str | None, runtime: Any, threads: int | None,
+              cpus_per_worker: float, budget: Budget, options: dict[str, Any]) -> Any:
+    """The job as Ray workers rebuild it; the driver's runtime is closed (each worker opens its own)."""
+    from judgerank.distributed.jobs import JobSpec
+
+    spec = JobSpec(kind, method, model, base_url, store=_store_for_workers(runtime),  # type: ignore[arg-type]
+                   threads=threads or max(1, int(cpus_per_worker)), max_calls=budget.max_calls,
+                   max_tokens=budget.max_tokens, options=options)
+    runtime.close()
+    return spec
+
+
+def _store_for_workers(runtime: Any) -> str | None:
+    """The runtime's store as workers must name it: the URL, or the SQLite file's absolute path
+    (with a warning when the cluster spans machines: each would keep its own file)."""
+    if runtime.store is None:
         return None
     url = getattr(runtime.store, "url", None)
     if url is not None:
@@ -263,50 +277,47 @@ def _cluster(address: str, workers: int | None, cpus_per_worker: float, ordered:
     return cluster
 
 
-def _rerank_on_ray(requests: list[Any], spec: Any, cluster: Any, sink: Output, as_json: bool, show: int,
-                   out_path: Path | None, method: Any) -> None:
-    """The rerank job on Ray workers: results written as they arrive, costs summed over workers,
-    per-worker calls and seconds printed and written beside --out (NAME.workers.json)."""
+def _on_ray(tasks: list[Any], spec: Any, cluster: Any, sink: Output, out_path: Path | None,
+            unit: tuple[str, str], write: Callable[[int, dict[str, Any]], None]) -> None:
+    """A job's tasks on Ray workers: each result handed to `write` as it arrives, costs summed
+    over workers, each worker's count, calls and seconds printed and written beside --out
+    (NAME.workers.json)."""
     import time
 
     from judgerank.distributed.ray import run as run_on_ray
-    from judgerank.io.trec import run_lines
 
     total, incomplete, done = Costs(), 0, 0
     per_worker: dict[str, dict[str, float]] = {}
     started = time.perf_counter()
-    with ACTIVITY.showing("reranking on Ray", len(requests)) as activity:
+    with ACTIVITY.showing(f"{spec.kind} on Ray", len(tasks)) as activity:
         try:
-            for n, result in run_on_ray(requests, spec, cluster):
-                ranking = Ranking.from_dict(result["result"])
-                total.add(ranking.costs)
-                incomplete += not ranking.complete
-                row = ranking.as_dict() | {"worker": result["worker"]}
-                sink.write([json.dumps(row)] if as_json else run_lines(ranking, spec.method))
+            for n, result in run_on_ray(tasks, spec, cluster):
+                record = result["result"]
+                total.add(Costs(**record["costs"]))
+                incomplete += not record["complete"]
+                write(n, record | {"worker": result["worker"]})
                 done += 1
-                w = per_worker.setdefault(result["worker"], {"queries": 0, "calls": 0, "seconds": 0.0})
-                w["queries"] += 1
-                w["calls"] += ranking.costs.calls
+                w = per_worker.setdefault(result["worker"], {unit[1]: 0, "calls": 0, "seconds": 0.0})
+                w[unit[1]] += 1
+                w["calls"] += record["costs"]["calls"]
                 w["seconds"] += result["seconds"]
-                if out_path is None:
-                    _show_ranking(ranking, requests[n], show, method)
-                rates = ", ".join(f"{name.rsplit(':', 1)[-1]} {v['queries'] / max(v['seconds'], 1e-9):.2f} q/s"
+                rates = ", ".join(f"{name.rsplit(':', 1)[-1]} {v[unit[1]] / max(v['seconds'], 1e-9):.2f}/s"
                                   for name, v in sorted(per_worker.items()))
-                activity.advance(f"reranking on Ray ({total.calls} calls; workers: {rates})")
+                activity.advance(f"{spec.kind} on Ray ({total.calls} calls; {unit[1]} per worker: {rates})")
         except KeyboardInterrupt:
-            raise Interrupted(f"interrupted after {done} of {len(requests)} queries; "
+            raise Interrupted(f"interrupted after {done} of {len(tasks)} {unit[1]}; "
                               + (f"{sink.partial} holds the finished ones; " if sink.path else "")
                               + "every finished judgment is in the store: run the same command to resume") from None
     sink.finish()
     wall = time.perf_counter() - started
     for name, w in sorted(per_worker.items()):
-        err.print(f"worker {name}: {int(w['queries'])} queries, {int(w['calls'])} LLM calls, {w['seconds']:.1f} s",
+        err.print(f"worker {name}: {int(w[unit[1]])} {unit[1]}, {int(w['calls'])} LLM calls, {w['seconds']:.1f} s",
                   markup=False, highlight=False)
-    _print_costs(total, len(requests), incomplete)
-    err.print(f"{len(requests)} queries on {len(per_worker)} workers in {wall:.1f} s", highlight=False)
+    _print_costs(total, len(tasks), incomplete, unit=unit)
+    err.print(f"{len(tasks)} {unit[1]} on {len(per_worker)} workers in {wall:.1f} s", highlight=False)
     if out_path is not None:
         summary = out_path.with_name(out_path.name + ".workers.json")
-        summary.write_text(json.dumps({"queries": len(requests), "seconds": wall, "costs": total.as_dict(),
+        summary.write_text(json.dumps({unit[1]: len(tasks), "seconds": wall, "costs": total.as_dict(),
                                        "workers": per_worker}, indent=1))
         err.print(f"wrote {out_path} and {summary}")
 
@@ -594,13 +605,18 @@ def judge(
     if sink.done:
         tasks = [t for t in tasks if t[0].id not in sink.done]  # type: ignore[index,assignment]  # prompts: (query, responses)
     if ray is not None:
-        from judgerank.distributed.jobs import JobSpec
+        spec = _job_spec("judge", judge_.method.name, model, base_url, runtime, threads, cpus_per_worker,
+                         _budget(max_calls, max_tokens), {"top_k": top_k, "ratings": ratings})
 
-        spec = JobSpec("judge", judge_.method.name, model, base_url, store=_store_for_workers(runtime, cache, store,
-                       no_cache), threads=threads or max(1, int(cpus_per_worker)), max_calls=max_calls,
-                       max_tokens=max_tokens, options={"top_k": top_k, "ratings": ratings})
-        runtime.close()  # the workers open their own
-        _judge_on_ray(tasks, spec, cluster, sink, battle_sink, out_path)
+        def record(n: int, record: dict[str, Any]) -> None:
+            sink.record(record)
+            for battle in _battles_of(record):
+                battle_sink.record(battle)
+            if out_path is None:
+                print(json.dumps(record), flush=True)
+
+        _on_ray(tasks, spec, cluster, sink, out_path, ("prompt", "prompts"), record)
+        battle_sink.finish()
         return
     done: list[Any] = []
     try:
@@ -643,37 +659,6 @@ def _battles_of(record: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"prompt_id": record["prompt_id"], "model_a": p["a"], "model_b": p["b"],
              "winner": "model_a" if p["p_a"] > 0.5 else "model_b" if p["p_a"] < 0.5 else "tie"}
             for p in record["pairs"]]
-
-
-def _judge_on_ray(tasks: list[Any], spec: Any, cluster: Any, sink: Output, battle_sink: Output,
-                  out_path: Path | None) -> None:
-    """Prompts judged on Ray workers: records and battles written as they arrive, costs summed."""
-    from judgerank.distributed.ray import run as run_on_ray
-
-    total, incomplete = Costs(), 0
-    per_worker: dict[str, list[Any]] = {}
-    with ACTIVITY.showing("judging on Ray", len(tasks)) as activity:
-        try:
-            for _, result in run_on_ray(tasks, spec, cluster):
-                record = result["result"] | {"worker": result["worker"]}
-                total.add(Costs(**record["costs"]))
-                incomplete += not record["complete"]
-                sink.record(record)
-                for battle in _battles_of(record):
-                    battle_sink.record(battle)
-                if out_path is None:
-                    print(json.dumps(record), flush=True)
-                w = per_worker.setdefault(result["worker"], [0, 0, 0.0])
-                w[0], w[1], w[2] = w[0] + 1, w[1] + record["costs"]["calls"], w[2] + result["seconds"]
-                activity.advance(f"judging on Ray ({total.calls} calls, {len(per_worker)} workers)")
-        except KeyboardInterrupt:
-            raise Interrupted("interrupted; every finished judgment is in the store: run the same command to resume") \
-                from None
-    for handle in (sink, battle_sink):
-        handle.finish()
-    for name, (prompts, calls, seconds) in sorted(per_worker.items()):
-        err.print(f"worker {name}: {prompts} prompts, {calls} LLM calls, {seconds:.1f} s", markup=False, highlight=False)
-    _print_costs(total, len(tasks), incomplete, unit=("prompt", "prompts"))
 
 
 def _show_judged(result: Any, query: Any, responses: Any, rows: int, method: Any) -> None:
@@ -802,7 +787,7 @@ def _server_config(
         max_documents=max_documents,
         max_document_chars=max_document_chars,
         max_calls=max_calls,
-        cache=None if no_cache else (cache or "default"),
+        cache=_store_spec(cache, None, no_cache),
         base_url=base_url,
         concurrency=concurrency,
         **more,
