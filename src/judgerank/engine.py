@@ -47,10 +47,7 @@ class Reranker(RuntimeUser):
         **options: Any,
     ) -> None:
         self.method = method_for("rerank", method)
-        unknown = set(options) - set(Options.names())
-        if unknown:
-            raise JudgerankError(f"unknown option {sorted(unknown)[0]!r}: use {', '.join(Options.names())}")
-        self.options = Options(**options)
+        self.options = Options.of(options)
         self.model = model
         self.budget = budget or Budget()
         self._owns_runtime = runtime is None

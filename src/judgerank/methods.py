@@ -8,7 +8,7 @@ A new method is a strategy module plus one `Method(...)` entry below.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, Protocol
 
@@ -119,6 +119,14 @@ class Options:
     @classmethod
     def names(cls) -> list[str]:
         return [f.name for f in fields(cls)]
+
+    @classmethod
+    def of(cls, options: Mapping[str, Any]) -> Options:
+        """Options from keyword arguments, with a one-line error for a name that is not one."""
+        unknown = set(options) - set(cls.names())
+        if unknown:
+            raise JudgerankError(f"unknown option {sorted(unknown)[0]!r}: use {', '.join(cls.names())}")
+        return cls(**options)
 
 
 @dataclass(frozen=True)

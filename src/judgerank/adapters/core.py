@@ -58,10 +58,7 @@ class Ranker:
         options: dict[str, Any] | None = None,
     ) -> None:
         method_for("rerank", method)  # a bad method or option fails where the component is built
-        unknown = set(options or {}) - set(Options.names())
-        if unknown:
-            raise JudgerankError(f"unknown option {sorted(unknown)[0]!r}: use {', '.join(Options.names())}")
-        Options(**(options or {}))
+        Options.of(options or {})
         self._args = dict(method=method, model=model, base_url=base_url, cache=cache, runtime=runtime,
                           budget=Budget(max_calls, max_tokens), **(options or {}))
         self._reranker: Reranker | None = None

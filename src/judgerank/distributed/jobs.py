@@ -2,7 +2,7 @@
 driver, and the JSON-ready result of one task.
 
 Nothing here holds a model or a connection: a JobSpec is plain data, pickled to each worker, and
-`JobSpec.open()` builds the worker's own Runtime (its model, with its threads, and its own
+`Worker(spec)` builds the worker's own Runtime (its model, with its threads, and its own
 connection to the store named by URL or path), so every worker judges exactly as one process
 would, and shares judgments through the store.
 """
@@ -32,9 +32,6 @@ class JobSpec:
     max_calls: int | None = None
     max_tokens: int | None = None
     options: dict[str, Any] = field(default_factory=dict)  # method options (rerank) or top_k, ratings (judge)
-
-    def open(self) -> Worker:
-        return Worker(self)
 
 
 class Worker:
@@ -66,7 +63,3 @@ class Worker:
         else:
             result = self.job.rank(*task).as_dict()
         return {"result": result, "worker": self.name, "seconds": time.perf_counter() - start}
-
-    def close(self) -> None:
-        self.job.close()
-        self.runtime.close()
