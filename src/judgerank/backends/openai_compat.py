@@ -16,6 +16,7 @@ import math
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -198,36 +199,59 @@ class OpenAICompatBackend:
         else:
             body["logprobs"] = self.top_logprobs
         reply, retries = await self._post(body)
-        try:
-            top = self._top_logprobs(reply)
-            usage = reply.get("usage") or {}
-            prompt_tokens = int(usage.get("prompt_tokens", 0))
-            cached = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
-            raise BackendError(f"{self.url}: reply without top log-probabilities ({exc!r})") from None
-        logprobs, bounded = _choice_logprobs(top, request.choices)
+        result, bounded = read_choice_reply(reply, self.endpoint, request.choices, self.url)
         self.bounded_choices += bounded
-        return ChoiceResult(
-            logprobs, prompt_tokens, prompt_tokens - cached,
-            completion_tokens=int(usage.get("completion_tokens", 1)), retries=retries,
-        )
-
-    def _top_logprobs(self, reply: dict) -> dict[str, float]:
-        logprobs = reply["choices"][0]["logprobs"]
-        if self.endpoint == "chat":
-            return {t["token"]: float(t["logprob"]) for t in logprobs["content"][0]["top_logprobs"]}
-        return {token: float(lp) for token, lp in logprobs["top_logprobs"][0].items()}
+        return replace(result, retries=retries)
 
     async def _generate(self, request: GenerateRequest) -> Generation:
         reply, retries = await self._post(self._body(request.messages, request.max_tokens))
-        try:
-            choice = reply["choices"][0]
-            text = choice["message"]["content"] if self.endpoint == "chat" else choice["text"]
-        except (KeyError, IndexError, TypeError) as exc:
-            raise BackendError(f"{self.url}: reply without generated text ({exc!r})") from None
-        usage = reply.get("usage") or {}
-        prompt_tokens = int(usage.get("prompt_tokens", 0))
-        return Generation(text or "", prompt_tokens, int(usage.get("completion_tokens", 0)), prompt_tokens, retries)
+        return replace(read_generation_reply(reply, self.endpoint, self.url), retries=retries)
+
+
+def _usage(reply: dict, completion: int = 0) -> tuple[int, int, int]:
+    """(prompt, cached prompt, completion) tokens of a reply's usage; zeros (and `completion`)
+    where it says nothing."""
+    usage = reply.get("usage") or {}
+    if not isinstance(usage, dict):
+        raise TypeError(f"usage is {type(usage).__name__}, not an object")
+    details = usage.get("prompt_tokens_details") or {}
+    cached = details.get("cached_tokens") if isinstance(details, dict) else 0
+    return int(usage.get("prompt_tokens") or 0), int(cached or 0), int(usage.get("completion_tokens", completion))
+
+
+def read_choice_reply(reply: Any, endpoint: str, choices: Sequence[str], url: str = "") -> tuple[ChoiceResult, int]:
+    """The choices' log-probabilities from a model server's reply (chat or completions layout),
+    and how many were bounded (see _choice_logprobs). Any other shape is a BackendError."""
+    try:
+        logprobs = reply["choices"][0]["logprobs"]
+        if endpoint == "chat":
+            pairs = [(t["token"], t["logprob"]) for t in logprobs["content"][0]["top_logprobs"]]
+        else:
+            pairs = list(logprobs["top_logprobs"][0].items())
+        top = {}
+        for token, lp in pairs:
+            value = float(lp)
+            if not isinstance(token, str) or not math.isfinite(value) or value > 1e-6:
+                raise ValueError(f"top log-probability {token!r}: {lp!r}")
+            top[token] = value
+        prompt_tokens, cached, completion = _usage(reply, 1)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise BackendError(f"{url}: reply without top log-probabilities ({exc!r})"[:300]) from None
+    logprobs, bounded = _choice_logprobs(top, choices)
+    return ChoiceResult(logprobs, prompt_tokens, prompt_tokens - cached, completion_tokens=completion), bounded
+
+
+def read_generation_reply(reply: Any, endpoint: str, url: str = "") -> Generation:
+    """The generated text and token counts of a model server's reply; any other shape is a BackendError."""
+    try:
+        choice = reply["choices"][0]
+        text = choice["message"]["content"] if endpoint == "chat" else choice["text"]
+        if text is not None and not isinstance(text, str):
+            raise TypeError(f"generated text is {type(text).__name__}, not a string")
+        prompt_tokens, _, completion = _usage(reply)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise BackendError(f"{url}: reply without generated text ({exc!r})"[:300]) from None
+    return Generation(text or "", prompt_tokens, completion, prompt_tokens)
 
 
 def _choice_logprobs(top: dict[str, float], choices: Sequence[str]) -> tuple[tuple[float, ...], int]:

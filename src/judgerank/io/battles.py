@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,7 @@ def _records(path: Path, columns: tuple[str, str, str]) -> Iterator[tuple[int, d
                 if missing:
                     raise JudgerankError(f"{path}: missing column(s) {', '.join(missing)}; found {reader.fieldnames}")
                 yield from enumerate(reader, 2)
-    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error) as exc:
         raise JudgerankError(f"{path}: cannot read ({exc})") from exc
 
 

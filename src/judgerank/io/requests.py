@@ -8,12 +8,11 @@ Every error names the file and line.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from judgerank.errors import JudgerankError
-from judgerank.io.jsonl import parse_jsonl
+from judgerank.io.jsonl import loads, parse_jsonl
 from judgerank.types import Item, Query, Request
 
 
@@ -67,10 +66,9 @@ def read_requests(path: str | Path) -> list[Request]:
 
 
 def _read_rank_llm(path: str | Path, text: str) -> list[Request]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise JudgerankError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg})") from None
+    data = loads(text, path)
+    if not isinstance(data, list):
+        raise JudgerankError(f"{path}: expected a JSON list of {{'query': str, 'hits': [...]}}")
     requests = []
     for n, entry in enumerate(data, 1):
         where = f"{path}: entry {n}"
@@ -78,7 +76,8 @@ def _read_rank_llm(path: str | Path, text: str) -> list[Request]:
             raise JudgerankError(f"{where}: expected {{'query': str, 'hits': [...]}}")
         if not entry["hits"]:
             raise JudgerankError(f"{where}: empty candidate list")
-        qid = str(entry["hits"][0].get("qid", n))
+        first = entry["hits"][0]
+        qid = str(first.get("qid", n) if isinstance(first, dict) else n)
         items = tuple(_item(h, where, str(k)) for k, h in enumerate(entry["hits"], 1))
         requests.append(Request(Query(qid, entry["query"]), items))
     if not requests:

@@ -13,11 +13,10 @@ output_2, [[A]] / [[B]], and tie / 0 / 0.5 / draw / A=B for a tie (any case).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from judgerank.errors import JudgerankError, shown
-from judgerank.io.jsonl import parse_jsonl
+from judgerank.io.jsonl import loads, parse_jsonl
 from judgerank.io.requests import _item, _open_text
 from judgerank.responses import PairTask
 from judgerank.types import Item, Query, Verdict
@@ -45,10 +44,9 @@ def read_judge_input(path: str | Path, gold: str | None = None) -> list[tuple[Qu
 def _records(path: str | Path) -> list[tuple[int, dict]]:
     text = _open_text(path)
     if text.lstrip().startswith("["):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise JudgerankError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg})") from None
+        data = loads(text, path)
+        if not isinstance(data, list):
+            raise JudgerankError(f"{path}: expected a JSON list of records")
         for n, record in enumerate(data, 1):
             if not isinstance(record, dict):
                 raise JudgerankError(f"{path}: record {n}: expected a JSON object")
@@ -69,7 +67,7 @@ def _prompt(path: str | Path, number: int, record: dict) -> Query:
 
 
 def _ranking_task(path: str | Path, number: int, record: dict) -> tuple[Query, list[Item]]:
-    responses = record["responses"]
+    responses = record.get("responses")
     if not isinstance(responses, list) or not responses:
         raise JudgerankError(f"{path}:{number}: 'responses' must be a non-empty list")
     items = [_item(r, f"{path}:{number}", str(n)) for n, r in enumerate(responses)]
