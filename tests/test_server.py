@@ -211,6 +211,89 @@ def test_concurrency_limit_turns_away_the_excess(tmp_path):
         assert sorted(results).count(200) >= 2 and 429 in results and set(results) <= {200, 429}
 
 
+# --- hostile clients ------------------------------------------------------------------------------
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(tmp_path):
+    with LiveServer(config(tmp_path, max_body_bytes=5_000)) as live:
+        big = {"query": "q", "documents": ["x" * 3_000, "y" * 3_000]}
+        reply = httpx.post(f"{live.url}/v1/rerank", json=big)
+        assert reply.status_code == 413 and "max_body_bytes 5000" in reply.json()["detail"]
+
+        def chunks():  # no Content-Length: counted as it arrives
+            yield b'{"query": "q", "documents": ["'
+            for _ in range(10):
+                yield b"z" * 1_000
+            yield b'"]}'
+
+        assert httpx.post(f"{live.url}/v1/rerank", content=chunks()).status_code == 413
+        assert httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": DOCS}).status_code == 200
+    assert ServerConfig().max_calls == 2000 and ServerConfig().max_body_bytes == 4_000_000  # on by default
+
+
+def test_a_lone_surrogate_is_a_422_not_a_500(live):
+    for path, body in (("/v1/rerank", b'{"query": "fleas \\ud800", "documents": ["a", "b"]}'),
+                       ("/v1/rerank", b'{"query": "fleas", "documents": ["a", {"text": "\\udfff"}]}'),
+                       ("/v1/judge", b'{"prompt": "p", "responses": ["a", "\\ud800b"]}'),
+                       ("/v1/arena", b'{"battles": [{"model_a": "\\ud800", "model_b": "y", "winner": "model_a"}]}')):
+        reply = httpx.post(f"{live.url}{path}", content=body, headers={"content-type": "application/json"})
+        assert reply.status_code == 422 and "lone surrogate" in reply.text, (path, reply.text)
+    paired = b'{"query": "fleas \\ud83d\\ude00", "documents": ["a", "b"]}'  # an emoji, escaped: fine
+    assert httpx.post(f"{live.url}/v1/rerank", content=paired, headers={"content-type": "application/json"}).status_code == 200
+
+
+def test_api_keys_are_compared_exactly(tmp_path):
+    with LiveServer(config(tmp_path, api_keys=frozenset({"k1"}))) as live:
+        body = {"query": "q", "documents": DOCS}
+        for header, status in ((b"Bearer k1", 200), (b"Bearer k1\xc2\xa0", 401),
+                               (b"Bearer k1\xa0", 401), (b"Bearer \xe2\x80\x8bk1", 401), (b"Bearer K1", 401)):
+            reply = httpx.post(f"{live.url}/v1/rerank", json=body, headers={b"Authorization": header})
+            assert reply.status_code == status, header
+
+
+def test_health_metrics_and_cache_hits_do_not_queue_behind_model_work(tmp_path):
+    backend = SimulatedBackend(GRADES, delay=0.3)
+    with LiveServer(config(tmp_path, backend=backend)) as live:
+        cached = {"query": "cached query", "documents": DOCS}
+        assert httpx.post(f"{live.url}/v1/rerank", json=cached, timeout=30).status_code == 200
+
+        def wait_for_the_model(n):  # 50 uncached requests: ~60 s of model work, more than the thread pool
+            try:
+                httpx.post(f"{live.url}/v1/rerank", json={"query": f"busy {n}", "documents": DOCS}, timeout=6)
+            except httpx.TimeoutException:
+                pass
+
+        threads = [threading.Thread(target=wait_for_the_model, args=(n,)) for n in range(50)]
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        for path in ("/healthz", "/metrics"):
+            start = time.perf_counter()
+            assert httpx.get(f"{live.url}{path}", timeout=5).status_code == 200
+            assert time.perf_counter() - start < 1.0, path
+        start = time.perf_counter()
+        reply = httpx.post(f"{live.url}/v1/rerank", json=cached, timeout=5)
+        assert reply.status_code == 200 and reply.json()["meta"]["judgerank"]["costs"]["calls"] == 0
+        assert time.perf_counter() - start < 1.0
+        for t in threads:
+            t.join()
+
+
+def test_a_client_that_disconnects_stops_its_model_calls(tmp_path):
+    docs = [f"passage number {n} about fleas" for n in range(40)]
+    backend = SimulatedBackend(GRADES, delay=0.1)  # 40 calls: 4 s of model work
+    with LiveServer(config(tmp_path, backend=backend)) as live:
+        with pytest.raises(httpx.TimeoutException):
+            httpx.post(f"{live.url}/v1/rerank", json={"query": "fleas", "documents": docs}, timeout=0.8)
+        time.sleep(0.8)
+        stopped = backend.calls
+        time.sleep(0.8)
+        assert backend.calls == stopped < 30  # no call after the stop
+        reply = httpx.post(f"{live.url}/v1/rerank", json={"query": "fleas", "documents": docs}, timeout=30)
+        costs = reply.json()["meta"]["judgerank"]["costs"]
+        assert costs["cache_hits"] == stopped and costs["calls"] == 40 - stopped  # finished judgments were kept
+
+
 # --- fuzzing from the OpenAPI schema: whatever a client sends, never a 500 -------------------------
 
 schemathesis = pytest.importorskip("schemathesis")
@@ -220,7 +303,8 @@ from schemathesis.checks import not_a_server_error  # noqa: E402
 
 @pytest.fixture
 def fuzz_server(tmp_path) -> Iterator[LiveServer]:
-    with LiveServer(config(tmp_path, max_documents=8, max_document_chars=300)) as server:
+    # every endpoint, with bodies near (and over) each size limit
+    with LiveServer(config(tmp_path, max_documents=8, max_document_chars=300, max_body_bytes=2500)) as server:
         yield server
 
 

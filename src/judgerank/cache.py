@@ -14,7 +14,9 @@ from typing import Any, TypeVar
 
 from judgerank.accounting import Ledger
 from judgerank.backends.base import ChoiceRequest, ChoiceResult, GenerateRequest, Generation
+from judgerank.cancel import check_cancelled
 from judgerank.errors import BudgetExhausted, JudgerankError
+from judgerank.guard.neutral import neutralise
 from judgerank.judges.text import clip
 from judgerank.store import JudgmentStore, judgment_key
 
@@ -27,19 +29,22 @@ class CachedModel:
     backend batch: the runtime uses it to run an in-process model one batch at a time."""
 
     def __init__(
-        self, backend: Any, store: JudgmentStore | None, ledger: Ledger, slot: Slot = nullcontext
+        self, backend: Any, store: JudgmentStore | None, ledger: Ledger, slot: Slot = nullcontext,
+        neutralise: bool = True,
     ) -> None:
         self.backend = backend
         self.store = store
         self.ledger = ledger
         self.slot = slot
+        self.neutralise = neutralise
 
     def clip(self, text: str, max_words: int) -> str:
-        """At most max_words whitespace-separated words, so that any prompt fits the context; the
-        job's costs count each text clipped, so a cut is never silent."""
+        """Untrusted text made ready for a prompt: chat-template markers made inert (whatever the
+        backend does with control tokens), then at most max_words whitespace-separated words so
+        that any prompt fits the context; the job's costs count each text clipped."""
         if len(text.split()) > max_words:
             self.ledger.clipped(text)
-        return clip(text, max_words)
+        return clip(neutralise(text) if self.neutralise else text, max_words)
 
     @property
     def identity(self) -> str:
@@ -62,6 +67,7 @@ class CachedModel:
         self.ledger.hit(sum(1 for k in keys if k in found))
         todo = {k: t for k, t in zip(keys, texts) if k not in found}
         if todo:
+            check_cancelled()
             with self.slot():
                 values = self.backend.similarities(query, list(todo.values()))
             self.ledger.embedded(len(todo))
@@ -109,8 +115,10 @@ class CachedModel:
         if ledger.tokens_reached():
             asked = []
         if asked:
+            check_cancelled()
             stream = compute([r for _, r in asked])
             with self.slot(), closing(stream):  # type: ignore[type-var]  # backends yield from generators
+                check_cancelled()  # the caller may have gone while this waited for the model
                 for index, result in stream:
                     key = asked[index][0]
                     results[key] = result
@@ -124,6 +132,7 @@ class CachedModel:
                     )
                     if ledger.tokens_reached():
                         break  # the judgment that reached the token Budget is the last one
+                    check_cancelled()
         if any(k not in results for k, _ in todo):
             raise BudgetExhausted(ledger.exhausted_message(), [results.get(k) for k in keys])
         return [results[k] for k in keys]

@@ -205,6 +205,7 @@ def rerank(
     incomplete = 0
     repairs: dict[str, int] = {}
     done = 0
+    tally = FlagTally(reranker.options.guard)
     with ACTIVITY.showing("reranking", len(requests)) as activity:
         try:
             for request in requests:
@@ -213,6 +214,7 @@ def rerank(
                 incomplete += not ranking.complete
                 for key, value in (ranking.parse or {}).items():
                     repairs[key] = repairs.get(key, 0) + value
+                tally.add(f"query {request.query.id}", ranking.flags)
                 # written as each query finishes: an interrupted run keeps what it finished
                 sink.write([json.dumps(ranking.as_dict())] if as_json else run_lines(ranking, reranker.method.name))
                 done += 1
@@ -222,6 +224,7 @@ def rerank(
         except KeyboardInterrupt:
             raise Interrupted(_interrupted(done, len(requests), "queries", sink, runtime)) from None
     sink.finish()
+    tally.report()
     if repairs:
         err.print("listwise answers repaired: " + ", ".join(f"{k} {v}" for k, v in repairs.items()))
     _print_costs(total, len(requests), incomplete)
@@ -572,6 +575,9 @@ def judge(
     workers: WorkersOpt = None,
     cpus_per_worker: CpusOpt = 1.0,
     ordered: OrderedOpt = False,
+    guard: Annotated[str, typer.Option(help="What a response whose text addresses the judge ('[[A]]', 'rate this "
+                                       "response best') gets: demote (ranked last, loses its pairs to unflagged "
+                                       "ones), flag (reported only), drop, off.")] = "demote",
 ) -> None:
     """Rank responses with an LLM judge, or score it against gold labels, with diagnostics.
 
@@ -598,6 +604,7 @@ def judge(
         ratings=ratings,
         budget=_budget(max_calls, max_tokens),
         runtime=runtime,
+        guard=guard,
     )
     cluster = _cluster(ray, workers, cpus_per_worker, ordered) if ray is not None else None  # joined now: errors first
     resume = _query_of_json if not pairs_file and battles is None else None
@@ -606,7 +613,7 @@ def judge(
         tasks = [t for t in tasks if t[0].id not in sink.done]  # type: ignore[index,assignment]  # prompts: (query, responses)
     if ray is not None:
         spec = _job_spec("judge", judge_.method.name, model, base_url, runtime, threads, cpus_per_worker,
-                         _budget(max_calls, max_tokens), {"top_k": top_k, "ratings": ratings})
+                         _budget(max_calls, max_tokens), {"top_k": top_k, "ratings": ratings, "guard": guard})
 
         def record(n: int, record: dict[str, Any]) -> None:
             sink.record(record)
@@ -637,10 +644,12 @@ def _judge_rankings(judge_: Any, tasks: Any, sink: Output, battle_sink: Output, 
     from judgerank.responses import merged_diagnostics
 
     total, incomplete = Costs(), 0
+    tally = FlagTally(judge_.options.guard)
     with ACTIVITY.showing("judging", len(tasks)) as activity:
         for query, responses in tasks:
             result = judge_.rank(query, responses)
             results.append(result)
+            tally.add(f"prompt {query.id}", result.ranking.flags)
             total.add(result.ranking.costs)
             incomplete += not result.ranking.complete
             record = result.as_dict()
@@ -651,6 +660,7 @@ def _judge_rankings(judge_: Any, tasks: Any, sink: Output, battle_sink: Output, 
                 _show_judged(result, query, responses, show, judge_.method)
             activity.advance(f"judging (prompt {query.id}, {total.calls} calls)")
     _print_diagnostics(merged_diagnostics(results).as_dict())
+    tally.report()
     _print_costs(total, len(results), incomplete, unit=("prompt", "prompts"))
 
 
@@ -690,10 +700,12 @@ def _judge_pairs(judge_: Any, tasks: Any, mode: str, sink: Output, battle_sink: 
 
     ledger = Ledger(judge_.budget)
     stopped = False
+    tally = FlagTally(judge_.options.guard)
     with ACTIVITY.showing("judging pairs", len(tasks)) as activity:
         try:
             for j in judge_.judge_pairs(tasks, ledger):
                 done.append(j)
+                tally.add(f"pair {j.task.id}", {k: f for k, f in (("output_1", j.flags_a), ("output_2", j.flags_b)) if f})
                 row = j.as_dict()
                 row["verdict"] = j.pointwise if mode == "pointwise" else j.probability
                 sink.record(row)
@@ -720,6 +732,7 @@ def _judge_pairs(judge_: Any, tasks: Any, mode: str, sink: Output, battle_sink: 
         out.print(table)
     if done:
         _print_diagnostics(pair_diagnostics(done).as_dict())
+    tally.report()
     _print_costs(costs, len(done), int(stopped), unit=("pair", "pairs"))
 
 
@@ -756,7 +769,8 @@ ApiKeysFile = Annotated[
 MaxDocuments = Annotated[int, typer.Option(help="Most documents (or responses) per request.", min=1)]
 MaxDocumentChars = Annotated[int, typer.Option(help="Most characters per document.", min=1)]
 Concurrency = Annotated[int, typer.Option(help="With --base-url: most requests in flight to that server.", min=1)]
-MaxCalls = Annotated[int | None, typer.Option(help="Ceiling on any request's LLM calls.", min=0)]
+MaxCalls = Annotated[int, typer.Option(help="Ceiling on any request's new LLM calls (a request may ask for fewer; "
+                                           "0 serves only stored judgments).", min=0)]
 ServeCache = Annotated[Path | None, typer.Option(help="Judgment cache shared by all requests (SQLite).")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="No judgment cache.")]
 ServeBaseUrl = Annotated[
@@ -805,8 +819,10 @@ def serve(
     max_documents: MaxDocuments = 1000,
     max_document_chars: MaxDocumentChars = 20_000,
     max_in_flight: Annotated[int, typer.Option(help="Most requests in flight; more get 429.", min=1)] = 64,
+    max_body_bytes: Annotated[int, typer.Option(help="Largest request body in bytes; a larger one gets 413.",
+                                                min=1)] = 4_000_000,
     concurrency: Concurrency = 8,
-    max_calls: MaxCalls = None,
+    max_calls: MaxCalls = 2000,
     cache: ServeCache = None,
     no_cache: NoCache = False,
     base_url: ServeBaseUrl = None,
@@ -820,7 +836,8 @@ def serve(
     except ImportError as exc:
         raise JudgerankError(f"judgerank serve needs the [server] extra: pip install 'judgerank[server]' ({exc})") from None
     config = _server_config(model, models, method, api_keys_file, max_documents, max_document_chars, max_calls, cache,
-                            no_cache, base_url, concurrency, max_in_flight=max_in_flight)
+                            no_cache, base_url, concurrency, max_in_flight=max_in_flight,
+                            max_body_bytes=max_body_bytes)
     application = create_app(config)  # checks every model before the port is taken
     _check_port(host, port)
     err.print(f"judgerank serving on http://{host}:{port} ({'API keys required' if config.api_keys else 'no API keys'})")
@@ -840,7 +857,7 @@ def mcp(
     max_documents: MaxDocuments = 1000,
     max_document_chars: MaxDocumentChars = 20_000,
     concurrency: Concurrency = 8,
-    max_calls: MaxCalls = None,
+    max_calls: MaxCalls = 2000,
     cache: ServeCache = None,
     no_cache: NoCache = False,
     base_url: ServeBaseUrl = None,
@@ -984,8 +1001,36 @@ def _show_ranking(ranking: Ranking, request: Any, rows: int, method: Any) -> Non
             shown = f"{score:.3f}"
         else:
             shown = "not judged" if not ranking.complete else "-"
-        table.add_row(str(r), doc, shown, texts[doc], style="dim" if score is None and not ranking.complete else None)
+        mark = f"[flagged: {', '.join(ranking.flags[doc])}] " if doc in ranking.flags else ""
+        table.add_row(str(r), doc, shown, mark + texts[doc],
+                      style="dim" if score is None and not ranking.complete else None)
     out.print(table)
+
+
+class FlagTally:
+    """The guard's flags over a run, told once at its end: how many items each code flagged,
+    what the code means and what the policy did."""
+
+    def __init__(self, policy: str) -> None:
+        self.policy = policy
+        self.counts: dict[str, int] = {}
+        self.examples: dict[str, str] = {}
+
+    def add(self, where: str, flags: dict[str, list[str]]) -> None:
+        for item, codes in flags.items():
+            for code in codes:
+                self.counts[code] = self.counts.get(code, 0) + 1
+                self.examples.setdefault(code, f"{item} of {where}")
+
+    def report(self) -> None:
+        from judgerank.guard import FLAG_HELP
+        from judgerank.guard.policy import ACTING
+
+        done = {"demote": "ranked below the unflagged", "drop": "dropped"}.get(self.policy, "reported only")
+        for code, n in sorted(self.counts.items()):
+            action = done if code in ACTING else "reported only"
+            err.print(f"guard: {n} flagged {code} ({action}; e.g. {self.examples[code]}): {FLAG_HELP[code]}",
+                      markup=False, soft_wrap=True)
 
 
 def _print_costs(costs: Costs, count: int, incomplete: int, unit: tuple[str, str] = ("query", "queries")) -> None:

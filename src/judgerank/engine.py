@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from judgerank.errors import JudgerankError
+from judgerank.guard import apply_policy, detect_items
 from judgerank.methods import DEFAULT_RERANK_METHOD, Options, method_for
 from judgerank.runtime import EMBEDDING, Runtime, RuntimeUser
 from judgerank.store import JudgmentStore
@@ -66,12 +67,13 @@ class Reranker(RuntimeUser):
         """Rank one request's candidates; the Ranking carries its costs and whether it is complete."""
         check_request(request)
         job = self.runtime.job("rerank", self.model, self.budget)
+        job.neutralise = self.options.guard != "off"
         strategy = self.method.build(job, self.options)
         depth = self.options.depth
         items = request.items[:depth] if depth else request.items
         ordering = strategy.rank(request.query, items)
         tail = [i.id for i in request.items[len(items) :]]
-        return Ranking(
+        ranking = Ranking(
             query_id=request.query.id,
             ids=ordering.ids + tail,
             scores=ordering.scores + [None] * len(tail),
@@ -80,6 +82,16 @@ class Reranker(RuntimeUser):
             complete=ordering.complete,
             parse=job.parse_report(),
         )
+        return self.guarded(request, ranking, ordering.flags)
+
+    def guarded(self, request: Request, ranking: Ranking, found: dict[str, list[str]]) -> Ranking:
+        """The ranking with the guard's flags (and the strategy's own) acted on by --guard."""
+        if self.options.guard == "off":
+            return ranking
+        flags = detect_items(request.query, request.items)
+        for i, codes in found.items():
+            flags[i] = flags.get(i, []) + codes
+        return apply_policy(ranking, flags, self.options.guard)
 
     @property
     def gives_probabilities(self) -> bool:
@@ -106,8 +118,20 @@ def check_request(request: Request) -> None:
     qid = request.query.id
     if not request.items:
         raise JudgerankError(f"query {qid!r}: empty candidate list")
+    _check_unicode(request.query.text, f"query {qid!r}")
     seen: set[str] = set()
     for item in request.items:
         if item.id in seen:
             raise JudgerankError(f"query {qid!r}: duplicate candidate id {item.id!r}")
         seen.add(item.id)
+        _check_unicode(item.text, f"query {qid!r}: candidate {item.id!r}")
+
+
+def _check_unicode(text: str, where: str) -> None:
+    """Text a model can read: a lone surrogate (from a JSON escape or undecodable command-line
+    bytes) would fail in the tokenizer or the store, so it is refused here, in one line."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise JudgerankError(f"{where}: text holds {exc.object[exc.start:exc.end]!a} at character {exc.start}, "
+                             "not valid Unicode (a lone surrogate); fix the input's encoding") from None

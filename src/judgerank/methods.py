@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal, Protocol
 
 from judgerank.errors import JudgerankError
+from judgerank.guard.policy import GUARD_POLICIES
 from judgerank.strategies.allpairs import AllPairs
 from judgerank.strategies.base import Comparer, Scorer, Strategy
 from judgerank.strategies.cascade import Cascade
@@ -102,6 +103,10 @@ class Options:
     aggregator: str = field(
         default="bradley-terry", metadata=_option("JointRank: how block rankings are merged.", choices=AGGREGATORS)
     )
+    guard: str = field(default="demote", metadata=_option(
+        "What a candidate whose text addresses the ranker (instructions, forged answers, chat-template markers, "
+        "the query stuffed in) gets: demote (below every other), flag (reported only), drop, off (no check).",
+        choices=GUARD_POLICIES))
 
     def __post_init__(self) -> None:
         for f in fields(self):

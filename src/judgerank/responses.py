@@ -6,6 +6,10 @@ rubric or by pairwise verdicts (all pairs, a Swiss tournament or a top-k sort), 
 response as well so that score-vs-pair conflicts can be measured, and returns diagnostics with
 the ranking. `judge_pairs` decides (prompt, response 1, response 2) pairs, in batches, for
 agreement with gold labels.
+
+Responses are untrusted text: the guard (judgerank.guard) flags one that addresses the judge
+("[[A]]", "rate this response as the best"), and by default such a response ranks below the
+others and loses its pairs to unflagged ones.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from judgerank.accounting import Ledger
 from judgerank.engine import check_request
 from judgerank.errors import BudgetExhausted
 from judgerank.evaluate.consistency import Diagnostics, diagnose, naive_verdict, score_verdict
+from judgerank.guard import apply_policy, detect, detect_items, guarded_verdict
 from judgerank.methods import DEFAULT_JUDGE_METHOD, Options, method_for
 from judgerank.runtime import JobJudges, Runtime, RuntimeUser
 from judgerank.store import JudgmentStore
@@ -74,26 +79,33 @@ class PairJudgment:
     rating_a: np.ndarray
     rating_b: np.ndarray
     levels: np.ndarray
+    flags_a: list[str] = field(default_factory=list)  # the guard's flags on each response
+    flags_b: list[str] = field(default_factory=list)
+    guard: str = "flag"  # the policy: with demote or drop, a flagged response loses to an unflagged one
+
+    def _guarded(self, verdict: Verdict) -> Verdict:
+        return guarded_verdict(verdict, self.flags_a, self.flags_b, self.guard)
 
     @property
     def naive(self) -> Verdict:
         """(a) the most likely answer with response a shown first: one call, one order."""
-        return naive_verdict(self.preference)
+        return self._guarded(naive_verdict(self.preference))
 
     @property
     def probability(self) -> Verdict:
         """(b) P(a better), both orders, ties counted half: above or below 1/2."""
-        return self.preference.verdict
+        return self._guarded(self.preference.verdict)
 
     @property
     def pointwise(self) -> Verdict:
         """(c) the higher expected rating."""
-        return score_verdict(float(self.rating_a @ self.levels), float(self.rating_b @ self.levels))
+        return self._guarded(score_verdict(float(self.rating_a @ self.levels), float(self.rating_b @ self.levels)))
 
     @property
     def pointwise_argmax(self) -> Verdict:
         """The higher most likely rating: the discrete scores a decoding judge would give."""
-        return score_verdict(float(self.levels[self.rating_a.argmax()]), float(self.levels[self.rating_b.argmax()]))
+        levels = self.levels
+        return self._guarded(score_verdict(float(levels[self.rating_a.argmax()]), float(levels[self.rating_b.argmax()])))
 
     def as_dict(self) -> dict:
         return {
@@ -105,6 +117,8 @@ class PairJudgment:
             **_pair_dict(self.preference),
             "rating_a": float(self.rating_a @ self.levels),
             "rating_b": float(self.rating_b @ self.levels),
+            **({"flags_a": self.flags_a} if self.flags_a else {}),
+            **({"flags_b": self.flags_b} if self.flags_b else {}),
         }
 
 
@@ -150,9 +164,10 @@ class ResponseJudge(RuntimeUser):
         runtime: Runtime | None = None,
         base_url: str | None = None,
         backend: Any = None,
+        guard: str = "demote",
     ) -> None:
         self.method = method_for("judge", method)
-        self.options = Options(top_k=top_k)
+        self.options = Options(top_k=top_k, guard=guard)
         self.ratings = ratings
         self.max_words = max_words
         self.budget = budget or Budget()
@@ -166,6 +181,7 @@ class ResponseJudge(RuntimeUser):
     def _job(self, ledger: Ledger | None = None) -> JobJudges:
         job = self.runtime.job("judge", self.model, self.budget, ledger)
         job.max_words = self.max_words
+        job.neutralise = self.options.guard != "off"
         return job
 
     def rank(self, query: Query | str, responses: Sequence[Item | str | dict[str, Any]]) -> RankedResponses:
@@ -189,6 +205,8 @@ class ResponseJudge(RuntimeUser):
         expected = {rid: float(d @ levels) for rid, d in ratings.items()}
         argmax = {rid: float(levels[d.argmax()]) for rid, d in ratings.items()}
         ranking = Ranking(query.id, ordering.ids, ordering.scores, self.method.name, job.close(), ordering.complete)
+        if self.options.guard != "off":
+            ranking = apply_policy(ranking, detect_items(query, responses, stuffing=False), self.options.guard)
         prefs = job.preferences
         return RankedResponses(ranking, ratings, levels, prefs, diagnose(prefs, expected, argmax), notes)
 
@@ -218,9 +236,15 @@ class ResponseJudge(RuntimeUser):
                 dists, stop = exc.partial, stop or exc
             for n, (task, pref) in enumerate(zip(batch, prefs)):
                 if pref is not None and dists[2 * n] is not None and dists[2 * n + 1] is not None:
-                    yield PairJudgment(task, pref, dists[2 * n], dists[2 * n + 1], rubric.levels)
+                    yield PairJudgment(task, pref, dists[2 * n], dists[2 * n + 1], rubric.levels, *self._flags(task))
             if stop is not None:
                 raise stop
+
+    def _flags(self, task: PairTask) -> tuple[list[str], list[str], str]:
+        if self.options.guard == "off":
+            return [], [], "off"
+        q = task.query
+        return detect(q, task.a.text, stuffing=False), detect(q, task.b.text, stuffing=False), self.options.guard
 
 
 def pair_diagnostics(judgments: Sequence[PairJudgment]) -> Diagnostics:

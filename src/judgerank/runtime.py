@@ -303,9 +303,10 @@ class JobJudges:
         self._verdicts: _Recorder | None = None
         self._rubric: RubricJudge | None = None
         self.max_words = 400
+        self.neutralise = True  # chat-template markers in untrusted text made inert (off only with --guard off)
 
     def cached(self, held: HeldModel) -> CachedModel:
-        return CachedModel(held.backend, self.runtime.store, self.ledger, held.slot)
+        return CachedModel(held.backend, self.runtime.store, self.ledger, held.slot, self.neutralise)
 
     def _llm(self) -> CachedModel:
         return self.cached(self.runtime.model(self.model_name))

@@ -143,6 +143,7 @@ class Ranking:
     costs: Costs = field(default_factory=Costs)
     complete: bool = True
     parse: dict | None = None  # listwise methods: permutation repairs (duplicates, invalid, missing)
+    flags: dict[str, list[str]] = field(default_factory=dict)  # id -> guard flag codes (judgerank.guard)
 
     def as_dict(self) -> dict:
         """The ranking as JSON-ready data (what --out NAME.jsonl writes)."""
@@ -150,10 +151,18 @@ class Ranking:
             "query_id": self.query_id,
             "method": self.method,
             "complete": self.complete,
-            "ranking": [{"id": i, "score": s} for i, s in zip(self.ids, self.scores)],
+            "ranking": [
+                {"id": i, "score": s, **({"flags": self.flags[i]} if i in self.flags else {})}
+                for i, s in zip(self.ids, self.scores)
+            ],
             "costs": self.costs.as_dict(),
             **({"parse": self.parse} if self.parse is not None else {}),
+            **({"dropped": {i: f for i, f in self.flags.items() if i not in self.ids}} if self._dropped else {}),
         }
+
+    @property
+    def _dropped(self) -> bool:
+        return any(i not in self.ids for i in self.flags)
 
     @classmethod
     def from_dict(cls, data: dict) -> Ranking:
@@ -166,6 +175,7 @@ class Ranking:
             costs=Costs(**data.get("costs", {})),
             complete=data.get("complete", True),
             parse=data.get("parse"),
+            flags={row["id"]: row["flags"] for row in data["ranking"] if row.get("flags")} | data.get("dropped", {}),
         )
 
 

@@ -11,7 +11,10 @@ POST /v1/arena: {battles: [{model_a, model_b, winner}], method?, bootstrap?} -> 
 GET /healthz, GET /metrics (Prometheus text).
 
 The operations are server/service.py's (the MCP server calls the same); here they run in worker
-threads. An in-process model takes one batch at a time, an OpenAI-compatible endpoint many at
+threads of their own (as many as --max-in-flight), so /healthz, /metrics and requests served
+from the judgment store never queue behind model work. A client that disconnects cancels its
+request's remaining model calls (finished judgments stay stored). Bodies over max_body_bytes are
+refused (413) before they are parsed. An in-process model takes one batch at a time, an OpenAI-compatible endpoint many at
 once, different models side by side; all requests share one judgment store, so repeated
 judgments are free. Errors are mapped by cause: the caller's fault 4xx, a model server's fault
 502/503/504 naming the endpoint, our own fault 500 with no detail beyond that.
@@ -20,20 +23,26 @@ judgments are free. Errors are mapped by cause: the caller's fault 4xx, a model 
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 from judgerank import __version__
+from judgerank.cancel import run_cancellable
 from judgerank.errors import JudgerankError, StoreError
 from judgerank.server.models import ArenaIn, ArenaOut, JudgeIn, JudgeOut, RerankIn, RerankOut
 from judgerank.server.service import ServerConfig, Service, authorized, status_of
@@ -70,6 +79,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     config = config or ServerConfig()
     metrics = _Metrics()
     service = Service(config, on_costs=metrics.charge)
+    # model work gets threads of its own: the default pool (40) would otherwise fill with
+    # requests waiting for the model, and everything else would wait behind them
+    workers = anyio.CapacityLimiter(config.max_in_flight)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -109,8 +121,15 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         metrics.latency.labels(known).observe(time.perf_counter() - start)
         return response
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's own handler echoes the input as UTF-8 and fails (500) on a lone surrogate;
+        # ASCII-escaped JSON carries any input back
+        body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True, default=str)
+        return Response(body, 422, media_type="application/json")
+
     @app.get("/healthz")
-    def healthz() -> dict[str, Any]:
+    async def healthz() -> dict[str, Any]:
         return {"status": "ok", "models": service.model_names(), "method": config.method}
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(authorize)])
@@ -138,11 +157,11 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         return FileResponse(folder / name)
 
     @app.get("/metrics", dependencies=[Depends(authorize)])
-    def metrics_text() -> PlainTextResponse:
+    async def metrics_text() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    async def rerank(body: RerankIn) -> RerankOut:
-        return await _in_worker(lambda: service.rerank(body))
+    async def rerank(body: RerankIn, request: Request) -> RerankOut:
+        return await _in_worker(lambda: service.rerank(body), request, workers)
 
     # clients disagree on the path: Cohere v1 and v2, Jina and most OSS rerank servers
     for path, summary in (("/v1/rerank", "Rerank documents (Cohere/Jina shape)"),
@@ -153,15 +172,15 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
 
     @app.post("/v1/judge", response_model=JudgeOut, dependencies=[Depends(authorize)],
               summary="Order one prompt's responses with an LLM judge")
-    async def judge(body: JudgeIn) -> JudgeOut:
-        return await _in_worker(lambda: service.judge(body))
+    async def judge(body: JudgeIn, request: Request) -> JudgeOut:
+        return await _in_worker(lambda: service.judge(body), request, workers)
 
     @app.post("/v1/arena", response_model=ArenaOut, dependencies=[Depends(authorize)],
               summary="A leaderboard from battles (no model is asked)")
-    async def leaderboard(body: ArenaIn) -> ArenaOut:
-        return await _in_worker(lambda: service.arena(body))
+    async def leaderboard(body: ArenaIn, request: Request) -> ArenaOut:
+        return await _in_worker(lambda: service.arena(body), request, workers)
 
-    return app
+    return BodyLimit(app, config.max_body_bytes)  # type: ignore[return-value]  # an ASGI app around FastAPI
 
 
 _WORK = {"/v1/rerank", "/v2/rerank", "/rerank", "/v1/judge", "/v1/arena"}
@@ -178,12 +197,77 @@ def _docs_assets() -> Path | None:
     return Path(next(iter(spec.submodule_search_locations))) / "static"
 
 
-async def _in_worker(work: Callable[[], T]) -> T:
-    """Run model work in a worker thread and map a failure to its HTTP status by cause."""
+async def _in_worker(work: Callable[[], T], request: Request, workers: anyio.CapacityLimiter) -> T:
+    """Run model work in a worker thread, stopped before its next model call if the client
+    disconnects (BodyLimit watches the connection), and map a failure to its HTTP status."""
+    gone = request.scope.get(DISCONNECTED) or threading.Event()
     try:
-        return await run_in_threadpool(work)
+        return await anyio.to_thread.run_sync(run_cancellable, gone, work, limiter=workers)
     except JudgerankError as exc:
         status, message = status_of(exc)
         if isinstance(exc, StoreError):  # our own store: logged with its path, never sent to the caller
             log.exception("judgment store failed")
         raise HTTPException(status, message) from None
+
+
+DISCONNECTED = "judgerank.disconnected"  # scope key: a threading.Event set when the client goes away
+
+
+class BodyLimit:
+    """ASGI middleware around the app: a request body over `limit` bytes is refused with 413 as
+    soon as it is seen (its Content-Length, or the bytes received so far), never parsed or held
+    whole. Once the body is read it listens to the connection and sets scope[DISCONNECTED] when
+    the client goes away, so model work can stop."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.state = app.state  # what tests and the server read through the app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers") or []).get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > self.limit:
+            return await self._refuse(send)
+        chunks, size, more = [], 0, True
+        while more:  # bodies are small by now: read it, counting, then hand it on
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                return await self._refuse(send)
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body, sent = b"".join(chunks), False
+        gone, ended = threading.Event(), anyio.Event()
+        scope[DISCONNECTED] = gone
+
+        async def listen() -> None:  # the server's next message is the disconnect (or the response's end)
+            await receive()
+            gone.set()
+            ended.set()
+
+        async def replay() -> dict:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await ended.wait()
+            return {"type": "http.disconnect"}
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(listen)
+            try:
+                await self.app(scope, replay, send)
+            finally:
+                group.cancel_scope.cancel()
+        return None
+
+    async def _refuse(self, send: Callable) -> None:
+        detail = json.dumps({"detail": f"request body over max_body_bytes {self.limit}"}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(detail)).encode())]})
+        await send({"type": "http.response.body", "body": detail})

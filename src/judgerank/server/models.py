@@ -8,16 +8,48 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from judgerank.arena import METHODS as ARENA_METHODS
 from judgerank.arena import PlayerRow
+from judgerank.guard.policy import GUARD_POLICIES
 from judgerank.methods import DEFAULT_JUDGE_METHOD, names_for
 
 # the registry's names, so the schemas list exactly the methods each operation accepts
 RerankMethod: Any = Literal[tuple(names_for("rerank"))]
 JudgeMethod: Any = Literal[tuple(names_for("judge"))]
 ArenaMethod: Any = Literal[ARENA_METHODS]
+
+
+Guard: Any = Literal[GUARD_POLICIES]
+GUARD_HELP = ("what a text that addresses the ranker (instructions, forged answers, chat-template markers, the "
+              "query stuffed in) gets: demote (below every other), flag (reported in meta), drop, off")
+
+
+def _lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_lone_surrogate(k) or _lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_lone_surrogate(v) for v in value)
+    return False
+
+
+class Body(BaseModel):
+    """A request body: its text must be Unicode that UTF-8 can carry. JSON lets a client send a
+    lone surrogate ("\\ud800"); refused here (422) instead of failing in the tokenizer or store."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unicode(cls, data: Any) -> Any:
+        if _lone_surrogate(data):
+            raise ValueError("text holds a lone surrogate (an unpaired \\ud800-\\udfff escape): not valid Unicode")
+        return data
 
 
 class BudgetIn(BaseModel):
@@ -34,7 +66,7 @@ class TextIn(BaseModel):
     id: str | None = None
 
 
-class RerankIn(BaseModel):
+class RerankIn(Body):
     query: str = Field(min_length=1)
     documents: list[str | TextIn] = Field(min_length=1, description="strings or {text, id?, ...} objects")
     top_n: int | None = Field(default=None, ge=1, description="return only the best top_n")
@@ -48,6 +80,7 @@ class RerankIn(BaseModel):
         "meaning across queries; 0 for documents it did not judge), where the method gives one; rank: 1 for "
         "the first result, falling by 1/n a rank",
     )
+    guard: Guard = Field(default="demote", description=GUARD_HELP)
     rank_fields: list[str] | None = None  # accepted for Cohere compatibility; text is ranked
     max_chunks_per_doc: int | None = None  # accepted for Cohere compatibility
 
@@ -65,7 +98,7 @@ class RerankOut(BaseModel):
     usage: dict[str, int]
 
 
-class JudgeIn(BaseModel):
+class JudgeIn(Body):
     prompt: str = Field(min_length=1)
     responses: list[str | TextIn] = Field(min_length=1, description="strings or {text, id?} objects")
     reference: str | None = Field(default=None, description="a reference answer shown to the judge")
@@ -73,6 +106,7 @@ class JudgeIn(BaseModel):
     top_k: int = Field(default=10, ge=1)
     model: str | None = None
     budget: BudgetIn | None = None
+    guard: Guard = Field(default="demote", description=GUARD_HELP)
 
 
 class JudgedResponse(BaseModel):
@@ -80,6 +114,7 @@ class JudgedResponse(BaseModel):
     index: int
     score: float | None
     rating: float | None
+    flags: list[str] | None = None  # the guard's flags (judgerank.guard.FLAG_HELP)
 
 
 class JudgeOut(BaseModel):
@@ -98,7 +133,7 @@ class BattleIn(BaseModel):
     winner: str = Field(description="model_a / a, model_b / b, tie / draw, or both_bad")
 
 
-class ArenaIn(BaseModel):
+class ArenaIn(Body):
     battles: list[BattleIn] = Field(min_length=1)
     method: ArenaMethod = "bradley-terry"
     ties: Literal["half", "ignore"] = "half"

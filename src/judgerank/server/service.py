@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from judgerank.arena import arena
+from judgerank.cancel import Cancelled
 from judgerank.engine import Reranker
 from judgerank.errors import BackendError, JudgerankError, StoreError
 from judgerank.methods import DEFAULT_RERANK_METHOD, method_for
@@ -36,6 +37,9 @@ from judgerank.server.models import (
 from judgerank.types import Budget, Costs, Item, Query
 from judgerank.types import Request as RankRequest
 
+DEFAULT_MAX_CALLS = 2000  # new model calls one request may cause: pointwise over 2,000 documents
+DEFAULT_MAX_BODY_BYTES = 4_000_000  # bytes of one request body: 1,000 documents of ~4,000 characters
+
 
 @dataclass
 class ServerConfig:
@@ -52,7 +56,8 @@ class ServerConfig:
     max_query_chars: int = 4_000
     max_battles: int = 1_000_000
     max_in_flight: int = 64
-    max_calls: int | None = None  # ceiling on any request's budget
+    max_calls: int | None = DEFAULT_MAX_CALLS  # ceiling on any request's budget (None: no ceiling)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # a larger request body is refused (413) before it is parsed
     cache: str | Path | None = "default"
     backends: dict[str | None, Any] = field(default_factory=dict)  # ready backends by model name (tests)
     similarity_backend: Any = None
@@ -73,6 +78,8 @@ def status_of(exc: JudgerankError) -> tuple[int, str]:
         return exc.status, str(exc)
     if isinstance(exc, BackendError):
         return exc.status, str(exc)
+    if isinstance(exc, Cancelled):
+        return 499, str(exc)  # nginx's "client closed request": nobody reads it
     if isinstance(exc, StoreError):
         return 500, "internal server error: the judgment store failed"
     return 422, str(exc)  # the request cannot be served as asked (a prompt over the context, ...)
@@ -83,7 +90,9 @@ def authorized(header: str, api_keys: frozenset[str]) -> bool:
     if not api_keys:
         return True
     scheme, _, token = header.partition(" ")
-    return scheme.lower() == "bearer" and any(secrets.compare_digest(token.strip(), k) for k in api_keys)
+    # only ASCII spaces and tabs are trimmed: a key followed by a no-break space is another key
+    given = token.strip(" \t").encode("utf-8", "surrogatepass")
+    return scheme.lower() == "bearer" and any(secrets.compare_digest(given, k.encode()) for k in api_keys)
 
 
 class Service:
@@ -149,7 +158,7 @@ class Service:
         method = body.method or self.config.method
         model = self.resolve(body.model)
         items = tuple(Item(str(n), d.text) for n, d in enumerate(docs))
-        reranker = Reranker(method, model, budget=self.budget(body.budget), runtime=self.runtime)
+        reranker = Reranker(method, model, budget=self.budget(body.budget), runtime=self.runtime, guard=body.guard)
         ranking = reranker.rerank(RankRequest(Query("q", body.query), items))
         self._charge(ranking.costs)
         relevance = reranker.relevance(ranking, body.relevance)
@@ -175,6 +184,9 @@ class Service:
                     "scores": ranking.scores[:keep],
                     "relevance": "probability" if probability else "rank",
                     "costs": ranking.costs.as_dict(),
+                    # the guard's flags by document index (judgerank.guard.FLAG_HELP explains each)
+                    "flags": {doc: codes for doc, codes in ranking.flags.items()},
+                    "guard": body.guard,
                 },
             },
             usage={"total_tokens": ranking.costs.prompt_tokens + ranking.costs.completion_tokens,
@@ -191,7 +203,7 @@ class Service:
         items = [Item(r.id if r.id is not None else str(n), r.text) for n, r in enumerate(responses)]
         index = {item.id: n for n, item in enumerate(items)}
         judge = ResponseJudge(model, method=body.method, top_k=body.top_k, budget=self.budget(body.budget),
-                              runtime=self.runtime)
+                              runtime=self.runtime, guard=body.guard)
         result = judge.rank(Query("p", body.prompt, body.reference), items)
         self._charge(result.ranking.costs)
         return JudgeOut(
@@ -202,6 +214,7 @@ class Service:
                 JudgedResponse(
                     id=rid, index=index[rid], score=score,
                     rating=float(result.ratings[rid] @ result.levels) if rid in result.ratings else None,
+                    flags=result.ranking.flags.get(rid),
                 )
                 for rid, score in zip(result.ranking.ids, result.ranking.scores)
             ],

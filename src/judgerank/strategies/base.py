@@ -7,7 +7,7 @@ and returns the best ordering its judgments so far support, marked incomplete.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from judgerank.types import Item, Preference, Query
@@ -20,6 +20,7 @@ class Ordering:
     ids: list[str]
     scores: list[float | None]
     complete: bool = True
+    flags: dict[str, list[str]] = field(default_factory=dict)  # what the strategy found suspect, by id
 
 
 class Strategy(Protocol):

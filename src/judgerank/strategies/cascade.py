@@ -60,4 +60,18 @@ class Cascade:
             head = [index[d] for d in second.ids]
         score = dict(zip(second.ids, second.scores))
         ids = [items[n].id for n in head] + [items[n].id for n in tail]
-        return Ordering(ids, [score[items[n].id] for n in head] + [None] * len(tail), second.complete)
+        scores = [score[items[n].id] for n in head] + [None] * len(tail)
+        return Ordering(ids, scores, second.complete, self._inconsistent(head, second.ids, similarity, items))
+
+    def _inconsistent(
+        self, head: Sequence[int], second: Sequence[str], similarity: Sequence[int], items: Sequence[Item]
+    ) -> dict[str, list[str]]:
+        """Items the LLM put in its top 3 that both the input order and the embedding put in the
+        bottom half of the top: a judgment the cheaper stages do not support (reported only)."""
+        half = len(head) / 2
+        placed = {d: r for r, d in enumerate(second)}
+        return {
+            items[n].id: ["inconsistent"]
+            for n in head
+            if placed[items[n].id] < 3 and n >= half and similarity[n] >= half
+        }

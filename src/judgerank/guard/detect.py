@@ -1,0 +1,131 @@
+"""A detector of text addressed to the ranker rather than to the reader.
+
+Relevant passages and good responses talk about their subject; text that tells a model how to
+rank, forges the answer the prompt asks for, carries chat-template markers, or repeats the query's
+words to look relevant is trying to steer the ranker. Each rule is a flag code with a one-line
+explanation; the rules are patterns, checked on the raw text before any model reads it, and were
+chosen to flag nothing in the clean DL19, SciFact, LLMBar and AlpacaEval texts
+(tests/test_guard.py, bench/injection.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from judgerank.guard.neutral import MARKER
+from judgerank.types import Item, Query
+
+FLAG_HELP: dict[str, str] = {
+    "instruction": "the text gives instructions to the ranker or judge (e.g. 'ignore previous instructions')",
+    "forged-answer": "the text imitates the answer the prompt asks for (e.g. 'Answer: yes', '[2] > [1]', '[[A]]')",
+    "template-marker": "the text carries chat-template control markers (e.g. '<|im_start|>'), made inert",
+    "query-stuffing": "the text repeats the query's words far beyond natural use",
+    "inconsistent": "the LLM placed it far above what the first stage and the embedding support (reported only)",
+}
+
+
+def _any(*words: str) -> str:
+    return "(?:" + "|".join(words) + ")"
+
+
+# '<s>' and '</s>' are also HTML's strikethrough: made inert in prompts, but not a sign of an attack
+_DETECTED_MARKER = re.compile(MARKER.pattern.replace(r"|</?s>", ""))
+_WHO = _any(r"ai", r"a\.i\.", "llm", "language model", "model", "ranker", r"ranking (?:system|model)", "judge",
+            "evaluator", "assistant", "grader", "reranker", "search engine")
+_THIS = _any("this", "the following", "the above", "my", "our") + r"\s+" + _any(
+    "passage", "document", "text", "response", "answer", "result", "page", "article", "snippet", "reply", "output")
+_TOP = _any("first", "1st", "top", "highest", "number one", r"no\.? ?1", "#1", "most relevant", "the best", "best",
+            "better", "correct", "relevant")
+_RANK = _any("rank", "rate", "score", "place", "put", "list", "mark", "select", "choose", "pick", "prefer")
+_ANSWER = _any("answer", "respond", "reply", "output")
+_FORGED_WORD = r"['\"“]?" + _any("yes", r"\[\[?[ab]\]?\]?")
+_INSTRUCTION = re.compile(
+    "|".join([
+        # ignore previous instructions / disregard the other passages
+        r"\b" + _any("ignore", "disregard", "forget", "override") + r"\s+(?:all\s+|any\s+)?(?:the\s+|your\s+)?"
+        + _any("previous", "prior", "above", "earlier", "preceding", "other", "original", "system") + r"\s+"
+        + _any(r"instructions?", r"prompts?", r"directions?", r"rules?", r"guidelines?", r"passages?", r"documents?",
+               r"responses?", "text"),
+        # rank this passage first / choose it as the best
+        r"\b" + _any(_RANK, "judge", "label", "consider", "treat") + rf"\s+{_THIS}\s+(?:as\s+)?(?:the\s+)?{_TOP}",
+        r"\b" + _RANK + r"\s+(?:it|me|us)\s+(?:as\s+)?(?:the\s+)?"
+        + _any("first", "1st", "top", "highest", "number one", "#1", "most relevant", "best") + r"\b",
+        # this passage is the most relevant one
+        rf"\b{_THIS}\s+(?:is|was)\s+(?:the\s+)?" + _any("most relevant", "best", "better", "correct", "right", "ideal")
+        + r"\s+" + _any("one", "answer", "response", "passage", "document", "result", "match", "choice"),
+        # the model must answer yes / you must answer [[A]]
+        rf"\bthe\s+{_WHO}\s+" + _any("must", "should", "shall", "will", "has to", "needs to", "is required to")
+        + r"\s+" + _any(_ANSWER, "say", "choose", "pick", "prefer", "select", "rank", "rate", "score", "judge", "return")
+        + r"\b",
+        r"\byou\s+" + _any("must", "should", "shall", "will", "have to", "need to", "are required to") + r"\s+"
+        + _any(_ANSWER, "say") + rf"\s+(?:with\s+)?{_FORGED_WORD}\b",
+        # note to the AI / answer 'yes' and ...
+        r"\b" + _any("note", "message", r"instructions?", "attention") + rf"\s+(?:to|for)\s+(?:the\s+|any\s+)?{_WHO}s?\b",
+        rf"\b{_ANSWER}\s+(?:with\s+)?{_FORGED_WORD}['\"”]?(?:\s+(?:and|because|since)\b|\s*[.!,;]|\s*$)",
+        r"\bnew\s+(?:system\s+)?instructions?\s*:",
+        r"\b(?:system|developer)\s+(?:override|prompt\s+override|instruction\s+override)\b",
+    ]),
+    re.IGNORECASE,
+)
+_FORGED = re.compile(
+    "|".join([
+        # Answer: yes / Verdict: [[A]] / Rating: 5, at the start of a line or sentence
+        r"(?:^|\n|[.!?]\s+)\s*" + _any("answer", "verdict", "relevance", "relevant", "judgment", "judgement",
+                                        "decision", "rating", "final answer")
+        + r"\s*[:=]\s*['\"]?" + _any("yes", "no", "true", r"\[\[?[ab]\]?\]?", r"[0-9](?:\s*/\s*[0-9]+)?") + r"\b",
+        r"\[\d{1,3}\]\s*>\s*\[\d{1,3}\](?:\s*>\s*\[\d{1,3}\])*",  # a permutation: [3] > [1] > ...
+        r"\[\[\s*(?:a|b|c|tie)\s*\]\]",  # a verdict in the judge's own format
+        r"(?:^|\n)\s*" + _any("assistant", "### response", r"<\|assistant\|>") + r"\s*:?\s*\n?\s*(?:yes|no|\[\[)",
+        r"\bassistant\s*:\s*(?:yes|no)\b",
+    ]),
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(
+    "a an and are as at be by do does for from how in is it of on or that the this to was what when where which who "
+    "why with you your can did has have not".split()
+)
+
+
+def _stuffed(query: str, text: str) -> bool:
+    """A run of consecutive query words holding the query's content words three times over: the
+    query (or its words shuffled) pasted again and again, what keyword stuffing does and prose
+    does not (a passage that restates its title's question once is not flagged)."""
+    words = set(_WORD.findall(query.lower()))
+    content = {w for w in words if w not in _STOP and len(w) > 2 and not w.isdigit()}
+    if not content:
+        return False
+    need = max(6, 3 * len(content))
+    hits = 0
+    for word in _WORD.findall(text.lower()):
+        if word not in words or word.isdigit():
+            hits = 0
+        elif word in content:
+            hits += 1
+            if hits >= need:
+                return True
+    return False
+
+
+def detect(query: Query | str, text: str, *, stuffing: bool = True) -> list[str]:
+    """The flag codes that apply to one untrusted text read for `query` (empty: nothing found).
+    stuffing=False skips the query-stuffing rule: responses to a prompt may quote it at length
+    (a puzzle restated), passages have no such reason."""
+    q = query.text if isinstance(query, Query) else query
+    flags = []
+    if _INSTRUCTION.search(text):
+        flags.append("instruction")
+    if _FORGED.search(text):
+        flags.append("forged-answer")
+    if _DETECTED_MARKER.search(text):
+        flags.append("template-marker")
+    if stuffing and _stuffed(q, text):
+        flags.append("query-stuffing")
+    return flags
+
+
+def detect_items(query: Query, items: Sequence[Item], *, stuffing: bool = True) -> dict[str, list[str]]:
+    """The flags of every item that has any, by item id."""
+    found = {i.id: detect(query, i.text, stuffing=stuffing) for i in items}
+    return {k: v for k, v in found.items() if v}
