@@ -1024,12 +1024,9 @@ class FlagTally:
 
     def report(self) -> None:
         from judgerank.guard import FLAG_HELP
-        from judgerank.guard.policy import ACTING
-
         done = {"demote": "ranked below the unflagged", "drop": "dropped"}.get(self.policy, "reported only")
         for code, n in sorted(self.counts.items()):
-            action = done if code in ACTING else "reported only"
-            err.print(f"guard: {n} flagged {code} ({action}; e.g. {self.examples[code]}): {FLAG_HELP[code]}",
+            err.print(f"guard: {n} flagged {code} ({done}; e.g. {self.examples[code]}): {FLAG_HELP[code]}",
                       markup=False, soft_wrap=True)
 
 

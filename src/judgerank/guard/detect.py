@@ -21,7 +21,8 @@ FLAG_HELP: dict[str, str] = {
     "forged-answer": "the text imitates the answer the prompt asks for (e.g. 'Answer: yes', '[2] > [1]', '[[A]]')",
     "template-marker": "the text carries chat-template control markers (e.g. '<|im_start|>'), made inert",
     "query-stuffing": "the text repeats the query's words far beyond natural use",
-    "inconsistent": "the LLM placed it far above what the first stage and the embedding support (reported only)",
+    "query-echo": "the text is little more than the query's own words (at most 15 words, most of them the query's)",
+    "inconsistent": "the LLM put it in its top 3 where the input order and the embedding both put it in the bottom half",
 }
 
 
@@ -108,10 +109,25 @@ def _stuffed(query: str, text: str) -> bool:
     return False
 
 
+def _echo(query: str, text: str) -> bool:
+    """A short text made mostly of the query's words and holding most of its content words: the
+    query handed back as a passage (often with a made-up answer attached), which lexical and
+    LLM rankers alike rate highly. No DL19 candidate (4,300) is one."""
+    words = _WORD.findall(text.lower())
+    if not words or len(words) > 15:
+        return False
+    vocab = set(_WORD.findall(query.lower()))
+    content = {w for w in vocab if w not in _STOP and len(w) > 2}
+    if not content:
+        return False
+    share = sum(w in vocab for w in words) / len(words)
+    return share >= 0.6 and len(content & set(words)) >= 0.75 * len(content)
+
+
 def detect(query: Query | str, text: str, *, stuffing: bool = True) -> list[str]:
     """The flag codes that apply to one untrusted text read for `query` (empty: nothing found).
-    stuffing=False skips the query-stuffing rule: responses to a prompt may quote it at length
-    (a puzzle restated), passages have no such reason."""
+    stuffing=False skips the query-stuffing and query-echo rules: responses to a prompt may quote
+    it at length (a puzzle restated) or answer it in its own words, passages have no such reason."""
     q = query.text if isinstance(query, Query) else query
     flags = []
     if _INSTRUCTION.search(text):
@@ -122,6 +138,8 @@ def detect(query: Query | str, text: str, *, stuffing: bool = True) -> list[str]
         flags.append("template-marker")
     if stuffing and _stuffed(q, text):
         flags.append("query-stuffing")
+    elif stuffing and _echo(q, text):
+        flags.append("query-echo")
     return flags
 
 

@@ -5,9 +5,9 @@
 - "drop": flagged items leave the ranking (they are still listed in `flags`);
 - "off": no detection at all.
 
-Only flags that say the text addresses the ranker act (`ACTING`); a cross-stage inconsistency is
-reported but never moves an item, because relevant passages are sometimes judged far above what
-their embedding suggests.
+Every flag acts, the cascade's cross-stage inconsistency too: on DL19 with Qwen2.5-Coder-0.5B,
+demoting the candidates it flags in the clean rankings moved nDCG@10 from 0.5963 to 0.5996
+(docs/benchmarks.md), so it costs no quality there.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 from judgerank.types import Ranking, Verdict
 
 GUARD_POLICIES = ("demote", "flag", "drop", "off")
-ACTING = frozenset({"instruction", "forged-answer", "template-marker", "query-stuffing"})
 
 
 def apply_policy(ranking: Ranking, flags: dict[str, list[str]], policy: str) -> Ranking:
@@ -23,7 +22,7 @@ def apply_policy(ranking: Ranking, flags: dict[str, list[str]], policy: str) -> 
     if policy == "off":
         return ranking
     ranking.flags = {i: sorted(set(f)) for i, f in flags.items() if f}
-    acting = {i for i, f in ranking.flags.items() if ACTING & set(f)}
+    acting = set(ranking.flags)
     if policy == "flag" or not acting:
         return ranking
     keep = [n for n, i in enumerate(ranking.ids) if i not in acting]
@@ -34,14 +33,9 @@ def apply_policy(ranking: Ranking, flags: dict[str, list[str]], policy: str) -> 
     return ranking
 
 
-def acts(flags: list[str] | None) -> bool:
-    """Whether these flags are ones the policy acts on."""
-    return bool(flags) and bool(ACTING & set(flags or ()))
-
-
 def guarded_verdict(verdict: Verdict, flags_a: list[str], flags_b: list[str], policy: str) -> Verdict:
     """A pair's verdict under the policy: with demote or drop, a response whose text addresses the
     judge loses to one that does not (both or neither flagged: the judge's verdict stands)."""
-    if policy not in ("demote", "drop") or acts(flags_a) == acts(flags_b):
+    if policy not in ("demote", "drop") or bool(flags_a) == bool(flags_b):
         return verdict
-    return "b" if acts(flags_a) else "a"
+    return "b" if flags_a else "a"
