@@ -100,7 +100,7 @@ def rerank_bench(args: argparse.Namespace) -> None:
     runtime = Runtime(store=args.cache or str(Path(tempfile.mkdtemp()) / "judgments.sqlite"), threads=args.threads)
     rows = []
     for guard in args.guard.split(","):
-        reranker = Reranker(args.method, args.model, runtime=runtime, guard=guard)
+        reranker = Reranker(args.method, args.model, runtime=runtime, guard=guard, spotlight=args.spotlight)
         clean, run, clean_flags = {}, {}, Counter()
         for r in requests:
             ranking = reranker.rerank(r)
@@ -139,7 +139,8 @@ def rerank_bench(args: argparse.Namespace) -> None:
                     first += r1 == 1
             n = len(before)
             rows.append({
-                "method": args.method, "model": args.model or "smollm2-135m", "guard": guard, "attack": name,
+                "method": args.method, "model": args.model or "smollm2-135m", "guard": guard,
+                **({"spotlight": args.spotlight} if args.spotlight != "off" else {}), "attack": name,
                 "queries": n, "rank clean": f"{sum(before) / max(n, 1):.2f}", "rank attacked": f"{sum(after) / max(n, 1):.2f}",
                 "into top10": f"{top10}/{eligible10} ({100 * top10 / max(eligible10, 1):.0f}%)",
                 "to rank 1": f"{first}/{eligible1} ({100 * first / max(eligible1, 1):.0f}%)",
@@ -239,6 +240,7 @@ def main() -> None:
     ap.add_argument("--guard", default="off,demote", help="guard policies to compare, comma-separated")
     ap.add_argument("--attacks", default="instruction,format,chat,stuffing,craft",
                     help=f"comma-separated, of {', '.join([*ATTACKS, 'craft'])}")
+    ap.add_argument("--spotlight", default="off", help="pointwise prompts: off, delimit or datamark")
     ap.add_argument("--cache", default=None, help="judgment cache (default: a fresh temporary one)")
     ap.add_argument("--judge", action="store_true", help="attack the pairwise judge on LLMBar Natural instead")
     ap.add_argument("--craft", action="store_true", help="generate the CRAFT-like rewrites with --model")

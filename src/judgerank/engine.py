@@ -68,6 +68,7 @@ class Reranker(RuntimeUser):
         check_request(request)
         job = self.runtime.job("rerank", self.model, self.budget)
         job.neutralise = self.options.guard != "off"
+        job.spotlight = self.options.spotlight
         strategy = self.method.build(job, self.options)
         depth = self.options.depth
         items = request.items[:depth] if depth else request.items

@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol
 
 from judgerank.errors import JudgerankError
 from judgerank.guard.policy import GUARD_POLICIES
+from judgerank.guard.spotlight import SPOTLIGHTS
 from judgerank.strategies.allpairs import AllPairs
 from judgerank.strategies.base import Comparer, Scorer, Strategy
 from judgerank.strategies.cascade import Cascade
@@ -107,6 +108,9 @@ class Options:
         "What a candidate whose text addresses the ranker (instructions, forged answers, chat-template markers, "
         "the query stuffed in) gets: demote (below every other), flag (reported only), drop, off (no check).",
         choices=GUARD_POLICIES))
+    spotlight: str = field(default="off", metadata=_option(
+        "Pointwise relevance prompts: mark each passage as data, by delimit (fenced in tags) or datamark (spaces "
+        "replaced by ^); measured against injected text in docs/benchmarks.md.", choices=SPOTLIGHTS))
 
     def __post_init__(self) -> None:
         for f in fields(self):

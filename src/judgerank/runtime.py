@@ -304,6 +304,7 @@ class JobJudges:
         self._rubric: RubricJudge | None = None
         self.max_words = 400
         self.neutralise = True  # chat-template markers in untrusted text made inert (off only with --guard off)
+        self.spotlight = "off"  # the pointwise relevance prompt's spotlighting (judgerank.guard.spotlight)
 
     def cached(self, held: HeldModel) -> CachedModel:
         return CachedModel(held.backend, self.runtime.store, self.ledger, held.slot, self.neutralise)
@@ -316,7 +317,9 @@ class JobJudges:
     def scorer(self, graded: bool = False) -> Scorer:
         if self.kind == "judge":
             return self.rubric()
-        return PointwiseJudge(self._llm(), "relevance-graded" if graded else "relevance-yes-no")
+        if graded:
+            return PointwiseJudge(self._llm(), "relevance-graded")
+        return PointwiseJudge(self._llm(), "relevance-yes-no", spotlight=self.spotlight)
 
     def comparer(self) -> Comparer:
         if self.kind == "judge":

@@ -14,6 +14,7 @@ import numpy as np
 
 from judgerank.backends.base import ChoiceResult
 from judgerank.cache import CachedModel
+from judgerank.guard.spotlight import spotlit
 from judgerank.judges.base import ask
 from judgerank.judges.templates import load_template
 from judgerank.types import Item, Query
@@ -22,15 +23,20 @@ from judgerank.types import Item, Query
 class PointwiseJudge:
     """Relevance of each item from one prompt per item."""
 
-    def __init__(self, backend: CachedModel, template: str = "relevance-yes-no", max_words: int = 200) -> None:
+    def __init__(
+        self, backend: CachedModel, template: str = "relevance-yes-no", max_words: int = 200, spotlight: str = "off"
+    ) -> None:
         self.backend = backend
-        self.template = load_template(template)
+        self.spotlight = spotlight  # judgerank.guard.spotlight: the passage marked as data, with its own template
+        self.template = load_template(template if spotlight == "off" else f"{template}-{spotlight}")
         self.max_words = max_words
 
     def scores(self, query: Query, items: Sequence[Item]) -> list[float]:
         t = self.template
         q = self.backend.clip(query.text, self.max_words)
-        requests = [t.request(query=q, passage=self.backend.clip(i.text, self.max_words)) for i in items]
+        requests = [
+            t.request(query=q, passage=spotlit(self.backend.clip(i.text, self.max_words), self.spotlight)) for i in items
+        ]
         return ask(self.backend.choice_logprobs, requests, self._scores)
 
     def _scores(self, results: Sequence[ChoiceResult | None]) -> list[Any]:
