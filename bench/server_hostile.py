@@ -8,7 +8,8 @@ Cases, each reported as what a well-behaved client then sees:
   --patience s); meanwhile /healthz, /metrics and a request whose judgments are all cached are
   timed;
 - disconnect: a client sends a 100-passage request and gives up after 1 s; the next small
-  uncached request is timed (it waits for whatever the server still does for the gone client);
+  uncached request is timed (it waits for whatever the server still does for the gone client),
+  against the same size of request on an idle server;
 - big body: 1,000 documents x 20,000 characters (20 MB) with the default limits;
 - lone surrogate: a query holding "\\ud800";
 - key + no-break space: the right API key followed by U+00A0.
@@ -89,7 +90,10 @@ def main() -> None:
                 t.join()
             time.sleep(2)  # the flood's clients are gone: their work should be too
 
-            # disconnect
+            # disconnect: first the same size of request on a server with nothing else to do
+            idle = {"query": "what do fleas eat", "documents": texts[1300:1304]}
+            seconds, status = timed(lambda: httpx.post(f"{url}/v1/rerank", json=idle, headers=auth, timeout=300))
+            rows.append({"case": "4 uncached passages, idle server", "status": status, "seconds": f"{seconds:.3f}"})
             big = {"query": "what is the life cycle of a flea", "documents": texts[1000:1100]}
             seconds, status = timed(lambda: httpx.post(f"{url}/v1/rerank", json=big, headers=auth, timeout=1))
             rows.append({"case": "client gives up on 100 passages", "status": status, "seconds": f"{seconds:.3f}"})
