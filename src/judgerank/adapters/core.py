@@ -34,7 +34,8 @@ class Placed:
     def info(self, ranking: Ranking) -> dict[str, Any]:
         """What adapters put in a document's metadata."""
         return {"rank": self.rank, "score": self.score, "relevance": self.relevance, "method": ranking.method,
-                "complete": ranking.complete, "costs": ranking.costs.as_dict()}
+                "complete": ranking.complete, "costs": ranking.costs.as_dict(),
+                "flags": ranking.flags.get(str(self.index), [])}  # the guard's (judgerank.guard.FLAG_HELP)
 
 
 class Ranker:
