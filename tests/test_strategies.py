@@ -121,8 +121,9 @@ def test_cascade_reorders_only_the_first_stage_top():
         def similarities(self, query, texts):
             return [first[t] for t in texts]
 
+    # guard="flag": the cascade's arithmetic is tested here, not the demotion of what it flags
     reranker = Reranker("cascade", cache=None, backend=llm, similarity_backend=Similarity(), cascade_depth=4, fuse=False,
-                        feedback=0, input_weight=0)
+                        feedback=0, input_weight=0, guard="flag")
     ranking = reranker.rerank(request)
     worst4 = list(reversed(BEST_FIRST))[:4]
     assert ranking.ids[:4] == sorted(worst4, key=lambda d: -GRADES[int(d[1:])])
@@ -151,7 +152,7 @@ def test_fused_cascade_keeps_what_both_stages_agree_on():
 
     llm = simulated(request, GRADES)
     ranking = Reranker("cascade", cache=None, backend=llm, similarity_backend=Similarity(), cascade_depth=4, fuse=True,
-                       feedback=0, input_weight=0, llm_weight=1.0).rerank(request)
+                       feedback=0, input_weight=0, llm_weight=1.0, guard="flag").rerank(request)
     # the best two tie on fused rank (1+2 each way); the first stage breaks the tie
     assert ranking.ids[:4] == [first_order[0], first_order[1], *BEST_FIRST[2:4]]
     assert ranking.ids[4:] == first_order[4:]

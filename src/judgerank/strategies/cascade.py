@@ -67,11 +67,14 @@ class Cascade:
         self, head: Sequence[int], second: Sequence[str], similarity: Sequence[int], items: Sequence[Item]
     ) -> dict[str, list[str]]:
         """Items the LLM put in its top 3 that both the input order and the embedding put in the
-        bottom half of the top: a judgment the cheaper stages do not support (reported only)."""
+        bottom half of the candidates the LLM saw: a judgment the cheaper stages do not support.
+        Ranks are counted among those candidates, whatever the depth of the whole list."""
         half = len(head) / 2
         placed = {d: r for r, d in enumerate(second)}
+        by_input = {n: r for r, n in enumerate(sorted(head))}
+        by_embedding = {n: r for r, n in enumerate(sorted(head, key=lambda n: similarity[n]))}
         return {
             items[n].id: ["inconsistent"]
             for n in head
-            if placed[items[n].id] < 3 and n >= half and similarity[n] >= half
+            if placed[items[n].id] < 3 and by_input[n] >= half and by_embedding[n] >= half
         }
