@@ -3,8 +3,9 @@
 "delimit" fences the passage in <passage> tags (a tag inside it is rewritten, so it cannot close
 the fence); "datamark" replaces its spaces with '^'. Each goes with a prompt template that tells
 the model what the marking means (judges/prompts/relevance-yes-no-<how>.toml). For the pointwise
-relevance judge only; off by default, because on DL19 neither lowered the attacks' promotion as
-much as the detector while both changed clean quality (docs/benchmarks.md).
+relevance judge only; off by default: on DL19 neither stopped these models from obeying injected
+text (the detector does), datamarking cost Qwen2.5-Coder-0.5B 0.02 nDCG@10 and delimiting cost
+the embedded SmolLM2 0.028 (while it gained Qwen 0.036; docs/benchmarks.md).
 """
 
 from __future__ import annotations
