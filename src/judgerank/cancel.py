@@ -9,8 +9,7 @@ the stop are already stored.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TypeVar
 
@@ -24,19 +23,13 @@ class Cancelled(JudgerankError):
     """The caller stopped waiting; the work stopped before its next model call."""
 
 
-@contextmanager
-def cancellable(event: threading.Event) -> Iterator[None]:
-    """Within this block (in this thread), setting `event` stops judgment work."""
+def run_cancellable(event: threading.Event, work: Callable[[], T]) -> T:
+    """work(), in this thread; setting `event` meanwhile stops its judgment loop."""
     token = _EVENT.set(event)
     try:
-        yield
+        return work()
     finally:
         _EVENT.reset(token)
-
-
-def run_cancellable(event: threading.Event, work: Callable[[], T]) -> T:
-    with cancellable(event):
-        return work()
 
 
 def check_cancelled() -> None:

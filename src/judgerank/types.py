@@ -147,6 +147,7 @@ class Ranking:
 
     def as_dict(self) -> dict:
         """The ranking as JSON-ready data (what --out NAME.jsonl writes)."""
+        dropped = {i: f for i, f in self.flags.items() if i not in self.ids}  # --guard drop
         return {
             "query_id": self.query_id,
             "method": self.method,
@@ -157,12 +158,8 @@ class Ranking:
             ],
             "costs": self.costs.as_dict(),
             **({"parse": self.parse} if self.parse is not None else {}),
-            **({"dropped": {i: f for i, f in self.flags.items() if i not in self.ids}} if self._dropped else {}),
+            **({"dropped": dropped} if dropped else {}),
         }
-
-    @property
-    def _dropped(self) -> bool:
-        return any(i not in self.ids for i in self.flags)
 
     @classmethod
     def from_dict(cls, data: dict) -> Ranking:

@@ -24,13 +24,14 @@ def loads(text: str, source: object, number: int | None = None) -> Any:
         raise JudgerankError(f"{source}:{number or 1}: JSON nested too deeply to read") from None
     # JSON may spell a lone surrogate ("\ud800"): valid JSON, not valid text, and fatal later
     # (tokenizer, store); looked for only when the document has such an escape at all
-    if ("\\ud" in text or "\\uD" in text) and _lone_surrogate(value):
+    if ("\\ud" in text or "\\uD" in text) and lone_surrogate(value):
         raise JudgerankError(f"{source}:{number or 1}: text holds a lone surrogate (an unpaired \\ud800-\\udfff "
                              "escape): not valid Unicode; fix or remove that escape")
     return value
 
 
-def _lone_surrogate(value: Any) -> bool:
+def lone_surrogate(value: Any) -> bool:
+    """Whether any string in a parsed JSON value (keys included) holds a lone surrogate."""
     stack = [value]
     while stack:
         v = stack.pop()

@@ -14,8 +14,8 @@ The operations are server/service.py's (the MCP server calls the same); here the
 threads of their own (as many as --max-in-flight), so /healthz, /metrics and requests served
 from the judgment store never queue behind model work. A client that disconnects cancels its
 request's remaining model calls (finished judgments stay stored). Bodies over max_body_bytes are
-refused (413) before they are parsed. An in-process model takes one batch at a time, an OpenAI-compatible endpoint many at
-once, different models side by side; all requests share one judgment store, so repeated
+refused (413) before they are parsed. An in-process model takes one batch at a time, an
+OpenAI-compatible endpoint many at once, different models side by side; all requests share one judgment store, so repeated
 judgments are free. Errors are mapped by cause: the caller's fault 4xx, a model server's fault
 502/503/504 naming the endpoint, our own fault 500 with no detail beyond that.
 """

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from judgerank.arena import METHODS as ARENA_METHODS
 from judgerank.arena import PlayerRow
 from judgerank.guard.policy import GUARD_POLICIES
+from judgerank.io.jsonl import lone_surrogate
 from judgerank.methods import DEFAULT_JUDGE_METHOD, names_for
 
 # the registry's names, so the schemas list exactly the methods each operation accepts
@@ -26,20 +27,6 @@ GUARD_HELP = ("what a text that addresses the ranker (instructions, forged answe
               "query stuffed in) gets: demote (below every other), flag (reported in meta), drop, off")
 
 
-def _lone_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(_lone_surrogate(k) or _lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_lone_surrogate(v) for v in value)
-    return False
-
-
 class Body(BaseModel):
     """A request body: its text must be Unicode that UTF-8 can carry. JSON lets a client send a
     lone surrogate ("\\ud800"); refused here (422) instead of failing in the tokenizer or store."""
@@ -47,7 +34,7 @@ class Body(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _unicode(cls, data: Any) -> Any:
-        if _lone_surrogate(data):
+        if lone_surrogate(data):
             raise ValueError("text holds a lone surrogate (an unpaired \\ud800-\\udfff escape): not valid Unicode")
         return data
 
