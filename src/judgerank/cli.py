@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -447,6 +448,33 @@ def arena(
     ties: Annotated[str, typer.Option(help="half: a tie is half a win each; ignore: ties are left out.")] = "half",
     both_bad: Annotated[str, typer.Option(help="tie: both_bad counts as a tie; ignore: it is dropped.")] = "tie",
     bootstrap: Annotated[int, typer.Option(help="Resamples for 95% intervals (0: none).", min=0)] = 0,
+    sandwich: Annotated[
+        bool, typer.Option("--sandwich", help="Bradley-Terry: 95% intervals from the robust (sandwich) covariance.")
+    ] = False,
+    style: Annotated[
+        bool,
+        typer.Option(
+            "--style",
+            help="Style control: fit ratings with the battles' length, header, list and bold differences "
+            "(from response_a/response_b or conversation_a/conversation_b), as LMArena does.",
+        ),
+    ] = False,
+    features: Annotated[
+        str | None, typer.Option(help="Style control on numeric columns you name, comma-separated (with or without --style).")
+    ] = None,
+    style_reg: Annotated[
+        float,
+        typer.Option(help="L2 penalty on the style coefficients, per battle (arena-rank's default: 1.0, which "
+                     "shrinks them about 6-fold).", min=0.0),
+    ] = 1e-3,
+    reweight: Annotated[
+        bool, typer.Option("--reweight", help="Style control: weight battles by 1/(pair frequency), as arena-rank does.")
+    ] = False,
+    anchor: Annotated[
+        str | None,
+        typer.Option(help="NAME or NAME=RATING: pin this player's rating (default 1000, or 0 with --scale raw); "
+                     "adds each player's predicted win rate against it."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap and of Elo's shuffles.")] = 0,
     prior: Annotated[
         float, typer.Option(help="Bradley-Terry prior, in virtual games against an average player.", min=0.0)
@@ -471,18 +499,27 @@ def arena(
     ):
         if value not in allowed:
             raise JudgerankError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
-    data = read_battles(battles, both_bad=both_bad)  # type: ignore[arg-type]  # checked just above
+    names = tuple(f.strip() for f in features.split(",") if f.strip()) if features is not None else ()
+    if features is not None and not names:
+        raise JudgerankError("--features needs column names, comma-separated")
+    anchor_name, anchor_rating = _anchor(anchor)
+    data = read_battles(battles, both_bad=both_bad, features=names, style=style)  # type: ignore[arg-type]
     board = run_arena(
-        data.battles, method, ties=ties, bootstrap=bootstrap, seed=seed, prior=prior,  # type: ignore[arg-type]
-        scale=scale, k=k, shuffles=shuffles,  # type: ignore[arg-type]
+        data.battles, method, ties=ties, bootstrap=bootstrap, sandwich=sandwich, seed=seed,  # type: ignore[arg-type]
+        prior=prior, scale=scale, k=k, shuffles=shuffles,  # type: ignore[arg-type]
+        covariates=data.rows_with_covariates, reg=style_reg, reweight=reweight, anchor=anchor_name,
+        anchor_rating=anchor_rating,
     )
+    board.notes.extend(data.notes)
     if data.self_battles:
         board.notes.append(f"{data.self_battles} self-battles (a player against itself) were left out")
     if data.dropped_both_bad:
         board.notes.append(f"{data.dropped_both_bad} both_bad battles were dropped")
     has_ci = board.rows[0].lower is not None
-    table = Table(title=f"{method}: {len(board.rows)} players, {data.rows} battles read")
-    for col in ("rank", "player", "rating", *(("95% interval",) if has_ci else ()), "battles", "win rate"):
+    vs = (f"vs {anchor_name}",) if anchor_name else ()
+    styled = " (style-controlled)" if board.coefficients else ""
+    table = Table(title=f"{method}{styled}: {len(board.rows)} players, {data.rows} battles read")
+    for col in ("rank", "player", "rating", *(("95% interval",) if has_ci else ()), "battles", "win rate", *vs):
         if col == "player":
             table.add_column(col, overflow="ellipsis", no_wrap=True, max_width=max(12, out.width - 60))
         else:
@@ -490,8 +527,17 @@ def arena(
     for r in board.rows[:show]:
         ci = (f"{r.lower:.1f} – {r.upper:.1f}",) if has_ci else ()
         rate = "–" if r.win_rate is None else f"{r.win_rate:.3f}"
-        table.add_row(str(r.rank), r.player, f"{r.rating:.2f}", *ci, str(r.battles), rate)
+        against = (f"{r.vs_anchor:.3f}",) if anchor_name and r.vs_anchor is not None else ("–",) * len(vs)
+        table.add_row(str(r.rank), r.player, f"{r.rating:.2f}", *ci, str(r.battles), rate, *against)
     out.print(table)
+    if board.coefficients:
+        coef = Table(title="covariates: effect on the log-odds of winning, per standard deviation")
+        for col in ("covariate", "coefficient", *(("95% interval",) if has_ci else ())):
+            coef.add_column(col, justify="left" if col == "covariate" else "right", no_wrap=True)
+        for c in board.coefficients:
+            span = (f"{c.lower:+.3f} – {c.upper:+.3f}",) if has_ci and c.lower is not None and c.upper is not None else ()
+            coef.add_row(c.name, f"{c.value:+.4f}", *span)
+        out.print(coef)
     for note in board.notes:
         err.print(f"note: {note}", soft_wrap=True, markup=False)
     if out_path:
@@ -503,6 +549,22 @@ def arena(
         write_report(board, report, source=str(battles))
         err.print(f"wrote {report}")
     err.print(f"{method} in {board.seconds:.2f} s")
+
+
+def _anchor(spec: str | None) -> tuple[str | None, float | None]:
+    """--anchor NAME or NAME=RATING."""
+    if spec is None:
+        return None, None
+    name, sep, value = spec.rpartition("=") if "=" in spec else (spec, "", "")
+    if not sep:
+        return spec, None
+    try:
+        rating = float(value)
+    except ValueError:
+        raise JudgerankError(f"--anchor {spec!r}: the rating after '=' must be a number") from None
+    if not name or not math.isfinite(rating):
+        raise JudgerankError(f"--anchor {spec!r}: use NAME or NAME=RATING with a finite rating")
+    return name, rating
 
 
 def _write_leaderboard(board, path: Path) -> None:

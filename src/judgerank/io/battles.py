@@ -2,6 +2,11 @@
 
 Winner labels: model_a / a, model_b / b, tie / draw, both_bad. both_bad counts as a tie unless
 both_bad="ignore" drops it. An unknown label or a missing column is an error naming the line.
+
+For style control a battle also carries covariates: numeric columns the user names (`features`),
+or the style of the two responses (`style`), computed from response_a / response_b texts or from
+LMArena's conversation_a / conversation_b turn lists. They come back standardised, one row per
+battle, in `BattleFile.rows`.
 """
 
 from __future__ import annotations
@@ -15,9 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from judgerank.aggregate.battles import Battles
+from judgerank.aggregate.contextual import BattleRows
 from judgerank.errors import JudgerankError, shown
-from judgerank.io.jsonl import parse_jsonl
+from judgerank.io.jsonl import loads, parse_jsonl
+from judgerank.style import STYLE_FEATURES, standardise, style_differences
 
 BothBad = Literal["tie", "ignore"]
 OUTCOMES = {"model_a": 1.0, "a": 1.0, "model_b": 0.0, "b": 0.0, "tie": 0.5, "draw": 0.5}
@@ -30,6 +39,8 @@ class BattleFile:
     rows: int  # records read, before anything was dropped
     self_battles: int
     dropped_both_bad: int
+    rows_with_covariates: BattleRows | None = None  # one row per battle, covariates standardised
+    notes: tuple[str, ...] = ()
 
 
 def _open(path: Path) -> io.TextIOBase:
@@ -58,10 +69,14 @@ def read_battles(
     path: str | Path,
     both_bad: BothBad = "tie",
     columns: tuple[str, str, str] = ("model_a", "model_b", "winner"),
+    features: tuple[str, ...] = (),
+    style: bool = False,
 ) -> BattleFile:
+    """Battles of a file; with `features` or `style`, also each battle's covariates."""
     path = Path(path)
     col_a, col_b, col_w = columns
     rows: list[tuple[str, str, float]] = []
+    covariates = _Covariates(path, features, style)
     read = self_battles = dropped = 0
     for number, record in _records(path, columns):
         read += 1
@@ -84,9 +99,76 @@ def read_battles(
             self_battles += 1  # says nothing about a's strength; counted and reported
             continue
         rows.append((a, b, outcome))
+        covariates.add(number, record)
     if not rows:
         raise JudgerankError(f"{path}: no battles between two different players")
-    return BattleFile(Battles.from_outcomes(rows), read, self_battles, dropped)
+    battles = Battles.from_outcomes(rows)
+    table, notes = covariates.rows(battles.players, rows)
+    return BattleFile(battles, read, self_battles, dropped, table, notes)
+
+
+class _Covariates:
+    """Collects each kept battle's covariates while the file is read."""
+
+    def __init__(self, path: Path, features: tuple[str, ...], style: bool) -> None:
+        self.path, self.features, self.style = path, features, style
+        self.values: list[list[float]] = []
+        self.texts: list[tuple[str, str]] = []
+
+    def add(self, number: int, record: dict) -> None:
+        if self.features:
+            row = []
+            for name in self.features:
+                if name not in record:
+                    raise JudgerankError(f"{self.path}:{number}: missing feature {name!r}")
+                try:
+                    row.append(float(record[name]))
+                except (TypeError, ValueError):
+                    raise JudgerankError(
+                        f"{self.path}:{number}: feature {name!r} is {shown(record[name], 30)}, not a number"
+                    ) from None
+            self.values.append(row)
+        if self.style:
+            self.texts.append((_response(record, "a", self.path, number), _response(record, "b", self.path, number)))
+
+    def rows(self, players: list[str], battles: list[tuple[str, str, float]]) -> tuple[BattleRows | None, tuple[str, ...]]:
+        if not (self.features or self.style):
+            return None, ()
+        names: list[str] = list(self.features)
+        parts = [np.array(self.values, dtype=float).reshape(len(battles), len(self.features))]
+        notes: list[str] = []
+        if self.style:
+            diff = style_differences([t[0] for t in self.texts], [t[1] for t in self.texts])
+            varied = diff.std(axis=0) > 0
+            skipped = [n for n, keep in zip(STYLE_FEATURES, varied) if not keep]
+            if skipped:
+                notes.append(f"style feature(s) {', '.join(skipped)} left out: the same in every battle")
+            parts.append(diff[:, varied])
+            names += [f"style_{n}" for n, keep in zip(STYLE_FEATURES, varied) if keep]
+        x = standardise(np.hstack(parts), names, str(self.path))
+        index = {p: i for i, p in enumerate(players)}
+        a = np.array([index[r[0]] for r in battles], dtype=np.int64)
+        b = np.array([index[r[1]] for r in battles], dtype=np.int64)
+        outcome = np.array([r[2] for r in battles], dtype=float)
+        ones = np.ones(len(battles))
+        return BattleRows(players, a, b, outcome, x, ones, ones, tuple(names)), tuple(notes)
+
+
+def _response(record: dict, side: str, path: Path, number: int) -> str:
+    """The text of one side's response: response_a, or the assistant turns of conversation_a."""
+    if isinstance(record.get(f"response_{side}"), str):
+        return record[f"response_{side}"]
+    turns = record.get(f"conversation_{side}")
+    if isinstance(turns, str):  # a CSV cell holding the JSON list
+        turns = loads(turns, path, number)
+    if isinstance(turns, list):
+        return "\n".join(
+            str(t.get("content", "")) for t in turns if isinstance(t, dict) and t.get("role") == "assistant"
+        )
+    raise JudgerankError(
+        f"{path}:{number}: --style needs the two responses: response_a and response_b texts, or "
+        "conversation_a and conversation_b turn lists"
+    )
 
 
 def as_battles(data: object) -> Battles:
