@@ -551,6 +551,72 @@ def arena(
     err.print(f"{method} in {board.seconds:.2f} s")
 
 
+@app.command()
+def winrate(
+    judged: Annotated[
+        Path,
+        typer.Argument(help="AlpacaEval annotations (generator_1/2, output_1/2, preference) or battles with "
+                       "response_a/response_b texts, JSON or JSONL."),
+    ],
+    baseline: Annotated[str, typer.Option(help="The model every other is compared with (AlpacaEval 2: gpt4_1106_preview).")],
+    difficulty: Annotated[
+        Path | None, typer.Option(help="CSV: instruction key (index or text), difficulty. Default: estimated from the file.")
+    ] = None,
+    gamed: Annotated[
+        Path | None,
+        typer.Option(help="AlpacaEval's df_gamed.csv: the baseline against verbose/concise selves, which regularises "
+                     "each model's length slope (and carries the difficulty)."),
+    ] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write the table as .json or .csv.")] = None,
+) -> None:
+    """Win rates against a baseline, raw and length-controlled (AlpacaEval 2's GLM)."""
+    _check_writable(out_path)
+    from judgerank.io.annotations import read_difficulty, read_gamed, read_judged
+    from judgerank.length_control import length_controlled_win_rates
+
+    data = read_judged(judged, baseline)
+    gamed_rows, keys = read_gamed(gamed) if gamed else ([], None)
+    table_of = read_difficulty(difficulty) if difficulty else keys
+    rates = length_controlled_win_rates(data.rows, baseline, table_of, gamed_rows)
+    table = Table(title=f"win rate against {baseline}: {len(rates)} models, {len(data.rows)} judged instructions",
+                  caption="LC: length-controlled (the judge's preference had the outputs been equally long); "
+                  "length slope < 0: longer than the baseline's wins more", caption_justify="left")
+    for col in ("rank", "model", "n", "win rate", "LC win rate", "length slope"):
+        if col == "model":
+            table.add_column(col, overflow="ellipsis", no_wrap=True, max_width=max(12, out.width - 62))
+        else:
+            table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+    for rank, w in enumerate(rates, 1):
+        table.add_row(str(rank), w.model, str(w.n), f"{w.win_rate:.2f} ± {w.standard_error:.2f}",
+                      f"{w.lc_win_rate:.2f} ± {w.lc_standard_error:.2f}", f"{w.length_coefficient:+.3f}")
+    out.print(table)
+    if data.without_baseline:
+        err.print(f"note: {data.without_baseline} records without {baseline} on one side were left out", markup=False)
+    if data.undecided:
+        err.print(f"note: {data.undecided} records without a preference were left out", markup=False)
+    if table_of is None:
+        err.print("note: instruction difficulty estimated from these judgments (give --difficulty or --gamed for "
+                  "AlpacaEval's)", markup=False)
+    if out_path:
+        _write_rows([w.as_dict() for w in rates], out_path)
+        err.print(f"wrote {out_path}")
+
+
+def _write_rows(rows: list[dict[str, Any]], path: Path) -> None:
+    import csv
+
+    try:
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            if path.suffix == ".csv":
+                writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+                writer.writeheader()
+                writer.writerows(rows)
+            else:
+                json.dump(rows, fh, indent=1)
+    except OSError as exc:
+        raise JudgerankError(f"{path}: cannot write ({exc.strerror})") from exc
+
+
 def _anchor(spec: str | None) -> tuple[str | None, float | None]:
     """--anchor NAME or NAME=RATING."""
     if spec is None:
