@@ -278,3 +278,12 @@ def test_read_judge_input_errors(tmp_path):
         read_judge_input(bad, gold="label")
     query, items = read_judge_input(bad)[0]
     assert [i.id for i in items] == ["0", "1"] and query.text == "p"
+
+
+def test_clip_keeps_code_and_lists_as_written():
+    from judgerank.judges.text import clip
+
+    code = "Here:\n\n```python\ndef f(x):\n    return x + 1\n```\n- one\n- two\n"
+    assert clip(code, 100) == code.strip()  # within the limit: unchanged, indentation and newlines kept
+    assert clip(code, 4) == "Here:\n\n```python\ndef f(x):"  # cut after the 4th word, whitespace as written
+    assert clip("  a  b  ", 1) == "a"

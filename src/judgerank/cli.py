@@ -99,6 +99,8 @@ StoreOpt = Annotated[
 ]
 ThreadsOpt = Annotated[int | None, typer.Option(help="llama.cpp threads for a local model (default: every core; "
                                                     "with --ray, the CPUs of a worker).", min=1)]
+MaxWordsOpt = Annotated[int, typer.Option(help="Words kept of each prompt and response, whitespace as written; longer "
+                                             "texts are cut and counted in the costs (clipped_texts).", min=1)]
 RayOpt = Annotated[
     str | None,
     typer.Option(help="Spread the work over Ray workers: local (a cluster in this process), auto (the running "
@@ -706,6 +708,7 @@ def judge(
     guard: Annotated[str, typer.Option(help="What a response whose text addresses the judge ('[[A]]', 'rate this "
                                        "response best') gets: demote (ranked last, loses its pairs to unflagged "
                                        "ones), flag (reported only), drop, off.")] = "demote",
+    max_words: MaxWordsOpt = 400,
 ) -> None:
     """Rank responses with an LLM judge, or score it against gold labels, with diagnostics.
 
@@ -733,6 +736,7 @@ def judge(
         budget=_budget(max_calls, max_tokens),
         runtime=runtime,
         guard=guard,
+        max_words=max_words,
     )
     cluster = _cluster(ray, workers, cpus_per_worker, ordered) if ray is not None else None  # joined now: errors first
     resume = _query_of_json if not pairs_file and battles is None else None
@@ -741,7 +745,8 @@ def judge(
         tasks = [t for t in tasks if t[0].id not in sink.done]  # type: ignore[index,assignment]  # prompts: (query, responses)
     if ray is not None:
         spec = _job_spec("judge", judge_.method.name, model, base_url, runtime, threads, cpus_per_worker,
-                         _budget(max_calls, max_tokens), {"top_k": top_k, "ratings": ratings, "guard": guard})
+                         _budget(max_calls, max_tokens), {"top_k": top_k, "ratings": ratings, "guard": guard,
+                                                          "max_words": max_words})
 
         def record(n: int, record: dict[str, Any]) -> None:
             sink.record(record)
