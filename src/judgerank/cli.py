@@ -680,7 +680,8 @@ def judge(
         bool,
         typer.Option(
             "--ratings/--no-ratings",
-            help="Pairwise ranking: also rate each response, for the score-vs-pair diagnostic (N calls).",
+            help="Also rate each response on the 1-5 rubric: the score-vs-pair diagnostic and, for pairs files, "
+            "verdict (c) (2 calls per pair).",
         ),
     ] = True,
     max_calls: Annotated[int | None, typer.Option(help="Budget: new LLM calls per prompt (per run for pairs).")] = None,
@@ -855,11 +856,10 @@ def _judge_pairs(judge_: Any, tasks: Any, mode: str, sink: Output, battle_sink: 
         table = Table(title=f"agreement with {len(done)} gold labels")
         for col in ("verdict", "accuracy", "kappa"):
             table.add_column(col, justify="right" if col != "verdict" else "left")
-        for name, label in (
-            ("naive: one order, most likely answer", "naive"),
-            ("both orders, by probability", "probability"),
-            ("pointwise, expected rating", "pointwise"),
-        ):
+        rules = [("naive: one order, most likely answer", "naive"), ("both orders, by probability", "probability")]
+        if done[0].rated:
+            rules.append(("pointwise, expected rating", "pointwise"))
+        for name, label in rules:
             predicted = [getattr(j, label) for j in done]
             table.add_row(name, f"{accuracy(predicted, gold):.3f}", f"{cohen_kappa(predicted, gold):.3f}")
         out.print(table)

@@ -76,8 +76,8 @@ class PairTask:
 class PairJudgment:
     task: PairTask
     preference: Preference
-    rating_a: np.ndarray
-    rating_b: np.ndarray
+    rating_a: np.ndarray | None  # P(rating = level); None when the judge was asked for verdicts only
+    rating_b: np.ndarray | None
     levels: np.ndarray
     flags_a: list[str] = field(default_factory=list)  # the guard's flags on each response
     flags_b: list[str] = field(default_factory=list)
@@ -97,13 +97,21 @@ class PairJudgment:
         return self._guarded(self.preference.verdict)
 
     @property
-    def pointwise(self) -> Verdict:
-        """(c) the higher expected rating."""
+    def rated(self) -> bool:
+        return self.rating_a is not None and self.rating_b is not None
+
+    @property
+    def pointwise(self) -> Verdict | None:
+        """(c) the higher expected rating (None without ratings)."""
+        if self.rating_a is None or self.rating_b is None:
+            return None
         return self._guarded(score_verdict(float(self.rating_a @ self.levels), float(self.rating_b @ self.levels)))
 
     @property
-    def pointwise_argmax(self) -> Verdict:
+    def pointwise_argmax(self) -> Verdict | None:
         """The higher most likely rating: the discrete scores a decoding judge would give."""
+        if self.rating_a is None or self.rating_b is None:
+            return None
         levels = self.levels
         return self._guarded(score_verdict(float(levels[self.rating_a.argmax()]), float(levels[self.rating_b.argmax()])))
 
@@ -113,10 +121,10 @@ class PairJudgment:
             "gold": self.task.gold,
             "naive": self.naive,
             "probability": self.probability,
-            "pointwise": self.pointwise,
+            **({"pointwise": self.pointwise} if self.rated else {}),
             **_pair_dict(self.preference),
-            "rating_a": float(self.rating_a @ self.levels),
-            "rating_b": float(self.rating_b @ self.levels),
+            **({"rating_a": float(self.rating_a @ self.levels), "rating_b": float(self.rating_b @ self.levels)}
+               if self.rating_a is not None and self.rating_b is not None else {}),
             **({"flags_a": self.flags_a} if self.flags_a else {}),
             **({"flags_b": self.flags_b} if self.flags_b else {}),
         }
@@ -218,11 +226,13 @@ class ResponseJudge(RuntimeUser):
     def judge_pairs(
         self, tasks: Sequence[PairTask], ledger: Ledger | None = None, batch_size: int = 16
     ) -> Iterator[PairJudgment]:
-        """Both orders and both ratings for each pair, `batch_size` pairs per backend batch.
-        Costs go to `ledger` (give one to read them); its Budget covers the whole run. A Budget
-        stop yields the pairs whose four judgments all came back, then raises BudgetExhausted."""
+        """Both orders and (with `ratings`) both ratings for each pair, `batch_size` pairs per
+        backend batch. Costs go to `ledger` (give one to read them); its Budget covers the whole
+        run. A Budget stop yields the pairs whose judgments all came back, then raises
+        BudgetExhausted."""
         job = self._job(ledger or Ledger(self.budget))
         verdicts, rubric = job.verdicts().judge, job.rubric()
+        rated = self.ratings or self.method.name == "pointwise"
         for start in range(0, len(tasks), batch_size):
             batch = tasks[start : start + batch_size]
             stop: BudgetExhausted | None = None
@@ -230,12 +240,14 @@ class ResponseJudge(RuntimeUser):
                 prefs: list[Preference | None] = list(verdicts.compare_many([(t.query, t.a, t.b) for t in batch]))
             except BudgetExhausted as exc:
                 prefs, stop = exc.partial, exc
-            try:
-                dists = rubric.distributions([(t.query, item) for t in batch for item in (t.a, t.b)])
-            except BudgetExhausted as exc:
-                dists, stop = exc.partial, stop or exc
+            dists: list[np.ndarray | None] = [None] * (2 * len(batch))
+            if rated:
+                try:
+                    dists = list(rubric.distributions([(t.query, item) for t in batch for item in (t.a, t.b)]))
+                except BudgetExhausted as exc:
+                    dists, stop = exc.partial, stop or exc
             for n, (task, pref) in enumerate(zip(batch, prefs)):
-                if pref is not None and dists[2 * n] is not None and dists[2 * n + 1] is not None:
+                if pref is not None and (not rated or (dists[2 * n] is not None and dists[2 * n + 1] is not None)):
                     yield PairJudgment(task, pref, dists[2 * n], dists[2 * n + 1], rubric.levels, *self._flags(task))
             if stop is not None:
                 raise stop
@@ -255,8 +267,9 @@ def pair_diagnostics(judgments: Sequence[PairJudgment]) -> Diagnostics:
         p = j.preference
         prefs.append(Preference(a, b, p.p_a_first, p.p_a_second, p.tie_a_first, p.tie_a_second))
         for key, dist in ((a, j.rating_a), (b, j.rating_b)):
-            expected[key] = float(dist @ j.levels)
-            argmax[key] = float(j.levels[dist.argmax()])
+            if dist is not None:
+                expected[key] = float(dist @ j.levels)
+                argmax[key] = float(j.levels[dist.argmax()])
     return diagnose(prefs, expected, argmax)
 
 
