@@ -710,6 +710,11 @@ def judge(
                                        "response best') gets: demote (ranked last, loses its pairs to unflagged "
                                        "ones), flag (reported only), drop, off.")] = "demote",
     max_words: MaxWordsOpt = 400,
+    five_levels: Annotated[
+        bool,
+        typer.Option("--five-levels", help="Verdicts on arena-hard's five levels (A>>B, A>B, tie, B>A, B>>A; "
+                     "template judge-pair-5); in --battles a strong verdict counts 3 battles."),
+    ] = False,
 ) -> None:
     """Rank responses with an LLM judge, or score it against gold labels, with diagnostics.
 
@@ -738,6 +743,7 @@ def judge(
         runtime=runtime,
         guard=guard,
         max_words=max_words,
+        template="judge-pair-5" if five_levels else "judge-pair",
     )
     cluster = _cluster(ray, workers, cpus_per_worker, ordered) if ray is not None else None  # joined now: errors first
     resume = _query_of_json if not pairs_file and battles is None else None
@@ -747,7 +753,7 @@ def judge(
     if ray is not None:
         spec = _job_spec("judge", judge_.method.name, model, base_url, runtime, threads, cpus_per_worker,
                          _budget(max_calls, max_tokens), {"top_k": top_k, "ratings": ratings, "guard": guard,
-                                                          "max_words": max_words})
+                                                          "max_words": max_words, "template": judge_.template})
 
         def record(n: int, record: dict[str, Any]) -> None:
             sink.record(record)
@@ -799,10 +805,20 @@ def _judge_rankings(judge_: Any, tasks: Any, sink: Output, battle_sink: Output, 
 
 
 def _battles_of(record: dict[str, Any]) -> list[dict[str, Any]]:
-    """Battle rows from a judged prompt's pairs: the verdict by the probability from both orders."""
-    return [{"prompt_id": record["prompt_id"], "model_a": p["a"], "model_b": p["b"],
-             "winner": "model_a" if p["p_a"] > 0.5 else "model_b" if p["p_a"] < 0.5 else "tie"}
+    """Battle rows from a judged prompt's pairs."""
+    return [{"prompt_id": record["prompt_id"], "model_a": p["a"], "model_b": p["b"], **_battle_result(p)}
             for p in record["pairs"]]
+
+
+def _battle_result(pair: dict[str, Any]) -> dict[str, Any]:
+    """The winner by the probability from both orders; a five-level judge's most likely verdict,
+    with a strong one (a>>b, b>>a) weighing 3 battles, as arena-hard counts them."""
+    level = pair.get("five_level")
+    if level is not None:
+        winner = "model_a" if level.startswith("a") else "model_b" if level.startswith("b") else "tie"
+        return {"winner": winner, **({"weight": 3} if ">>" in level else {})}
+    p_a = pair["p_a"]
+    return {"winner": "model_a" if p_a > 0.5 else "model_b" if p_a < 0.5 else "tie"}
 
 
 def _show_judged(result: Any, query: Any, responses: Any, rows: int, method: Any) -> None:
@@ -829,8 +845,7 @@ def _show_judged(result: Any, query: Any, responses: Any, rows: int, method: Any
 def _judge_pairs(judge_: Any, tasks: Any, mode: str, sink: Output, battle_sink: Output, done: list[Any]) -> None:
     from judgerank.accounting import Ledger
     from judgerank.errors import BudgetExhausted
-    from judgerank.evaluate.agreement import accuracy, cohen_kappa
-    from judgerank.responses import pair_diagnostics
+    from judgerank.responses import gold_agreement, pair_diagnostics
 
     ledger = Ledger(judge_.budget)
     stopped = False
@@ -845,28 +860,40 @@ def _judge_pairs(judge_: Any, tasks: Any, mode: str, sink: Output, battle_sink: 
                 sink.record(row)
                 if sink.path is None and not out.is_terminal:
                     print(json.dumps(row), flush=True)
-                winner = {"a": "model_a", "b": "model_b", "tie": "tie"}[row["verdict"]]
-                battle_sink.record({"prompt_id": j.task.id, "model_a": "output_1", "model_b": "output_2", "winner": winner})
+                result = (_battle_result(row) if "five_level" in row
+                          else {"winner": {"a": "model_a", "b": "model_b", "tie": "tie"}[row["verdict"]]})
+                battle_sink.record({"prompt_id": j.task.id, "model_a": "output_1", "model_b": "output_2", **result})
                 activity.advance("judging pairs")
         except BudgetExhausted:
             stopped = True
     costs = ledger.close()
     if done and done[0].task.gold is not None:
-        gold = [j.task.gold for j in done]
-        table = Table(title=f"agreement with {len(done)} gold labels")
-        for col in ("verdict", "accuracy", "kappa"):
-            table.add_column(col, justify="right" if col != "verdict" else "left")
-        rules = [("naive: one order, most likely answer", "naive"), ("both orders, by probability", "probability")]
-        if done[0].rated:
-            rules.append(("pointwise, expected rating", "pointwise"))
-        for name, label in rules:
-            predicted = [getattr(j, label) for j in done]
-            table.add_row(name, f"{accuracy(predicted, gold):.3f}", f"{cohen_kappa(predicted, gold):.3f}")
-        out.print(table)
+        _print_agreement(gold_agreement(done), len(done))
     if done:
         _print_diagnostics(pair_diagnostics(done).as_dict())
     tally.report()
     _print_costs(costs, len(done), int(stopped), unit=("pair", "pairs"))
+
+
+def _print_agreement(table_of: dict[str, Any], pairs: int, title: str | None = None) -> None:
+    """Accuracy and kappa per verdict rule, 2-way and 3-way (see judgerank.evaluate.ties)."""
+    from judgerank.responses import VERDICT_RULES
+
+    ties = next(iter(table_of.values())).gold_ties
+    table = Table(title=title or f"agreement with {pairs} gold labels ({ties} ties)",
+                  caption="2-way: pairs with a decisive gold label, a tie verdict counts wrong; 3-way: every pair, "
+                  "tie its own class, (b) and (c) with a tie region cross-fitted on the labels (5 folds)",
+                  caption_justify="left")
+    for col in ("verdict", "2-way accuracy", "2-way kappa", "3-way accuracy", "3-way kappa"):
+        table.add_column(col, justify="right" if col != "verdict" else "left")
+
+    def f(x: float | None) -> str:
+        return "–" if x is None else f"{x:.3f}"
+
+    for rule, a in table_of.items():
+        table.add_row(VERDICT_RULES.get(rule, rule), f(a.accuracy_2way), f(a.kappa_2way), f(a.accuracy_3way),
+                      f(a.kappa_3way))
+    out.print(table)
 
 
 def _print_diagnostics(d: dict) -> None:

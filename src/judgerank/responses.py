@@ -23,9 +23,11 @@ import numpy as np
 
 from judgerank.accounting import Ledger
 from judgerank.engine import check_request
-from judgerank.errors import BudgetExhausted
+from judgerank.errors import BudgetExhausted, JudgerankError
 from judgerank.evaluate.consistency import Diagnostics, diagnose, naive_verdict, score_verdict
+from judgerank.evaluate.ties import Agreement, agreement, cross_fitted_verdicts
 from judgerank.guard import apply_policy, detect, detect_items, guarded_verdict
+from judgerank.judges.templates import load_template
 from judgerank.methods import DEFAULT_JUDGE_METHOD, Options, method_for
 from judgerank.runtime import JobJudges, Runtime, RuntimeUser
 from judgerank.store import JudgmentStore
@@ -83,18 +85,19 @@ class PairJudgment:
     flags_b: list[str] = field(default_factory=list)
     guard: str = "flag"  # the policy: with demote or drop, a flagged response loses to an unflagged one
 
-    def _guarded(self, verdict: Verdict) -> Verdict:
+    def guarded(self, verdict: Verdict) -> Verdict:
+        """The verdict after the guard's policy (a flagged response loses to an unflagged one)."""
         return guarded_verdict(verdict, self.flags_a, self.flags_b, self.guard)
 
     @property
     def naive(self) -> Verdict:
         """(a) the most likely answer with response a shown first: one call, one order."""
-        return self._guarded(naive_verdict(self.preference))
+        return self.guarded(naive_verdict(self.preference))
 
     @property
     def probability(self) -> Verdict:
         """(b) P(a better), both orders, ties counted half: above or below 1/2."""
-        return self._guarded(self.preference.verdict)
+        return self.guarded(self.preference.verdict)
 
     @property
     def rated(self) -> bool:
@@ -105,7 +108,7 @@ class PairJudgment:
         """(c) the higher expected rating (None without ratings)."""
         if self.rating_a is None or self.rating_b is None:
             return None
-        return self._guarded(score_verdict(float(self.rating_a @ self.levels), float(self.rating_b @ self.levels)))
+        return self.guarded(score_verdict(float(self.rating_a @ self.levels), float(self.rating_b @ self.levels)))
 
     @property
     def pointwise_argmax(self) -> Verdict | None:
@@ -113,7 +116,7 @@ class PairJudgment:
         if self.rating_a is None or self.rating_b is None:
             return None
         levels = self.levels
-        return self._guarded(score_verdict(float(levels[self.rating_a.argmax()]), float(levels[self.rating_b.argmax()])))
+        return self.guarded(score_verdict(float(levels[self.rating_a.argmax()]), float(levels[self.rating_b.argmax()])))
 
     def as_dict(self) -> dict:
         return {
@@ -141,6 +144,7 @@ def _pair_dict(p: Preference) -> dict:
         "p_a_shown_second": round(p.p_a_second, 6),
         "verdict_a_first": first,
         "verdict_b_first": second,
+        **({"five_level": p.five_level_verdict, "p_levels": [round(x, 6) for x in p.levels]} if p.levels else {}),
     }
 
 
@@ -151,7 +155,8 @@ class ResponseJudge(RuntimeUser):
 
     Budgets apply per prompt in `rank` and per run in `judge_pairs`; `ratings=False` skips the
     rubric ratings that pairwise methods add for the score-vs-pair diagnostic (N calls).
-    Prompts and responses are clipped to `max_words` words each.
+    Prompts and responses are clipped to `max_words` words each. template: judge-pair (A, B or
+    tie) or judge-pair-5 (A>>B, A>B, tie, B>A, B>>A, arena-hard's five levels).
 
     >>> with ResponseJudge(method="allpairs") as judge:              # doctest: +SKIP
     ...     result = judge.rank(Query("p1", "Name a prime."), [Item("r1", "4"), Item("r2", "7")])
@@ -173,7 +178,11 @@ class ResponseJudge(RuntimeUser):
         base_url: str | None = None,
         backend: Any = None,
         guard: str = "demote",
+        template: str = "judge-pair",
     ) -> None:
+        if load_template(template).kind not in ("verdict", "verdict5"):  # unknown: an error now, before model work
+            raise JudgerankError(f"template {template!r} does not give pairwise verdicts (judge-pair or judge-pair-5)")
+        self.template = template
         self.method = method_for("judge", method)
         self.options = Options(top_k=top_k, guard=guard)
         self.ratings = ratings
@@ -190,6 +199,7 @@ class ResponseJudge(RuntimeUser):
         job = self.runtime.job("judge", self.model, self.budget, ledger)
         job.max_words = self.max_words
         job.neutralise = self.options.guard != "off"
+        job.verdict_template = self.template
         return job
 
     def rank(self, query: Query | str, responses: Sequence[Item | str | dict[str, Any]]) -> RankedResponses:
@@ -257,6 +267,34 @@ class ResponseJudge(RuntimeUser):
             return [], [], "off"
         q = task.query
         return detect(q, task.a.text, stuffing=False), detect(q, task.b.text, stuffing=False), self.options.guard
+
+
+VERDICT_RULES = {
+    "naive": "naive: one order, most likely answer",
+    "probability": "both orders, by probability",
+    "pointwise": "pointwise, expected rating",
+}
+
+
+def gold_agreement(judgments: Sequence[PairJudgment]) -> dict[str, Agreement]:
+    """Agreement with the gold labels per verdict rule, 2-way and 3-way (judgerank.evaluate.ties):
+    (b) and (c) get a tie region cross-fitted on the labels; (a) answers tie on its own."""
+    gold = [j.task.gold for j in judgments]
+    if any(g is None for g in gold):
+        raise JudgerankError("agreement needs a gold label on every pair")
+    labels: list[Verdict] = [g for g in gold if g is not None]
+    naive = [j.naive for j in judgments]
+    out = {"naive": agreement(naive, naive, labels)}
+    scored: dict[str, tuple[list[Verdict], list[float]]] = {
+        "probability": ([j.probability for j in judgments], [j.preference.prob - 0.5 for j in judgments]),
+    }
+    if all(j.rating_a is not None and j.rating_b is not None for j in judgments):
+        scored["pointwise"] = ([j.pointwise for j in judgments],  # type: ignore[misc]  # rated: never None
+                               [float((j.rating_a - j.rating_b) @ j.levels) for j in judgments])  # type: ignore[operator]
+    for rule, (two_way, scores) in scored.items():
+        three_way, _ = cross_fitted_verdicts(scores, labels)
+        out[rule] = agreement(two_way, [j.guarded(v) for j, v in zip(judgments, three_way)], labels)
+    return out
 
 
 def pair_diagnostics(judgments: Sequence[PairJudgment]) -> Diagnostics:

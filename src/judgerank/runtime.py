@@ -305,6 +305,7 @@ class JobJudges:
         self.max_words = 400
         self.neutralise = True  # chat-template markers in untrusted text made inert (off only with --guard off)
         self.spotlight = "off"  # the pointwise relevance prompt's spotlighting (judgerank.guard.spotlight)
+        self.verdict_template = "judge-pair"  # or judge-pair-5, the five-level verdicts
 
     def cached(self, held: HeldModel) -> CachedModel:
         return CachedModel(held.backend, self.runtime.store, self.ledger, held.slot, self.neutralise)
@@ -346,7 +347,7 @@ class JobJudges:
 
     def verdicts(self) -> _Recorder:
         if self._verdicts is None:
-            self._verdicts = _Recorder(VerdictJudge(self._llm(), max_words=self.max_words))
+            self._verdicts = _Recorder(VerdictJudge(self._llm(), self.verdict_template, max_words=self.max_words))
         return self._verdicts
 
     @property

@@ -38,6 +38,7 @@ class Request:
 
 
 Verdict = Literal["a", "b", "tie"]
+FIVE_LEVELS = ("a>>b", "a>b", "tie", "b>a", "b>>a")  # arena-hard's verdicts, in a's frame
 
 
 def _argmax_verdict(p_a: float, p_tie: float) -> Verdict:
@@ -67,6 +68,9 @@ class Preference:
     p_a_second: float
     tie_a_first: float = 0.0
     tie_a_second: float = 0.0
+    # five-level judges: P(a>>b, a>b, tie, b>a, b>>a) with a shown first, and with a shown second
+    levels_a_first: tuple[float, ...] | None = None
+    levels_a_second: tuple[float, ...] | None = None
 
     @property
     def prob(self) -> float:
@@ -89,6 +93,19 @@ class Preference:
     def verdict(self) -> Verdict:
         p = self.prob
         return "a" if p > 0.5 else "b" if p < 0.5 else "tie"
+
+    @property
+    def levels(self) -> tuple[float, ...] | None:
+        """Five-level judges: the distribution over FIVE_LEVELS averaged over both orders."""
+        if self.levels_a_first is None or self.levels_a_second is None:
+            return None
+        return tuple(0.5 * (x + y) for x, y in zip(self.levels_a_first, self.levels_a_second))
+
+    @property
+    def five_level_verdict(self) -> str | None:
+        """The most likely of FIVE_LEVELS over both orders (None for a three-answer judge)."""
+        dist = self.levels
+        return None if dist is None else FIVE_LEVELS[max(range(5), key=lambda i: (dist[i], i == 2))]
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,15 @@ class Battles:
     count: np.ndarray  # float weights (repeats of the same row)
 
     @classmethod
-    def from_outcomes(cls, rows: Sequence[tuple[str, str, float]]) -> Battles:
+    def from_outcomes(cls, rows: Sequence[tuple[str, str, float]], weights: Sequence[float] | None = None) -> Battles:
+        """weights: how many battles each row counts for (1 each by default)."""
         names = sorted({p for a, b, _ in rows for p in (a, b)})
         index = {p: i for i, p in enumerate(names)}
         a = np.array([index[r[0]] for r in rows], dtype=np.int64)
         b = np.array([index[r[1]] for r in rows], dtype=np.int64)
         outcome = np.array([r[2] for r in rows], dtype=np.float64)
-        return cls(names, a, b, outcome, np.ones(len(rows))).unique()
+        count = np.ones(len(rows)) if weights is None else np.asarray(weights, dtype=np.float64)
+        return cls(names, a, b, outcome, count).unique()
 
     @property
     def n_players(self) -> int:

@@ -17,8 +17,10 @@ from judgerank.backends.base import ChoiceRequest, ChoiceResult, GenerateRequest
 
 
 class SimulatedBackend:
-    """Choice i of a multi-item prompt stands for the i-th item shown; with one item shown, the
-    choices are graded labels ('0'..'3') or, for two non-numeric choices, (yes, no)."""
+    """Choice i of a multi-item prompt stands for the i-th item shown, except that with two items
+    shown and five digit choices they are a five-point scale (first much better ... second much
+    better); with one item shown, the choices are graded labels ('0'..'3') or, for two
+    non-numeric choices, (yes, no)."""
 
     def __init__(
         self,
@@ -57,6 +59,10 @@ class SimulatedBackend:
         shown = self._shown(request)
         n = len(request.choices)
         rng = self._rng(request.messages, request.choices)
+        if len(shown) == 2 and n == 5 and all(c.strip().isdigit() for c in request.choices):
+            # a five-point scale from "first much better" (choice 0) to "second much better"
+            gap = self.grades[shown[0]] + self.position_bias - self.grades[shown[1]] + self.noise * rng.standard_normal()
+            return -((np.array([2.0, 1.0, 0.0, -1.0, -2.0]) - gap) ** 2)
         if len(shown) >= 2:
             strength = np.array([self.grades[k] for k in shown[:n]] + [-1e3] * (n - len(shown[:n])))
             strength[0] += self.position_bias

@@ -2,6 +2,7 @@
 
 Winner labels: model_a / a, model_b / b, tie / draw, both_bad. both_bad counts as a tie unless
 both_bad="ignore" drops it. An unknown label or a missing column is an error naming the line.
+An optional `weight` column says how many battles a row counts for (default 1).
 
 For style control a battle also carries covariates: numeric columns the user names (`features`),
 or the style of the two responses (`style`), computed from response_a / response_b texts or from
@@ -76,6 +77,7 @@ def read_battles(
     path = Path(path)
     col_a, col_b, col_w = columns
     rows: list[tuple[str, str, float]] = []
+    weights: list[float] = []
     covariates = _Covariates(path, features, style)
     read = self_battles = dropped = 0
     for number, record in _records(path, columns):
@@ -99,12 +101,28 @@ def read_battles(
             self_battles += 1  # says nothing about a's strength; counted and reported
             continue
         rows.append((a, b, outcome))
+        weights.append(_weight(record, path, number))
         covariates.add(number, record)
     if not rows:
         raise JudgerankError(f"{path}: no battles between two different players")
-    battles = Battles.from_outcomes(rows)
-    table, notes = covariates.rows(battles.players, rows)
+    battles = Battles.from_outcomes(rows, weights)
+    table, notes = covariates.rows(battles.players, rows, weights)
     return BattleFile(battles, read, self_battles, dropped, table, notes)
+
+
+def _weight(record: dict, path: Path, number: int) -> float:
+    """An optional `weight` column: how many battles the row counts for (a five-level judge's
+    strong verdict counts 3)."""
+    raw = record.get("weight")
+    if raw in (None, ""):
+        return 1.0
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise JudgerankError(f"{path}:{number}: weight {shown(raw, 30)} is not a number") from None
+    if not (value > 0 and value < float("inf")):
+        raise JudgerankError(f"{path}:{number}: weight must be a positive number, not {value}")
+    return value
 
 
 class _Covariates:
@@ -131,7 +149,9 @@ class _Covariates:
         if self.style:
             self.texts.append((_response(record, "a", self.path, number), _response(record, "b", self.path, number)))
 
-    def rows(self, players: list[str], battles: list[tuple[str, str, float]]) -> tuple[BattleRows | None, tuple[str, ...]]:
+    def rows(
+        self, players: list[str], battles: list[tuple[str, str, float]], weights: list[float]
+    ) -> tuple[BattleRows | None, tuple[str, ...]]:
         if not (self.features or self.style):
             return None, ()
         names: list[str] = list(self.features)
@@ -150,8 +170,8 @@ class _Covariates:
         a = np.array([index[r[0]] for r in battles], dtype=np.int64)
         b = np.array([index[r[1]] for r in battles], dtype=np.int64)
         outcome = np.array([r[2] for r in battles], dtype=float)
-        ones = np.ones(len(battles))
-        return BattleRows(players, a, b, outcome, x, ones, ones, tuple(names)), tuple(notes)
+        count = np.asarray(weights, dtype=float)
+        return BattleRows(players, a, b, outcome, x, count, np.ones(len(battles)), tuple(names)), tuple(notes)
 
 
 def _response(record: dict, side: str, path: Path, number: int) -> str:

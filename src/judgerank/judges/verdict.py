@@ -3,6 +3,10 @@
 Each order gives P(A), P(B) and P(tie) from the probabilities of the three answer letters. The
 two orders are mapped back onto (a, b) and kept apart in the Preference, so that the verdict of
 each order, the combined probability and P(tie) are all available to diagnostics.
+
+A five-level template (judge-pair-5: A>>B, A>B, tie, B>A, B>>A, as arena-hard scores them) gives
+the five probabilities in each order; they are kept in the Preference in a's frame, and P(a
+preferred) is read from them as P(a>>b) + P(a>b) + P(tie) / 2.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class VerdictJudge:
     def compare_many(self, matchups: Sequence[Matchup]) -> list[Preference]:
         if not matchups:
             return []
+        five = self.template.kind == "verdict5"
         requests = []
         for query, a, b in matchups:
             ta, tb = self.backend.clip(a.text, self.max_words), self.backend.clip(b.text, self.max_words)
@@ -52,7 +57,23 @@ class VerdictJudge:
                 if group is None:
                     out.append(None)
                     continue
-                first, second = (_answer_probs(r) for r in group)  # first shown wins, second wins, tie
+                first, second = (_answer_probs(r) for r in group)
+                if five:  # shown order: first >> second, first > second, tie, second > first, second >> first
+                    in_a_first, in_a_second = first, second[::-1]
+                    out.append(
+                        Preference(
+                            a.id,
+                            b.id,
+                            p_a_first=float(in_a_first[0] + in_a_first[1] + 0.5 * in_a_first[2]),
+                            p_a_second=float(in_a_second[0] + in_a_second[1] + 0.5 * in_a_second[2]),
+                            tie_a_first=float(in_a_first[2]),
+                            tie_a_second=float(in_a_second[2]),
+                            levels_a_first=tuple(float(x) for x in in_a_first),
+                            levels_a_second=tuple(float(x) for x in in_a_second),
+                        )
+                    )
+                    continue
+                # first shown wins, second wins, tie
                 out.append(
                     Preference(
                         a.id,
