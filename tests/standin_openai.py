@@ -27,10 +27,11 @@ class StandinOpenAI(LoopbackServer):
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
+                length, close = 0, False
                 for line in head.decode("latin-1").split("\r\n"):
                     if line.lower().startswith("content-length:"):
                         length = int(line.split(":", 1)[1])
+                    close |= line.lower().replace(" ", "") == "connection:close"
                 body = json.loads(await reader.readexactly(length)) if length else {}
                 self.requests += 1
                 self.in_flight += 1
@@ -43,6 +44,8 @@ class StandinOpenAI(LoopbackServer):
                 writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
                              b"content-length: " + str(len(payload)).encode() + b"\r\n\r\n" + payload)
                 await writer.drain()
+                if close:  # as asked (the fault proxy reads each reply to the end of the stream)
+                    return
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:

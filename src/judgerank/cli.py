@@ -715,6 +715,12 @@ def judge(
         typer.Option("--five-levels", help="Verdicts on arena-hard's five levels (A>>B, A>B, tie, B>A, B>>A; "
                      "template judge-pair-5); in --battles a strong verdict counts 3 battles."),
     ] = False,
+    judges: Annotated[
+        str | None,
+        typer.Option(help="Pairs files: a jury, MODEL[@TEMPLATE],... (templates: judge-pair, judge-pair-5); "
+                     "verdicts pooled by mean P(a), majority and Dawid-Skene weights; each juror's kept.",
+                     rich_help_panel="Juries"),
+    ] = None,
 ) -> None:
     """Rank responses with an LLM judge, or score it against gold labels, with diagnostics.
 
@@ -730,6 +736,16 @@ def judge(
         raise JudgerankError(f"--method must be one of {', '.join(pairwise)}, not {method!r}")
     tasks = read_judge_input(input, gold)[:limit]
     pairs_file = isinstance(tasks[0], PairTask)
+    if judges is not None:
+        if not pairs_file:
+            raise JudgerankError("--judges pools verdicts on a pairs file ({input, output_1, output_2}); "
+                                 "rank a prompt's responses with one --model")
+        if model is not None or five_levels or ray is not None or mode != "pairwise":
+            raise JudgerankError("--judges names every juror (MODEL[@TEMPLATE]); leave out --model, --five-levels, "
+                                 "--mode and --ray")
+        _judge_jury(judges, tasks, _runtime(cache, no_cache, base_url, store, threads), ratings, max_words,
+                    _budget(max_calls, max_tokens), guard, out_path, battles)
+        return
     if ray is not None and pairs_file:
         raise JudgerankError("--ray spreads the ranking of prompts' responses; a pairs file is judged in one process "
                              "(leave out --ray)")
@@ -842,6 +858,56 @@ def _show_judged(result: Any, query: Any, responses: Any, rows: int, method: Any
         err.print(f"note: {note}", markup=False)
 
 
+def _judge_jury(spec: str, tasks: Any, runtime: Any, ratings: bool, max_words: int, budget: Any, guard: str,
+                out_path: Path | None, battles: Path | None) -> None:
+    """A jury over a pairs file: rows written once the pooled verdicts are in (every judgment is
+    in the store as it comes back, so an interrupted run costs nothing to redo)."""
+    from judgerank.jury import POOLED_RULES, Jury, parse_jurors, pooled_agreement
+    from judgerank.responses import gold_agreement
+
+    jurors = parse_jurors(spec)
+    for juror in jurors:
+        runtime.check(juror.model)
+    jury = Jury(jurors, runtime=runtime, ratings=ratings, max_words=max_words, budget=budget, guard=guard)
+    sink, battle_sink = Output(out_path), Output(battles)
+    with ACTIVITY.showing("jury", len(tasks) * len(jurors)) as activity:
+        try:
+            result = jury.judge_pairs(tasks, lambda name, n: activity.advance(f"jury ({name}: {n} pairs)"))
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted: every judgment that came back is in the judgment store; run the same "
+                              "command again to finish at no cost for those") from None
+    for pair in result.pairs:
+        row = pair.as_dict()
+        sink.record(row)
+        if out_path is None and not out.is_terminal:
+            print(json.dumps(row), flush=True)
+        winner = {"a": "model_a", "b": "model_b", "tie": "tie"}[pair.weighted or pair.mean]
+        battle_sink.record({"prompt_id": pair.task.id, "model_a": "output_1", "model_b": "output_2", "winner": winner})
+    if result.pairs and all(p.task.gold is not None for p in result.pairs):
+        rows = {}
+        for name in result.jurors:
+            mine = result.judgments_of(name)
+            if mine:
+                rows.update({f"{name}: {rule}": a for rule, a in gold_agreement(mine).items() if rule != "naive"})
+        rows.update({POOLED_RULES[rule]: a for rule, a in pooled_agreement(result).items()})
+        _print_agreement(rows, len(result.pairs), title=f"jury of {len(jurors)}: agreement with {len(result.pairs)} "
+                         "gold labels")
+    kappa = "–" if result.fleiss_kappa is None else f"{result.fleiss_kappa:.3f}"
+    weights = ", ".join(f"{n} {w:.2f}" for n, w in result.juror_weight.items())
+    err.print(f"inter-judge agreement (Fleiss' kappa over verdicts (b)): {kappa}; each juror's accuracy as "
+              f"Dawid-Skene estimates it without gold (below 0.5: read backwards): {weights}", soft_wrap=True,
+              markup=False)
+    for name, why in result.failures.items():
+        err.print(f"juror {name} {why}; the pooled verdicts use the others there", soft_wrap=True, markup=False)
+    for name, costs in result.costs.items():
+        err.print(f"{name}: ", end="", markup=False)
+        _print_costs(costs, len(result.judgments_of(name)), 0, unit=("pair", "pairs"))
+    for handle in (sink, battle_sink):
+        handle.finish()
+        if handle.path:
+            err.print(f"wrote {handle.path}")
+
+
 def _judge_pairs(judge_: Any, tasks: Any, mode: str, sink: Output, battle_sink: Output, done: list[Any]) -> None:
     from judgerank.accounting import Ledger
     from judgerank.errors import BudgetExhausted
@@ -884,8 +950,11 @@ def _print_agreement(table_of: dict[str, Any], pairs: int, title: str | None = N
                   caption="2-way: pairs with a decisive gold label, a tie verdict counts wrong; 3-way: every pair, "
                   "tie its own class, (b) and (c) with a tie region cross-fitted on the labels (5 folds)",
                   caption_justify="left")
-    for col in ("verdict", "2-way accuracy", "2-way kappa", "3-way accuracy", "3-way kappa"):
-        table.add_column(col, justify="right" if col != "verdict" else "left")
+    for col in ("verdict", "2-way acc", "2-way κ", "3-way acc", "3-way κ"):
+        if col == "verdict":
+            table.add_column(col, no_wrap=True, overflow="ellipsis", min_width=26, max_width=max(26, out.width - 52))
+        else:
+            table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
 
     def f(x: float | None) -> str:
         return "–" if x is None else f"{x:.3f}"

@@ -1,4 +1,5 @@
-"""Agreement between a judge's labels and gold labels: accuracy and Cohen's kappa."""
+"""Agreement: a judge's labels against gold labels (accuracy, Cohen's kappa), and among several
+judges rating the same items (Fleiss' kappa)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,20 @@ def cohen_kappa(predicted: Sequence[Hashable], gold: Sequence[Hashable]) -> floa
     table /= table.sum()
     observed = np.trace(table)
     expected = float(table.sum(axis=1) @ table.sum(axis=0))
+    return 0.0 if expected == 1.0 else float((observed - expected) / (1.0 - expected))
+
+
+def fleiss_kappa(counts: np.ndarray) -> float:
+    """Fleiss' kappa from an items x categories table of how many raters chose each category
+    (every item rated by the same number of raters, at least two). 0.0 when chance agreement is total."""
+    counts = np.asarray(counts, dtype=float)
+    raters = counts.sum(axis=1)
+    if len(counts) == 0 or raters.min() != raters.max() or raters[0] < 2:
+        raise ValueError("Fleiss' kappa needs items rated by the same number (>= 2) of raters")
+    n = raters[0]
+    shares = counts.sum(axis=0) / counts.sum()
+    per_item = ((counts * (counts - 1)).sum(axis=1)) / (n * (n - 1))
+    observed, expected = per_item.mean(), float(shares @ shares)
     return 0.0 if expected == 1.0 else float((observed - expected) / (1.0 - expected))
 
 

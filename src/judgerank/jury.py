@@ -1,0 +1,210 @@
+"""Juries: several judges decide the same pairs, and their verdicts are pooled.
+
+A juror is a model, a prompt template, or both: `MODEL[@TEMPLATE]` (qwen2.5-coder-0.5b,
+smollm2-135m@judge-pair-5). Every juror judges every pair in both orders, each in its own thread,
+so jurors whose backends run concurrently (HTTP servers, separate machines) overlap; local models
+on one machine share its cores. A juror that fails part-way (a server gone, a budget spent) keeps
+the verdicts it gave; the failure is reported and the pooled verdicts use the jurors that answered.
+
+Three pooled verdicts per pair:
+- mean: the jurors' P(a preferred) averaged, read as a verdict (above or below 1/2);
+- majority: the most common of the jurors' own verdicts (a draw is a tie);
+- weighted: Dawid-Skene (judgerank.evaluate.dawid_skene): each juror's confusion matrix is learned
+  from its agreement with the others, without gold labels, and the pair's most probable class wins.
+Inter-juror agreement is Fleiss' kappa over the pairs every juror decided.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from judgerank.accounting import Ledger
+from judgerank.errors import BudgetExhausted, JudgerankError
+from judgerank.evaluate.agreement import fleiss_kappa
+from judgerank.evaluate.dawid_skene import dawid_skene
+from judgerank.evaluate.ties import Agreement, agreement, cross_fitted_verdicts
+from judgerank.judges.templates import load_template
+from judgerank.responses import PairJudgment, PairTask, ResponseJudge
+from judgerank.runtime import Runtime
+from judgerank.types import Budget, Costs, Verdict
+
+CLASSES: tuple[Verdict, ...] = ("a", "b", "tie")
+
+
+@dataclass(frozen=True)
+class Juror:
+    model: str | None
+    template: str = "judge-pair"
+
+    @property
+    def name(self) -> str:
+        base = self.model or "default"
+        return base if self.template == "judge-pair" else f"{base}@{self.template}"
+
+
+def parse_jurors(spec: str) -> list[Juror]:
+    """`MODEL[@TEMPLATE],...`; at least two distinct jurors; templates checked now."""
+    jurors = []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            raise JudgerankError(f"--judges {spec!r}: an empty juror; use MODEL[@TEMPLATE],MODEL[@TEMPLATE],...")
+        model, _, template = part.partition("@")
+        template = template or "judge-pair"
+        if load_template(template).kind not in ("verdict", "verdict5"):
+            raise JudgerankError(f"--judges: template {template!r} does not give pairwise verdicts")
+        jurors.append(Juror(model or None, template))
+    names = [j.name for j in jurors]
+    if len(set(names)) != len(names):
+        raise JudgerankError(f"--judges {spec!r}: a juror is named twice")
+    if len(jurors) < 2:
+        raise JudgerankError(f"--judges {spec!r}: a jury needs at least two jurors (give one with --model)")
+    return jurors
+
+
+@dataclass
+class JuryPair:
+    """One pair: each juror's judgment (absent if it failed first) and the pooled verdicts."""
+
+    task: PairTask
+    judgments: dict[str, PairJudgment]
+    weighted: Verdict | None = None  # Dawid-Skene, set when the whole jury's verdicts are in
+
+    @property
+    def p_a(self) -> float:
+        return float(np.mean([j.preference.prob for j in self.judgments.values()]))
+
+    @property
+    def mean(self) -> Verdict:
+        p = self.p_a
+        return "a" if p > 0.5 else "b" if p < 0.5 else "tie"
+
+    @property
+    def majority(self) -> Verdict:
+        counts = Counter(j.probability for j in self.judgments.values()).most_common()
+        return counts[0][0] if len(counts) == 1 or counts[0][1] > counts[1][1] else "tie"
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.task.id,
+            "gold": self.task.gold,
+            "p_a": round(self.p_a, 6),
+            "mean": self.mean,
+            "majority": self.majority,
+            "weighted": self.weighted,
+            "judges": {name: j.as_dict() for name, j in self.judgments.items()},
+        }
+
+
+@dataclass
+class JuryResult:
+    pairs: list[JuryPair]
+    jurors: list[str]
+    costs: dict[str, Costs]
+    failures: dict[str, str] = field(default_factory=dict)  # juror -> what stopped it
+    fleiss_kappa: float | None = None  # over the pairs every juror decided
+    juror_weight: dict[str, float] = field(default_factory=dict)  # Dawid-Skene's estimated accuracy
+
+    def judgments_of(self, juror: str) -> list[PairJudgment]:
+        return [p.judgments[juror] for p in self.pairs if juror in p.judgments]
+
+
+class Jury:
+    """Judges pairs with every juror and pools their verdicts (see the module's docstring)."""
+
+    def __init__(
+        self,
+        jurors: Sequence[Juror],
+        *,
+        runtime: Runtime | None = None,
+        ratings: bool = True,
+        max_words: int = 400,
+        budget: Budget | None = None,
+        guard: str = "demote",
+    ) -> None:
+        if len(jurors) < 2:
+            raise JudgerankError("a jury needs at least two jurors")
+        self.runtime = runtime or Runtime()
+        self.budget = budget or Budget()
+        self.judges = {
+            j.name: ResponseJudge(j.model, runtime=self.runtime, ratings=ratings, max_words=max_words,
+                                  template=j.template, guard=guard)
+            for j in jurors
+        }
+
+    def judge_pairs(self, tasks: Sequence[PairTask], progress: Callable[[str, int], None] | None = None,
+                    batch_size: int = 8) -> JuryResult:
+        """Every juror over every pair, concurrently, `batch_size` pairs per backend batch (a juror
+        that fails keeps the batches it finished); progress(juror, pairs done) after each pair."""
+        found: dict[str, dict[str, PairJudgment]] = {name: {} for name in self.judges}
+        failures: dict[str, str] = {}
+        ledgers = {name: Ledger(self.budget) for name in self.judges}
+        lock = threading.Lock()
+
+        def run(name: str) -> None:
+            try:
+                for judgment in self.judges[name].judge_pairs(tasks, ledgers[name], batch_size=batch_size):
+                    with lock:
+                        found[name][judgment.task.id] = judgment
+                    if progress is not None:
+                        progress(name, len(found[name]))
+            except BudgetExhausted:
+                failures[name] = f"budget spent after {len(found[name])} of {len(tasks)} pairs"
+            except JudgerankError as exc:  # a backend gone, a bad reply: the others go on
+                failures[name] = f"failed after {len(found[name])} of {len(tasks)} pairs: {exc}"
+
+        with ThreadPoolExecutor(len(self.judges)) as pool:
+            list(pool.map(run, self.judges))
+        pairs = [JuryPair(t, {name: found[name][t.id] for name in self.judges if t.id in found[name]}) for t in tasks]
+        pairs = [p for p in pairs if p.judgments]
+        result = JuryResult(pairs, list(self.judges), {n: ledgers[n].close() for n in self.judges}, failures)
+        _pool(result)
+        return result
+
+
+def _pool(result: JuryResult) -> None:
+    """Dawid-Skene verdicts and juror weights, and Fleiss' kappa, over the whole jury."""
+    if not result.pairs:
+        return
+    index = {c: i for i, c in enumerate(CLASSES)}
+    reports = np.full((len(result.pairs), len(result.jurors)), -1)
+    for i, pair in enumerate(result.pairs):
+        for j, name in enumerate(result.jurors):
+            if name in pair.judgments:
+                reports[i, j] = index[pair.judgments[name].probability]
+    fit = dawid_skene(reports, len(CLASSES))
+    for pair, label in zip(result.pairs, fit.labels):
+        pair.weighted = CLASSES[int(label)]
+    result.juror_weight = {name: float(w) for name, w in zip(result.jurors, fit.judge_accuracy)}
+    complete = reports[(reports >= 0).all(axis=1)]
+    if len(complete):
+        counts = np.stack([(complete == c).sum(axis=1) for c in range(len(CLASSES))], axis=1)
+        result.fleiss_kappa = fleiss_kappa(counts)
+
+
+POOLED_RULES = {
+    "mean": "jury: mean P(a), both orders",
+    "majority": "jury: majority of verdicts",
+    "weighted": "jury: Dawid-Skene weighted",
+}
+
+
+def pooled_agreement(result: JuryResult) -> dict[str, Agreement]:
+    """Each pooled verdict against the gold labels, 2-way and 3-way; the mean gets a tie region
+    cross-fitted on the labels, as a single judge's (b) does."""
+    pairs = [p for p in result.pairs if p.task.gold is not None]
+    if not pairs:
+        raise JudgerankError("agreement needs gold labels")
+    gold: list[Verdict] = [p.task.gold for p in pairs if p.task.gold is not None]
+    mean = [p.mean for p in pairs]
+    three_way, _ = cross_fitted_verdicts([p.p_a - 0.5 for p in pairs], gold)
+    out = {"mean": agreement(mean, three_way, gold)}
+    for rule in ("majority", "weighted"):
+        verdicts: list[Verdict] = [getattr(p, rule) or "tie" for p in pairs]
+        out[rule] = agreement(verdicts, verdicts, gold)
+    return out

@@ -1,0 +1,141 @@
+"""Juries of judges: pooling, Dawid-Skene weights, Fleiss' kappa, and jurors that fail part-way."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from faultproxy import FaultProxy
+from standin_openai import StandinOpenAI
+
+from judgerank.backends.openai_compat import OpenAICompatBackend
+from judgerank.backends.simulated import SimulatedBackend
+from judgerank.errors import JudgerankError
+from judgerank.evaluate.agreement import fleiss_kappa
+from judgerank.evaluate.dawid_skene import dawid_skene
+from judgerank.jury import Juror, Jury, parse_jurors, pooled_agreement
+from judgerank.responses import PairTask
+from judgerank.runtime import Runtime
+from judgerank.types import Item, Query
+
+# Wikipedia's worked example of Fleiss' kappa: 10 subjects, 14 raters, 5 categories; kappa 0.210
+FLEISS_EXAMPLE = [[0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
+                  [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7]]
+
+
+def test_fleiss_kappa_matches_the_worked_example_and_statsmodels():
+    assert fleiss_kappa(np.array(FLEISS_EXAMPLE)) == pytest.approx(0.2099, abs=5e-4)
+    inter_rater = pytest.importorskip("statsmodels.stats.inter_rater")
+    rng = np.random.default_rng(0)
+    table = rng.multinomial(5, [0.5, 0.3, 0.2], size=40)
+    assert fleiss_kappa(table) == pytest.approx(inter_rater.fleiss_kappa(table, method="fleiss"), abs=1e-12)
+    with pytest.raises(ValueError, match="same number"):
+        fleiss_kappa(np.array([[1, 1], [2, 1]]))
+
+
+def test_dawid_skene_outweighs_a_spammer_and_uses_an_inverted_judge():
+    rng = np.random.default_rng(1)
+    truth = rng.integers(0, 2, 400)
+
+    def judge(accuracy: float) -> np.ndarray:
+        return np.where(rng.random(400) < accuracy, truth, 1 - truth)
+
+    reports = np.stack([judge(0.7), judge(0.7), np.zeros(400, int), judge(0.1)], axis=1)  # spammer, contrarian
+    reports[:50, 1] = -1  # a judge that failed on some items
+    fit = dawid_skene(reports, 2)
+    assert (fit.labels == truth).mean() > 0.9  # the contrarian is read backwards, the spammer ignored
+    majority = (np.where(reports >= 0, reports, 0).sum(axis=1) * 2 > (reports >= 0).sum(axis=1)).astype(int)
+    assert (fit.labels == truth).mean() > (majority == truth).mean() + 0.2
+    confusion = fit.confusion
+    assert confusion[3, 0, 1] > 0.8 and confusion[3, 1, 0] > 0.8  # judge 3 says the opposite
+    assert abs(confusion[2, 0, 0] - confusion[2, 1, 0]) < 0.05  # the spammer's report says nothing
+
+
+PROMPT = Query("p", "Which city is the capital of France?")
+
+
+def _tasks(n: int = 30) -> tuple[list[PairTask], dict[str, float]]:
+    rng = np.random.default_rng(2)
+    grades, tasks = {}, []
+    for i in range(n):
+        a, b = Item(f"a{i}", f"answer one number {i:03d}"), Item(f"b{i}", f"answer two number {i:03d}")
+        ga, gb = rng.uniform(1, 5, 2)
+        grades[a.text], grades[b.text] = ga, gb
+        tasks.append(PairTask(str(i), PROMPT, a, b, "a" if ga > gb else "b"))
+    return tasks, grades
+
+
+def test_jury_pools_verdicts_and_keeps_each_jurors():
+    tasks, grades = _tasks()
+    runtime = Runtime(store=None, backends={
+        "right": SimulatedBackend(grades),
+        "noisy": SimulatedBackend(grades, noise=2.5, seed=3),
+        "backwards": SimulatedBackend({t: -g for t, g in grades.items()}),
+    })
+    jury = Jury([Juror("right"), Juror("noisy"), Juror("backwards")], runtime=runtime, ratings=False)
+    result = jury.judge_pairs(tasks)
+    assert len(result.pairs) == 30 and not result.failures
+    assert all(set(p.judgments) == {"right", "noisy", "backwards"} for p in result.pairs)
+    first = result.pairs[0]
+    assert first.p_a == pytest.approx(np.mean([j.preference.prob for j in first.judgments.values()]))
+    table = pooled_agreement(result)
+    assert table["weighted"].accuracy_2way >= 0.9  # Dawid-Skene reads the backwards juror backwards
+    assert result.juror_weight["right"] > result.juror_weight["noisy"]
+    assert result.fleiss_kappa is not None and result.fleiss_kappa < 0  # a juror that disagrees by design
+    row = first.as_dict()
+    assert set(row["judges"]) == {"right", "noisy", "backwards"} and row["weighted"] in ("a", "b", "tie")
+
+
+def test_a_juror_that_fails_midway_keeps_its_verdicts_and_the_others_go_on():
+    tasks, grades = _tasks(12)
+    with StandinOpenAI(delay=0.0) as server, FaultProxy(server.port, [None] * 8 + ["down"]) as proxy:
+        remote = OpenAICompatBackend(proxy.url, "served", retries=1, backoff=0.01, concurrency=1)
+        runtime = Runtime(store=None, backends={"local": SimulatedBackend(grades), "remote": remote})
+        jury = Jury([Juror("local"), Juror("remote")], runtime=runtime, ratings=False)
+        result = jury.judge_pairs(tasks, batch_size=4)  # 8 requests a batch: the second batch meets the outage
+    assert "remote" in result.failures and "failed after" in result.failures["remote"]
+    assert len(result.judgments_of("local")) == 12
+    kept = len(result.judgments_of("remote"))
+    assert 0 < kept < 12  # what it judged before the server went down is kept
+    assert len(result.pairs) == 12 and all("local" in p.judgments for p in result.pairs)
+
+
+def test_parse_jurors_and_its_errors():
+    assert parse_jurors("smollm2-135m,smollm2-135m@judge-pair-5") == [
+        Juror("smollm2-135m"), Juror("smollm2-135m", "judge-pair-5")]
+    for spec, message in (("a,,b", "an empty juror"), ("a,a", "named twice"), ("a", "at least two jurors"),
+                          ("a,b@rubric-1-5", "does not give pairwise verdicts"), ("a,b@nope", "unknown prompt template")):
+        with pytest.raises(JudgerankError, match=message):
+            parse_jurors(spec)
+
+
+def test_judge_cli_with_a_jury(tmp_path):
+    tasks, grades = _tasks(20)
+    right, noisy = tmp_path / "right.json", tmp_path / "noisy.json"
+    right.write_text(json.dumps(grades))
+    rng = np.random.default_rng(5)
+    noisy.write_text(json.dumps({t: g + rng.normal(0, 1.5) for t, g in grades.items()}))
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"input": t.query.text, "output_1": t.a.text, "output_2": t.b.text,
+                                         "label": 1 if t.gold == "a" else 2}) + "\n" for t in tasks))
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "judgerank", "judge", str(pairs), *map(str, args)],
+                              capture_output=True, text=True, timeout=300)
+
+    jurors = f"simulated:{right},simulated:{noisy}"
+    result = cli("--judges", jurors, "--gold", "label", "--no-cache", "--no-ratings", "--out", tmp_path / "o.jsonl",
+                 "--battles", tmp_path / "b.jsonl")
+    assert result.returncode == 0, result.stderr
+    assert "jury of 2" in result.stdout and "Dawid-Skene weighted" in result.stdout
+    assert "Fleiss' kappa" in result.stderr
+    rows = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text().splitlines()]
+    assert len(rows) == 20 and all(len(r["judges"]) == 2 for r in rows)
+    assert len((tmp_path / "b.jsonl").read_text().splitlines()) == 20
+    for args, message in ((("--judges", jurors, "--model", "x"), "leave out --model"),
+                          (("--judges", f"simulated:{right}"), "at least two jurors")):
+        bad = cli(*args)
+        assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
