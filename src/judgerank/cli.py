@@ -858,6 +858,101 @@ def _show_judged(result: Any, query: Any, responses: Any, rows: int, method: Any
         err.print(f"note: {note}", markup=False)
 
 
+@app.command("judge-eval")
+def judge_eval(
+    pairs: Annotated[Path, typer.Argument(help="Labelled pairs: JSON or JSONL {input, output_1, output_2, label}.")],
+    judges: Annotated[
+        str, typer.Option(help="The judges to grade, MODEL[@TEMPLATE],... (one or more); more than one are also "
+                          "pooled as a jury.")
+    ],
+    gold: Annotated[str, typer.Option(help="The field with the human label (1, 2, tie, A>B, ...).")] = "label",
+    report: Annotated[Path | None, typer.Option(help="Write the report card as HTML with its plots.")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write the cards as JSON.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N pairs.", min=1)] = None,
+    max_calls: Annotated[int | None, typer.Option(help="Budget: new LLM calls per judge.")] = None,
+    cache: Annotated[
+        Path | None, typer.Option(help="Judgment cache (SQLite). Default: ~/.cache/judgerank/judgments.sqlite.")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the judgment cache.")] = False,
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible server (…/v1) serving the judges' models.")
+    ] = None,
+    store: StoreOpt = None,
+    threads: ThreadsOpt = None,
+    max_words: MaxWordsOpt = 400,
+) -> None:
+    """Grade judges on labelled pairs: accuracy and kappa, position consistency, length bias,
+    calibration of P(A), agreement between judges, cost per judgment."""
+    for path in (report, out_path):
+        _check_writable(path)
+    from judgerank.evaluate.report_card import jury_cards, kappa_matrix
+    from judgerank.io.responses import read_judge_input
+    from judgerank.jury import Jury, parse_jurors
+    from judgerank.responses import PairTask
+
+    jurors = parse_jurors(judges, minimum=1)
+    tasks = read_judge_input(pairs, gold)[:limit]
+    if not isinstance(tasks[0], PairTask):
+        raise JudgerankError(f"{pairs}: judge-eval needs labelled pairs ({{input, output_1, output_2, {gold}}})")
+    runtime = _runtime(cache, no_cache, base_url, store, threads)
+    for juror in jurors:
+        runtime.check(juror.model)
+    jury = Jury(jurors, runtime=runtime, ratings=False, max_words=max_words, budget=_budget(max_calls, None))
+    with ACTIVITY.showing("judging", len(tasks) * len(jurors)) as activity:
+        try:
+            result = jury.judge_pairs(tasks, lambda name, n: activity.advance(f"judging ({name}: {n} pairs)"))
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted: every judgment that came back is in the judgment store; run the same "
+                              "command again to finish at no cost for those") from None
+    cards = jury_cards(result)
+    if not cards:
+        raise JudgerankError("no judge returned a verdict: see the failures above")
+    ties = any(c.agreement and c.agreement.gold_ties for c in cards)
+    humans = next((c.gold_longer_preferred for c in cards if c.gold_longer_preferred is not None), None)
+    table = Table(title=f"report card: {len(result.pairs)} labelled pairs",
+                  caption="acc, κ: against gold, verdict from both orders (2w: decisive gold pairs; 3w: ties a class); "
+                  "pos: position consistency; longer: share of decisive verdicts for the longer response (humans: "
+                  f"{'–' if humans is None else f'{humans:.2f}'}); cost: calls and seconds per pair (cache hits are "
+                  "free); JSON and HTML (--out, --report) hold every figure", caption_justify="left")
+    columns = ["judge", "acc 2w", "κ 2w", *(("acc 3w", "κ 3w") if ties else ()), "pos", "longer", "Brier", "cost"]
+    for col in columns:
+        if col == "judge":
+            table.add_column(col, no_wrap=True, overflow="ellipsis", max_width=max(16, out.width - 14 * len(columns)))
+        else:
+            table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+
+    def f(x: float | None, spec: str = ".2f") -> str:
+        return "–" if x is None else format(x, spec)
+
+    for c in cards:
+        a = c.agreement
+        three = (f(a.accuracy_3way if a else None), f(a.kappa_3way if a else None)) if ties else ()
+        cost = "–" if c.calls_per_pair is None else f"{c.calls_per_pair:.1f}, {f(c.seconds_per_pair)}s"
+        table.add_row(c.name, f(a.accuracy_2way if a else None), f(a.kappa_2way if a else None), *three,
+                      f(c.position_consistency), f(c.longer_preferred), f(c.brier, ".3f"), cost)
+    out.print(table)
+    notes = [f"juror {name} {why}" for name, why in result.failures.items()]
+    if result.fleiss_kappa is not None:
+        notes.append(f"Fleiss' kappa between the judges' verdicts: {result.fleiss_kappa:.3f}")
+    for note in notes:
+        err.print(f"note: {note}", soft_wrap=True, markup=False)
+    verdicts = {name: {j.task.id: j.probability for j in result.judgments_of(name)} for name in result.jurors}
+    kappas = kappa_matrix(verdicts)
+    if out_path:
+        payload = {"pairs": len(result.pairs), "cards": [c.as_dict() for c in cards], "fleiss_kappa": result.fleiss_kappa,
+                   "judge_kappa": {"judges": kappas[0], "kappa": kappas[1].tolist()}, "failures": result.failures}
+        try:
+            out_path.write_text(json.dumps(payload, indent=1), encoding="utf-8")
+        except OSError as exc:
+            raise JudgerankError(f"{out_path}: cannot write ({exc.strerror})") from exc
+        err.print(f"wrote {out_path}")
+    if report:
+        from judgerank.judge_report import write_judge_report
+
+        write_judge_report(cards, kappas, report, source=str(pairs), notes=notes)
+        err.print(f"wrote {report}")
+
+
 def _judge_jury(spec: str, tasks: Any, runtime: Any, ratings: bool, max_words: int, budget: Any, guard: str,
                 out_path: Path | None, battles: Path | None) -> None:
     """A jury over a pairs file: rows written once the pooled verdicts are in (every judgment is

@@ -48,8 +48,8 @@ class Juror:
         return base if self.template == "judge-pair" else f"{base}@{self.template}"
 
 
-def parse_jurors(spec: str) -> list[Juror]:
-    """`MODEL[@TEMPLATE],...`; at least two distinct jurors; templates checked now."""
+def parse_jurors(spec: str, minimum: int = 2) -> list[Juror]:
+    """`MODEL[@TEMPLATE],...`; at least `minimum` distinct jurors; templates checked now."""
     jurors = []
     for part in (p.strip() for p in spec.split(",")):
         if not part:
@@ -62,7 +62,7 @@ def parse_jurors(spec: str) -> list[Juror]:
     names = [j.name for j in jurors]
     if len(set(names)) != len(names):
         raise JudgerankError(f"--judges {spec!r}: a juror is named twice")
-    if len(jurors) < 2:
+    if len(jurors) < minimum:
         raise JudgerankError(f"--judges {spec!r}: a jury needs at least two jurors (give one with --model)")
     return jurors
 
@@ -74,6 +74,7 @@ class JuryPair:
     task: PairTask
     judgments: dict[str, PairJudgment]
     weighted: Verdict | None = None  # Dawid-Skene, set when the whole jury's verdicts are in
+    weighted_p_a: float | None = None  # its posterior P(a) + P(tie) / 2
 
     @property
     def p_a(self) -> float:
@@ -83,6 +84,12 @@ class JuryPair:
     def mean(self) -> Verdict:
         p = self.p_a
         return "a" if p > 0.5 else "b" if p < 0.5 else "tie"
+
+    @property
+    def majority_p_a(self) -> float:
+        """The share of jurors voting a, ties counted half."""
+        votes = [j.probability for j in self.judgments.values()]
+        return (votes.count("a") + 0.5 * votes.count("tie")) / len(votes)
 
     @property
     def majority(self) -> Verdict:
@@ -115,7 +122,8 @@ class JuryResult:
 
 
 class Jury:
-    """Judges pairs with every juror and pools their verdicts (see the module's docstring)."""
+    """Judges pairs with every juror and pools their verdicts (see the module's docstring). One
+    juror is allowed (judge-eval's card of a single judge); pooling then changes nothing."""
 
     def __init__(
         self,
@@ -127,8 +135,8 @@ class Jury:
         budget: Budget | None = None,
         guard: str = "demote",
     ) -> None:
-        if len(jurors) < 2:
-            raise JudgerankError("a jury needs at least two jurors")
+        if not jurors:
+            raise JudgerankError("a jury needs a juror")
         self.runtime = runtime or Runtime()
         self.budget = budget or Budget()
         self.judges = {
@@ -178,11 +186,12 @@ def _pool(result: JuryResult) -> None:
             if name in pair.judgments:
                 reports[i, j] = index[pair.judgments[name].probability]
     fit = dawid_skene(reports, len(CLASSES))
-    for pair, label in zip(result.pairs, fit.labels):
+    for pair, label, post in zip(result.pairs, fit.labels, fit.posterior):
         pair.weighted = CLASSES[int(label)]
+        pair.weighted_p_a = float(post[0] + 0.5 * post[2])
     result.juror_weight = {name: float(w) for name, w in zip(result.jurors, fit.judge_accuracy)}
     complete = reports[(reports >= 0).all(axis=1)]
-    if len(complete):
+    if len(complete) and len(result.jurors) > 1:
         counts = np.stack([(complete == c).sum(axis=1) for c in range(len(CLASSES))], axis=1)
         result.fleiss_kappa = fleiss_kappa(counts)
 

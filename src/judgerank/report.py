@@ -16,7 +16,7 @@ from judgerank.arena import Leaderboard
 from judgerank.errors import JudgerankError
 
 
-def _svg(fig) -> str:
+def svg_of(fig) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight")
     text = buf.getvalue()
@@ -38,12 +38,12 @@ def _ratings_plot(board: Leaderboard, plt) -> str:
     ax.set_xlabel("rating" + (" (95% interval)" if rows[0].lower is not None else ""))
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(f"{board.method} ratings")
-    svg = _svg(fig)
+    svg = svg_of(fig)
     plt.close(fig)
     return svg
 
 
-def _matrix_plot(matrix: np.ndarray, names: list[str], title: str, fmt: str, plt, cmap: str, **limits) -> str:
+def matrix_plot(matrix: np.ndarray, names: list[str], title: str, fmt: str, plt, cmap: str, **limits) -> str:
     n = len(names)
     fig, ax = plt.subplots(figsize=(max(5, 0.22 * n + 2), max(4, 0.22 * n + 1)))
     image = ax.imshow(matrix, cmap=cmap, **limits)
@@ -55,7 +55,7 @@ def _matrix_plot(matrix: np.ndarray, names: list[str], title: str, fmt: str, plt
                 ax.text(j, i, format(matrix[i, j], fmt), ha="center", va="center", fontsize=6)
     fig.colorbar(image, ax=ax, shrink=0.7)
     ax.set_title(title)
-    svg = _svg(fig)
+    svg = svg_of(fig)
     plt.close(fig)
     return svg
 
@@ -71,10 +71,10 @@ def write_report(board: Leaderboard, path: str | Path, source: str = "") -> None
     names = [r.player for r in board.rows]
     figures = [("ratings", _ratings_plot(board, plt))]
     if board.win_prob is not None:
-        figures.append(("win-probability", _matrix_plot(
+        figures.append(("win-probability", matrix_plot(
             board.win_prob, names, "P(row beats column), predicted", ".2f", plt, "RdBu_r", vmin=0.0, vmax=1.0)))
     if board.battle_counts is not None:
-        figures.append(("battle-counts", _matrix_plot(
+        figures.append(("battle-counts", matrix_plot(
             board.battle_counts, names, "battles between players", ".0f", plt, "Greens")))
     has_ci = board.rows and board.rows[0].lower is not None
     head = "<tr><th>rank</th><th>player</th><th>rating</th>" + ("<th>95% interval</th>" if has_ci else "") + \
