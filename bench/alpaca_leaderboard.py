@@ -1,13 +1,20 @@
-"""A model leaderboard from judged battles: AlpacaEval models ranked by a small local judge.
+"""The AlpacaEval leaderboard from judged battles against the AlpacaEval 2 baseline, by local judges.
 
-A seeded sample of AlpacaEval instructions; for each, the 16 models are paired at random (a
-perfect matching, 8 battles) and every battle is judged in both orders; every output is also
-rated on the 1-5 rubric. Battles go to the arena's Bradley-Terry fit (win probability above or
-below 1/2, ties half); ratings give a second leaderboard by mean expected rating. Both are
-compared with the AlpacaEval 2 leaderboard (length-controlled win rate) by Spearman and Kendall
-correlation, beside the length-only baseline (mean output length).
+A seeded sample of AlpacaEval instructions; on each, every one of the 15 other models' outputs is
+judged against gpt4_1106_preview's (the AE2 baseline), in both orders, by each judge (and pooled
+when there are several: the jury's mean P). Four judgerank leaderboards come from the verdicts,
+each compared with the AlpacaEval 2 length-controlled leaderboard by Spearman and Kendall:
+- raw win rate against the baseline (mean P(model preferred));
+- length-controlled win rate (AlpacaEval 2's GLM, judgerank.length_control; instruction
+  difficulty estimated from these judgments, no gamed-baseline rows: AlpacaEval's are not here);
+- Bradley-Terry on the battles (verdict by P above or below 1/2), and the same with LMArena's
+  style control (length, headers, lists, bold of the two outputs as covariates);
+beside output length alone (mean characters over the same instructions), which needs no judge.
 
-    python bench/alpaca_leaderboard.py --model smollm2-135m --instructions 20
+    python bench/alpaca_leaderboard.py --judges qwen2.5-coder-0.5b --instructions 40
+    python bench/alpaca_leaderboard.py --judges smollm2-135m,qwen2.5-coder-0.5b,qwen2.5-coder-1.5b
+
+Judgments go to bench/out/judge-cache.sqlite: a re-run costs nothing for what was judged.
 """
 
 from __future__ import annotations
@@ -20,17 +27,21 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import DATA, require
+from common import DATA, print_table, require
 from scipy.stats import kendalltau, spearmanr
 
-from judgerank.accounting import Ledger
 from judgerank.aggregate.battles import Battles
+from judgerank.aggregate.contextual import BattleRows
 from judgerank.arena import arena
-from judgerank.evaluate.consistency import probability_verdict
-from judgerank.responses import PairTask, ResponseJudge, pair_diagnostics
+from judgerank.jury import Jury, parse_jurors
+from judgerank.length_control import Judged, length_controlled_win_rates
+from judgerank.responses import PairTask
+from judgerank.runtime import Runtime
+from judgerank.style import STYLE_FEATURES, standardise, style_differences
 from judgerank.types import Item, Query
 
 ALPACA = DATA / "alpaca-eval"
+BASELINE = "gpt4_1106_preview"
 OUT = Path(__file__).resolve().parent / "out"
 
 
@@ -46,72 +57,96 @@ def load() -> tuple[list[str], dict[str, dict[str, str]], list[str], dict[str, f
     with open(require(ALPACA / "data_AlpacaEval_2_weighted_alpaca_eval_gpt4_turbo_leaderboard.csv")) as fh:
         for row in csv.DictReader(fh):
             board[row[""]] = float(row["length_controlled_winrate"])
-    models = sorted(outputs)
+    models = sorted(m for m in outputs if m != BASELINE)
     return models, outputs, instructions, {m: board[m] for m in models}
 
 
-def correlations(scores: dict[str, float], reference: dict[str, float]) -> str:
+def correlations(scores: dict[str, float], reference: dict[str, float]) -> tuple[float, float]:
     models = sorted(reference)
-    x = [scores.get(m, np.nan) for m in models]
+    x = [scores[m] for m in models]
     y = [reference[m] for m in models]
-    return f"Spearman {spearmanr(x, y).statistic:+.3f}, Kendall {kendalltau(x, y).statistic:+.3f}"
+    return float(spearmanr(x, y).statistic), float(kendalltau(x, y).statistic)
+
+
+def leaderboards(p_model: dict[str, float], tasks: list[PairTask]) -> dict[str, dict[str, float]]:
+    """Each judgerank leaderboard from P(model preferred) per task id."""
+    done = [t for t in tasks if t.id in p_model]
+    judged = [Judged(t.b.id, t.query.id, p_model[t.id], len(t.b.text), len(t.a.text)) for t in done]
+    raw = {}
+    for model in {j.model for j in judged}:
+        raw[model] = float(np.mean([j.preference for j in judged if j.model == model]))
+    lc = {w.model: w.lc_win_rate for w in length_controlled_win_rates(judged, BASELINE)}
+    rows = [(t.a.id, t.b.id, 0.0 if p_model[t.id] > 0.5 else 1.0 if p_model[t.id] < 0.5 else 0.5) for t in done]
+    battles = Battles.from_outcomes(rows)
+    bt = {r.player: r.rating for r in arena(battles).rows}
+    x = standardise(style_differences([t.a.text for t in done], [t.b.text for t in done]), STYLE_FEATURES)
+    index = {p: i for i, p in enumerate(battles.players)}
+    covariates = BattleRows(battles.players, np.array([index[r[0]] for r in rows]), np.array([index[r[1]] for r in rows]),
+                            np.array([r[2] for r in rows]), x, np.ones(len(rows)), np.ones(len(rows)),
+                            tuple(f"style_{n}" for n in STYLE_FEATURES))
+    styled = arena(battles, covariates=covariates)
+    style_bt = {r.player: r.rating for r in styled.rows}
+    coefficients = {c.name: round(c.value, 3) for c in styled.coefficients}
+    return {"raw win rate": raw, "LC win rate": lc, "Bradley-Terry": bt, "style-controlled BT": style_bt,
+            "_coefficients": coefficients}
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="smollm2-135m")
-    ap.add_argument("--instructions", type=int, default=20)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--judges", default="qwen2.5-coder-0.5b", help="MODEL[@TEMPLATE],...; several are also pooled")
+    ap.add_argument("--instructions", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--max-words", type=int, default=200, help="words kept of each instruction and output")
+    ap.add_argument("--max-words", type=int, default=300, help="words kept of each instruction and output")
+    ap.add_argument("--threads", type=int, default=None, help="llama.cpp threads per model")
     args = ap.parse_args()
     models, outputs, instructions, reference = load()
     rng = np.random.default_rng(args.seed)
-    sample = rng.choice(len(instructions), size=args.instructions, replace=False)
+    sample = sorted(rng.choice(len(instructions), size=args.instructions, replace=False).tolist())
     tasks = []
     for i in sample:
         text = instructions[i]
         query = Query(f"i{i}", text)
-        order = rng.permutation(len(models))
-        for x, y in zip(order[0::2], order[1::2]):
-            a, b = models[x], models[y]
-            tasks.append(PairTask(f"i{i}:{a}:{b}", query, Item(a, outputs[a][text]), Item(b, outputs[b][text])))
+        for m in models:
+            tasks.append(PairTask(f"i{i}:{m}", query, Item(BASELINE, outputs[BASELINE][text]), Item(m, outputs[m][text])))
     OUT.mkdir(exist_ok=True)
-    judge = ResponseJudge(args.model, max_words=args.max_words, cache=OUT / "judge-cache.sqlite")
-    ledger = Ledger()
+    jurors = parse_jurors(args.judges, minimum=1)
+    runtime = Runtime(store=OUT / "judge-cache.sqlite", threads=args.threads)
+    jury = Jury(jurors, runtime=runtime, ratings=False, max_words=args.max_words)
     start = time.perf_counter()
-    done = []
-    for j in judge.judge_pairs(tasks, ledger, batch_size=8):
-        done.append(j)
-        if len(done) % 40 == 0:
-            print(f"  {len(done)}/{len(tasks)} battles judged", flush=True)
+    last = [0.0]
+
+    def progress(name: str, n: int) -> None:
+        if time.perf_counter() - last[0] > 60 or n == len(tasks):
+            last[0] = time.perf_counter()
+            print(f"  {name}: {n}/{len(tasks)} battles judged ({last[0] - start:.0f} s)", flush=True)
+
+    result = jury.judge_pairs(tasks, progress)
     seconds = time.perf_counter() - start
-    costs = ledger.close()
-
-    outcome = {"a": 1.0, "b": 0.0, "tie": 0.5}
-    rows = [(j.task.a.id, j.task.b.id, outcome[probability_verdict(j.preference)]) for j in done]
-    board = arena(Battles.from_outcomes(rows), "bradley-terry", prior=1.0)
-    bt = {r.player: r.rating for r in board.rows}
-    ratings: dict[str, list[float]] = {m: [] for m in models}
-    for j in done:
-        ratings[j.task.a.id].append(float(j.rating_a @ j.levels))
-        ratings[j.task.b.id].append(float(j.rating_b @ j.levels))
-    mean_rating = {m: float(np.mean(v)) for m, v in ratings.items() if v}
     length = {m: float(np.mean([len(outputs[m][instructions[i]]) for i in sample])) for m in models}
-    naive_rows = [(j.task.a.id, j.task.b.id, outcome[j.naive]) for j in done]
-    naive_bt = {r.player: r.rating for r in arena(Battles.from_outcomes(naive_rows), "bradley-terry", prior=1.0).rows}
-
-    print(f"judge {args.model}: {len(sample)} of {len(instructions)} instructions (seed {args.seed}), {len(done)} battles, "
-          f"{costs.calls} LLM calls, {costs.prompt_tokens} prompt tokens, {seconds:.0f} s")
-    print(f"{'model':30} {'AE2 LC':>7} {'BT':>8} {'rating':>7}")
-    for m in sorted(models, key=lambda m: -reference[m]):
-        print(f"{m:30} {reference[m]:7.2f} {bt.get(m, float('nan')):8.1f} {mean_rating.get(m, float('nan')):7.3f}")
-    print(f"Bradley-Terry on both-order verdicts vs AlpacaEval 2 LC: {correlations(bt, reference)}")
-    print(f"Bradley-Terry on naive one-order verdicts:               {correlations(naive_bt, reference)}")
-    print(f"mean expected rubric rating:                             {correlations(mean_rating, reference)}")
-    print(f"mean output length (no judge):                           {correlations(length, reference)}")
-    d = pair_diagnostics(done)
-    print(f"position consistency {d.position_consistency:.3f}; score-vs-pair conflicts "
-          f"naive {d.naive_score_inconsistency:.3f}, probabilistic {d.probability_score_inconsistency:.3f}")
+    judges = {name: {j.task.id: 1.0 - j.preference.prob for j in result.judgments_of(name)} for name in result.jurors}
+    if len(result.jurors) > 1:
+        judges["jury (mean P)"] = {p.task.id: 1.0 - p.p_a for p in result.pairs}
+    rows, report = [], {"instructions": len(sample), "seed": args.seed, "battles": len(tasks), "seconds": seconds,
+                        "costs": {n: vars(c) for n, c in result.costs.items()}, "failures": result.failures}
+    rho, tau = correlations(length, reference)
+    rows.append({"judge": "(none)", "leaderboard": "output length alone", "Spearman": f"{rho:+.3f}", "Kendall": f"{tau:+.3f}"})
+    for name, p_model in judges.items():
+        boards = leaderboards(p_model, tasks)
+        report[name] = {"style_coefficients": boards.pop("_coefficients")}
+        for board_name, scores in boards.items():
+            rho, tau = correlations(scores, reference)
+            rows.append({"judge": name, "leaderboard": board_name, "Spearman": f"{rho:+.3f}", "Kendall": f"{tau:+.3f}"})
+            report[name][board_name] = scores
+    print(f"{len(sample)} instructions (seed {args.seed}), {len(tasks)} battles against {BASELINE}, both orders; "
+          f"{seconds:.0f} s")
+    for name, costs in result.costs.items():
+        print(f"  {name}: {costs.calls} LLM calls, {costs.prompt_tokens} prompt tokens, {costs.cache_hits} cache hits")
+    for name, why in result.failures.items():
+        print(f"  {name} {why}")
+    print_table(rows, list(rows[0]))
+    out = OUT / f"alpaca_{'+'.join(j.name for j in jurors)}_{len(sample)}.json".replace("/", "_")
+    out.write_text(json.dumps(report, indent=1, default=float))
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
