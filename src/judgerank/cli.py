@@ -931,13 +931,16 @@ def judge_eval(
         table.add_row(c.name, f(a.accuracy_2way if a else None), f(a.kappa_2way if a else None), *three,
                       f(c.position_consistency), f(c.longer_preferred), f(c.brier, ".3f"), cost)
     out.print(table)
-    notes = [f"juror {name} {why}" for name, why in result.failures.items()]
-    if result.fleiss_kappa is not None:
-        notes.append(f"Fleiss' kappa between the judges' verdicts: {result.fleiss_kappa:.3f}")
-    for note in notes:
-        err.print(f"note: {note}", soft_wrap=True, markup=False)
     verdicts = {name: {j.task.id: j.probability for j in result.judgments_of(name)} for name in result.jurors}
     kappas = kappa_matrix(verdicts)
+    notes = [f"juror {name} {why}" for name, why in result.failures.items()]
+    if result.fleiss_kappa is not None:
+        pairs_of = [f"{x} / {y} {kappas[1][i, j]:.2f}" for i, x in enumerate(kappas[0]) for j, y in enumerate(kappas[0])
+                    if j < i]
+        notes.append(f"Fleiss' kappa between the judges' verdicts: {result.fleiss_kappa:.3f}; Cohen's kappa by "
+                     f"pair: {'; '.join(pairs_of)}")
+    for note in notes:
+        err.print(f"note: {note}", soft_wrap=True, markup=False)
     if out_path:
         payload = {"pairs": len(result.pairs), "cards": [c.as_dict() for c in cards], "fleiss_kappa": result.fleiss_kappa,
                    "judge_kappa": {"judges": kappas[0], "kappa": kappas[1].tolist()}, "failures": result.failures}
