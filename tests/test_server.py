@@ -105,6 +105,13 @@ def test_arena_endpoint_gives_the_leaderboard(live):
     assert board[0]["wins"] == 2 and board[0]["ties"] == 1
     bad = httpx.post(f"{live.url}/v1/arena", json={"battles": [{"model_a": "x", "model_b": "y", "winner": "?"}]})
     assert bad.status_code == 422 and "battle 0: unknown outcome" in bad.text
+    pinned = httpx.post(f"{live.url}/v1/arena", json={"battles": battles, "sandwich": True, "anchor": "y"}, timeout=30)
+    assert pinned.status_code == 200, pinned.text
+    rows = {r["player"]: r for r in pinned.json()["leaderboard"]}
+    assert rows["y"]["rating"] == rows["y"]["lower"] == 1000.0 and rows["y"]["vs_anchor"] == 0.5
+    assert rows["x"]["lower"] < rows["x"]["rating"] < rows["x"]["upper"]
+    absent = httpx.post(f"{live.url}/v1/arena", json={"battles": battles, "anchor": "w"}, timeout=30)
+    assert absent.status_code in (400, 422) and "anchor 'w' is not a player" in absent.text
 
 
 def test_documents_as_objects_come_back_whole(live):

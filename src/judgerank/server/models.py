@@ -128,6 +128,8 @@ class ArenaIn(Body):
     level: float = Field(default=0.95, gt=0, lt=1, description="the intervals' coverage")
     seed: int = 0
     scale: Literal["elo", "raw"] = "elo"
+    sandwich: bool = Field(default=False, description="Bradley-Terry: robust (sandwich) intervals instead")
+    anchor: str | None = Field(default=None, description="a player whose rating is pinned (at 1000, or 0 raw)")
 
 
 class ArenaOut(BaseModel):

@@ -227,6 +227,6 @@ class Service:
         if len(body.battles) > self.config.max_battles:
             raise ServiceError(413, f"too many battles: {len(body.battles)} > max_battles {self.config.max_battles}")
         board = arena([b.model_dump() for b in body.battles], body.method, ties=body.ties, bootstrap=body.bootstrap,
-                      level=body.level, seed=body.seed, scale=body.scale)
+                      level=body.level, seed=body.seed, scale=body.scale, sandwich=body.sandwich, anchor=body.anchor)
         return ArenaOut(method=board.method, leaderboard=board.rows, notes=board.notes, settings=board.settings,
                         seconds=board.seconds)
