@@ -197,3 +197,19 @@ def test_arena_cli_style_sandwich_anchor(tmp_path):
         result = cli(*args)
         assert result.returncode == 2 and "Traceback" not in result.stderr, (args, result.stderr)
         assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
+
+
+def test_contextual_bootstrap_resamples_are_fitted_to_their_optimum(tmp_path):
+    """Each resample's batched Newton steps land where a fit of its own does."""
+    from judgerank.aggregate.contextual import BOOTSTRAP_PRIOR, bootstrap_contextual, fit_contextual
+
+    rows = read_battles(_styled_battles(tmp_path / "b.jsonl", n=400), style=True).rows_with_covariates
+    fit = fit_contextual(rows, reg=1e-3)
+    thetas, betas = bootstrap_contextual(rows, fit, 6, seed=3, reg=1e-3, workers=1)
+    (chunk_seed,) = np.random.SeedSequence(3).spawn(1)
+    counts = np.random.default_rng(chunk_seed).poisson(rows.count, size=(6, len(rows.count))).astype(float)
+    for i in range(6):
+        alone = fit_contextual(rows.resampled(counts[i]), reg=1e-3, prior=BOOTSTRAP_PRIOR)
+        np.testing.assert_allclose(thetas[i], alone.theta, atol=1e-6)
+        np.testing.assert_allclose(betas[i], alone.beta, atol=1e-6)
+    assert np.ptp(thetas[:, 0]) > 0.01  # the resamples differ
