@@ -89,6 +89,7 @@ def gz_files(draw: st.DrawFn) -> bytes:
 
 
 def _readers() -> dict[str, tuple[str, Callable[[Path], Any], Any]]:
+    from judgerank.io.annotations import read_difficulty, read_gamed, read_judged
     from judgerank.io.battles import read_battles
     from judgerank.io.requests import read_passages, read_requests
     from judgerank.io.responses import read_judge_input
@@ -107,6 +108,12 @@ def _readers() -> dict[str, tuple[str, Callable[[Path], Any], Any]]:
         "battles-jsonl.gz": (".jsonl.gz", read_battles, gz_files()),
         "judge-pairs": (".jsonl", lambda p: read_judge_input(p, "label"), json_files()),
         "judge-rankings": (".json", read_judge_input, json_files()),
+        "battles-style": (".jsonl", lambda p: read_battles(p, style=True), json_files()),
+        "battles-features": (".csv", lambda p: read_battles(p, features=("f",)), text_files()),
+        "winrate-annotations": (".json", lambda p: read_judged(p, "model_b"), json_files()),
+        "winrate-battles": (".jsonl", lambda p: read_judged(p, "model_b"), json_files()),
+        "winrate-difficulty": (".csv", read_difficulty, text_files()),
+        "winrate-gamed": (".csv", read_gamed, text_files()),
     }
 
 
