@@ -106,7 +106,7 @@ def test_a_file_that_is_not_sqlite_is_refused_and_untouched(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_bytes(b"my precious notes\n" * 100)
     before = path.read_bytes()
-    with pytest.raises(StoreError, match=r"notes\.txt: not a judgerank cache \(not an SQLite file\)"):
+    with pytest.raises(StoreError, match=r"notes\.txt: not a judgerank cache \(not an SQLite file"):
         SQLiteStore(path)
     assert path.read_bytes() == before
 
@@ -168,3 +168,36 @@ def test_a_read_only_cache_serves_what_it_holds(tmp_path):
         assert again.costs.calls == 0 and again.ids == first.ids
         store.put_many([("new", 1)])  # kept nowhere, and no error
         assert store.get_many(["new"]) == {}
+
+
+PROBE = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+try:  # an exclusive lock on SQLite's SHARED byte range: refused while any connection holds SHARED
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 510, 0x40000002, 0)
+    print("free")
+except OSError:
+    print("held")
+"""
+
+
+def test_a_second_store_on_the_same_file_keeps_the_first_ones_locks(tmp_path):
+    """Opening the file outside SQLite (to read its header) and closing it drops every POSIX lock
+    the process holds on it; without its shared lock a store's WAL can be checkpointed and
+    deleted by another process under it (this corrupted a bench cache)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "c.sqlite"
+    first = SQLiteStore(path)
+    first.put_many([("k", 1)])
+
+    def probe() -> str:
+        return subprocess.run([sys.executable, "-c", PROBE, str(path)], capture_output=True, text=True).stdout.strip()
+
+    assert probe() == "held"
+    second = SQLiteStore(path)  # the same process, the same file
+    assert probe() == "held"
+    assert second.get_many(["k"]) == {"k": 1}
+    first.close()
+    second.close()

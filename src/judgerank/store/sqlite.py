@@ -23,7 +23,6 @@ from judgerank.errors import StoreError
 APPLICATION_ID = 0x4A52414E  # "JRAN": marks a file as a judgerank cache (PRAGMA application_id)
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 30.0
-SQLITE_MAGIC = b"SQLite format 3\x00"
 CHUNK = 500  # keys per SELECT: below SQLite's limit on bound parameters
 
 
@@ -67,20 +66,13 @@ class SQLiteStore:
             self._prepare(self._connection())
 
     def _check_file(self) -> None:
-        if not self.path.exists():
-            return
-        if not self.path.is_file():
+        # Only stat() the file: opening and closing it outside SQLite (to read its header, say)
+        # would release every POSIX lock this process holds on it, the shared locks of any other
+        # store on the same file included; another process could then checkpoint and delete the
+        # WAL under them, and the file is corrupt. SQLite itself refuses a file that is not a
+        # database (SQLITE_NOTADB), before anything is written to it.
+        if self.path.exists() and not self.path.is_file():
             raise StoreError(f"cache {self.path}: not a file; give --cache a file path")
-        try:
-            with self.path.open("rb") as fh:
-                head = fh.read(len(SQLITE_MAGIC))
-        except OSError as exc:
-            raise StoreError(f"cache {self.path}: cannot read ({exc.strerror})") from None
-        if head and head != SQLITE_MAGIC:
-            raise StoreError(
-                f"cache {self.path}: not a judgerank cache (not an SQLite file); it was left untouched: "
-                "give --cache another path"
-            )
 
     def _connect(self) -> sqlite3.Connection:
         if self.readonly:
@@ -174,6 +166,9 @@ class SQLiteStore:
             raise
         except sqlite3.Error as exc:
             text = " ".join(str(exc).split())[:160]  # one line, whatever SQLite reports
+            if "file is not a database" in text:
+                raise StoreError(f"cache {self.path}: not a judgerank cache (not an SQLite file, or a damaged "
+                                 "one); it was left untouched: give --cache another path") from None
             if "locked" in text or "busy" in text:
                 hint = f"another program held it for over {BUSY_TIMEOUT_S:g} s; try again, or use another --cache"
             elif "readonly" in text or "read-only" in text:
