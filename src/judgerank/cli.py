@@ -99,6 +99,10 @@ StoreOpt = Annotated[
 ]
 ThreadsOpt = Annotated[int | None, typer.Option(help="llama.cpp threads for a local model (default: every core; "
                                                     "with --ray, the CPUs of a worker).", min=1)]
+CacheOpt = Annotated[
+    Path | None, typer.Option(help="Judgment cache (SQLite). Default: ~/.cache/judgerank/judgments.sqlite.")
+]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the judgment cache.")]
 MaxWordsOpt = Annotated[int, typer.Option(help="Words kept of each prompt and response, whitespace as written; longer "
                                              "texts are cut and counted in the costs (clipped_texts).", min=1)]
 RayOpt = Annotated[
@@ -151,10 +155,8 @@ def rerank(
     out_path: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write rankings: .jsonl/.json as JSON lines, else a TREC run.")
     ] = None,
-    cache: Annotated[
-        Path | None, typer.Option(help="Judgment cache (SQLite). Default: ~/.cache/judgerank/judgments.sqlite.")
-    ] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the judgment cache.")] = False,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
     show: Annotated[int, typer.Option(help="Rows of each ranking to print.", min=1)] = 10,
     limit: Annotated[int | None, typer.Option(help="Rank only the first N queries of --input.", min=1)] = None,
     base_url: Annotated[
@@ -693,10 +695,8 @@ def judge(
         Path | None,
         typer.Option(help="Write the judged pairs as battles JSONL (model_a, model_b, winner) for `judgerank arena`."),
     ] = None,
-    cache: Annotated[
-        Path | None, typer.Option(help="Judgment cache (SQLite). Default: ~/.cache/judgerank/judgments.sqlite.")
-    ] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the judgment cache.")] = False,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
     base_url: Annotated[
         str | None, typer.Option(help="OpenAI-compatible server (…/v1) to judge with; --model names its model.")
     ] = None,
@@ -870,10 +870,8 @@ def judge_eval(
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write the cards as JSON.")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N pairs.", min=1)] = None,
     max_calls: Annotated[int | None, typer.Option(help="Budget: new LLM calls per judge.")] = None,
-    cache: Annotated[
-        Path | None, typer.Option(help="Judgment cache (SQLite). Default: ~/.cache/judgerank/judgments.sqlite.")
-    ] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the judgment cache.")] = False,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
     base_url: Annotated[
         str | None, typer.Option(help="OpenAI-compatible server (…/v1) serving the judges' models.")
     ] = None,

@@ -18,7 +18,9 @@ Newman's iteration on its dense win matrix.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 from scipy import sparse
@@ -28,6 +30,7 @@ from scipy.special import expit
 from judgerank.aggregate.battles import Battles, Ties
 from judgerank.aggregate.bradley_terry import bradley_terry_batch
 
+T = TypeVar("T")
 BOOTSTRAP_PRIOR = 0.01  # virtual games that keep resamples without a finite MLE finite
 CHUNK = 50  # resamples fitted together: memory per worker ~ 10 x CHUNK x pairs x 8 bytes
 MAX_STEPS = 60
@@ -55,21 +58,28 @@ def bootstrap_bradley_terry(
     prior = max(prior, BOOTSTRAP_PRIOR)
     fixed = cells.fit(theta, prior)  # the full data's penalised optimum, where the Hessian is taken
     hessian = cho_factor(cells.hessian(fixed, prior))
-    sizes = [min(CHUNK, n_samples - start) for start in range(0, n_samples, CHUNK)]
-    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
-
-    def chunk(k: int) -> np.ndarray:
-        games, scored = cells.draw(np.random.default_rng(seeds[k]), sizes[k])
+    def chunk(rng: np.random.Generator, size: int) -> np.ndarray:
+        games, scored = cells.draw(rng, size)
         return cells.fit_many(games, scored, fixed, hessian, prior)
 
-    workers = workers or min(len(sizes), os.cpu_count() or 1)
-    if workers == 1:
-        parts = [chunk(k) for k in range(len(sizes))]
-    else:
-        with ThreadPoolExecutor(workers) as pool:  # numpy releases the GIL in the RNG and array work
-            parts = list(pool.map(chunk, range(len(sizes))))
+    parts = in_seeded_chunks(n_samples, CHUNK, seed, chunk, workers)
     samples = np.vstack(parts) if parts else np.zeros((0, battles.n_players))
     return samples - samples.mean(axis=1, keepdims=True)
+
+
+def in_seeded_chunks(n_samples: int, chunk: int, seed: int, work: Callable[[np.random.Generator, int], T],
+                     workers: int | None = None) -> list[T]:
+    """work(rng, size) for chunks of up to `chunk` resamples, each with its own generator spawned
+    from `seed` (so results do not depend on the number of workers), on `workers` threads (default:
+    every core; numpy releases the GIL in the RNG and array work)."""
+    sizes = [min(chunk, n_samples - start) for start in range(0, n_samples, chunk)]
+    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
+    jobs = [(np.random.default_rng(s), size) for s, size in zip(seeds, sizes)]
+    workers = workers or min(len(sizes), os.cpu_count() or 1)
+    if workers <= 1:
+        return [work(rng, size) for rng, size in jobs]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda job: work(*job), jobs))
 
 
 class _Cells:

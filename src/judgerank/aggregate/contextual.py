@@ -22,8 +22,6 @@ per-battle covariance of the score, and the L2 term left out of H as arena-rank 
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +29,7 @@ from scipy import sparse
 from scipy.special import expit
 from scipy.stats import norm
 
+from judgerank.aggregate.bootstrap import in_seeded_chunks
 from judgerank.errors import JudgerankError
 
 HESSIAN_RIDGE = 1e-5  # arena-rank's hessian_reg: keeps H invertible for players with few battles
@@ -220,15 +219,12 @@ def bootstrap_contextual(
     ones, index = np.ones(m), np.arange(m)
     signs = sparse.csr_matrix((np.r_[ones, -ones], (np.r_[index, index], np.r_[rows.a, rows.b])), shape=(m, n))
     cells = sparse.csr_matrix((ones, (index, rows.a * n + rows.b)), shape=(m, n * n))
-    sizes = [min(CHUNK, n_samples - start) for start in range(0, n_samples, CHUNK)]
-    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
-
-    def chunk(c: int) -> tuple[np.ndarray, np.ndarray]:
-        counts = np.random.default_rng(seeds[c]).poisson(rows.count, size=(sizes[c], m)).astype(float)
+    def chunk(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
+        counts = rng.poisson(rows.count, size=(size, m)).astype(float)
         totals = counts.sum(axis=1, keepdims=True)
         scale, virtual = counts * rows.weight / totals, prior / totals
-        theta, beta = np.tile(full.theta, (sizes[c], 1)), np.tile(full.beta, (sizes[c], 1))
-        active = np.arange(sizes[c])
+        theta, beta = np.tile(full.theta, (size, 1)), np.tile(full.beta, (size, 1))
+        active = np.arange(size)
         for _ in range(MAX_STEPS):
             t, b, sc, v = theta[active], beta[active], scale[active], virtual[active]
             p = expit(t[:, rows.a] - t[:, rows.b] + b @ rows.x.T)
@@ -255,12 +251,7 @@ def bootstrap_contextual(
             theta[i], beta[i] = alone.theta, alone.beta
         return theta - theta.mean(axis=1, keepdims=True), beta
 
-    workers = workers or min(len(sizes), os.cpu_count() or 1)
-    if workers == 1:
-        parts = [chunk(c) for c in range(len(sizes))]
-    else:
-        with ThreadPoolExecutor(workers) as pool:  # numpy releases the GIL in the RNG and array work
-            parts = list(pool.map(chunk, range(len(sizes))))
+    parts = in_seeded_chunks(n_samples, CHUNK, seed, chunk, workers)
     if not parts:
         return np.zeros((0, n)), np.zeros((0, k))
     return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts]).reshape(n_samples, k)
