@@ -139,3 +139,26 @@ def test_judge_cli_with_a_jury(tmp_path):
                           (("--judges", f"simulated:{right}"), "at least two jurors")):
         bad = cli(*args)
         assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
+
+
+@pytest.mark.llm
+def test_a_jury_of_local_models_loads_them_side_by_side_and_keeps_its_output(tmp_path):
+    """Two llama.cpp models loading at once (the embedded model by name and by path) once left the
+    process writing stdout and stderr to /dev/null: each load swapped fd 2 around itself."""
+    from judgerank.backends.models import resolve_gguf
+
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps(p) + "\n" for p in [
+        {"input": "What is 2 + 2?", "output_1": "4", "output_2": "5", "label": 1},
+        {"input": "Name a primary colour.", "output_1": "Banana.", "output_2": "Red.", "label": 2},
+    ]))
+    gguf = resolve_gguf(None)
+    jurors = ["smollm2-135m", str(gguf)]
+    for n in range(3):  # more names for the same file: more loads at once
+        (tmp_path / f"m{n}.gguf").symlink_to(gguf)
+        jurors.append(str(tmp_path / f"m{n}.gguf"))
+    result = subprocess.run([sys.executable, "-m", "judgerank", "judge-eval", str(pairs), "--judges", ",".join(jurors),
+                             "--no-cache"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "report card: 2 labelled pairs" in result.stdout
+    assert "Fleiss' kappa" in result.stderr

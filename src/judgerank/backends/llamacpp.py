@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -163,9 +164,19 @@ class LlamaCppBackend:
         return np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)).copy(), len(tokens) - keep
 
 
+_LOADING = threading.Lock()
+
+
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """Silence llama.cpp's C-level logging to stderr while a model loads."""
+    """Silence llama.cpp's C-level logging to stderr while a model loads. One load at a time: the
+    file descriptor 2 is process-wide, and two threads swapping it at once (a jury loading its
+    models side by side) left the process writing its stdout and stderr to /dev/null."""
+    with _LOADING:
+        yield from _silenced()
+
+
+def _silenced() -> Iterator[None]:
     stderr = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
