@@ -160,7 +160,7 @@ def test_ctrl_c_says_what_was_kept_and_leaves_no_finished_looking_file(tmp_path)
     requests.write_text("".join(
         json.dumps({"query_id": f"q{q}", "query": f"question {q} about fleas",
                     "candidates": [{"id": f"d{n}", "text": f"passage {n} on fleas and their hosts, {q * n}"}
-                                   for n in range(8)]}) + "\n" for q in range(6)))
+                                   for n in range(8)]}) + "\n" for q in range(12)))
     out = tmp_path / "run.trec"
     partial = tmp_path / "run.trec.partial"
     cache = tmp_path / "c.sqlite"
@@ -176,12 +176,12 @@ def test_ctrl_c_says_what_was_kept_and_leaves_no_finished_looking_file(tmp_path)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     last = [line for line in stderr.splitlines() if line.strip()][-1]
-    assert "interrupted after" in last and "of 6 queries" in last and "run.trec.partial holds" in last
+    assert "interrupted after" in last and "of 12 queries" in last and "run.trec.partial holds" in last
     assert "run the same command to resume" in last and str(cache) in last
     assert not out.exists() and partial.exists()
     finished = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0 and out.exists() and not partial.exists()
-    assert len(out.read_text().splitlines()) == 48
+    assert len(out.read_text().splitlines()) == 12 * 8
 
 
 @pytest.mark.llm
