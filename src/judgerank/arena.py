@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -220,12 +220,9 @@ def _bradley_terry_with_covariates(battles, covariates, w, ties, prior, reg, rew
     if covariates is not None:
         rows = covariates
         if ties == "ignore":
-            keep = rows.outcome != 0.5
-            rows = BattleRows(rows.players, rows.a[keep], rows.b[keep], rows.outcome[keep], rows.x[keep],
-                              rows.count[keep], rows.weight[keep], rows.names)
+            rows = rows.subset(rows.outcome != 0.5)
         if reweight:
-            rows = BattleRows(rows.players, rows.a, rows.b, rows.outcome, rows.x, rows.count,
-                              inverse_pair_weights(rows.a, rows.b, rows.n_players), rows.names)
+            rows = replace(rows, weight=inverse_pair_weights(rows.a, rows.b, rows.n_players))
         fit = fit_contextual(rows, reg=reg, prior=prior)
     else:
         keep = battles.outcome != 0.5 if ties == "ignore" else np.ones(len(battles.count), bool)

@@ -34,7 +34,7 @@ from scipy.special import expit, logit
 from judgerank.errors import JudgerankError
 
 CV_SPLITS = 5
-CS = np.logspace(-4, 4, 10)  # scikit-learn's default grid of inverse penalties (Cs=10)
+N_CS = 10  # inverse penalties tried: scikit-learn's default grid, 10 values from 1e-4 to 1e4
 GAMED_WEIGHT = 0.2  # AlpacaEval's regularize_to_baseline_lambda
 
 
@@ -158,7 +158,7 @@ def _fit_l1_logistic_cv(x: np.ndarray, p: np.ndarray, weights: np.ndarray | None
             _soft_log_loss, response_method="predict_proba", greater_is_better=False
         ).set_score_request(soft=True, row_weight=True)
         model = LogisticRegressionCV(
-            Cs=len(CS), l1_ratios=(1.0,), cv=GroupKFold(n_splits=CV_SPLITS), scoring=scorer, solver="liblinear",
+            Cs=N_CS, l1_ratios=(1.0,), cv=GroupKFold(n_splits=CV_SPLITS), scoring=scorer, solver="liblinear",
             fit_intercept=False, random_state=123, use_legacy_attributes=False,
         )
         model.set_fit_request(sample_weight=True)

@@ -104,6 +104,13 @@ class PairJudgment:
         return self.rating_a is not None and self.rating_b is not None
 
     @property
+    def rating_gap(self) -> float | None:
+        """Expected rating of a minus that of b (None without ratings)."""
+        if self.rating_a is None or self.rating_b is None:
+            return None
+        return float((self.rating_a - self.rating_b) @ self.levels)
+
+    @property
     def pointwise(self) -> Verdict | None:
         """(c) the higher expected rating (None without ratings)."""
         if self.rating_a is None or self.rating_b is None:
@@ -288,9 +295,11 @@ def gold_agreement(judgments: Sequence[PairJudgment]) -> dict[str, Agreement]:
     scored: dict[str, tuple[list[Verdict], list[float]]] = {
         "probability": ([j.probability for j in judgments], [j.preference.prob - 0.5 for j in judgments]),
     }
-    if all(j.rating_a is not None and j.rating_b is not None for j in judgments):
-        scored["pointwise"] = ([j.pointwise for j in judgments],  # type: ignore[misc]  # rated: never None
-                               [float((j.rating_a - j.rating_b) @ j.levels) for j in judgments])  # type: ignore[operator]
+    rated = [(j.pointwise, j.rating_gap) for j in judgments]
+    verdicts = [v for v, _ in rated if v is not None]
+    gaps = [g for _, g in rated if g is not None]
+    if len(verdicts) == len(gaps) == len(judgments):
+        scored["pointwise"] = (verdicts, gaps)
     for rule, (two_way, scores) in scored.items():
         three_way, _ = cross_fitted_verdicts(scores, labels)
         out[rule] = agreement(two_way, [j.guarded(v) for j, v in zip(judgments, three_way)], labels)

@@ -22,7 +22,7 @@ per-battle covariance of the score, and the L2 term left out of H as arena-rank 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import sparse
@@ -57,7 +57,11 @@ class BattleRows:
         return len(self.players)
 
     def resampled(self, count: np.ndarray) -> BattleRows:
-        return BattleRows(self.players, self.a, self.b, self.outcome, self.x, count, self.weight, self.names)
+        return replace(self, count=count)
+
+    def subset(self, keep: np.ndarray) -> BattleRows:
+        return replace(self, a=self.a[keep], b=self.b[keep], outcome=self.outcome[keep], x=self.x[keep],
+                       count=self.count[keep], weight=self.weight[keep])
 
 
 @dataclass(frozen=True)
