@@ -159,7 +159,7 @@ def test_judge_on_ray_from_the_cli_matches_one_process(simulated, tmp_path):
         records = [json.loads(x) for x in (tmp_path / f"{name}.jsonl").read_text().splitlines()]
         rows[name] = {r["prompt_id"]: r["ranking"] for r in records}
     assert rows["ray"] == rows["here"] and len(rows["here"]) == 3
-    assert re.search(r"3 prompts: 36 LLM calls", there.stderr), there.stderr  # 3 x 6 pairs x 2 orders
+    assert re.search(r"3 prompts: 36 LLM calls in \d+ rounds", there.stderr), there.stderr  # 3 x 6 pairs x 2 orders
     (tmp_path / "pairs.json").write_text(json.dumps([{"input": "q", "output_1": "a", "output_2": "b", "label": 1}]))
     pairs = subprocess.run([*base[:4], tmp_path / "pairs.json", "--ray", "local"],
                            capture_output=True, text=True)

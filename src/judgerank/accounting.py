@@ -50,14 +50,24 @@ class Ledger:
         completion_tokens: int = 0,
         evaluated_tokens: int = 0,
         retries: int = 0,
+        flops: float = 0.0,
     ) -> None:
         self.costs.calls += calls
+        self.costs.flops += flops
         self.costs.retries += retries
         self.costs.prompt_tokens += prompt_tokens
         self.costs.completion_tokens += completion_tokens
         self.costs.evaluated_tokens += evaluated_tokens
         if self.observer is not None:
             self.observer(self.costs)
+
+    def round(self) -> None:
+        """A batch went to a model: one more round that waited for the ones before."""
+        self.costs.rounds += 1
+
+    def implied(self, n: int) -> None:
+        """Comparisons answered by transitivity from earlier answers, without a call."""
+        self.costs.implied += n
 
     def hit(self, n: int = 1) -> None:
         self.costs.cache_hits += n

@@ -116,6 +116,8 @@ class CachedModel:
             asked = []
         if asked:
             check_cancelled()
+            ledger.round()
+            shape = getattr(self.backend, "shape", None)
             stream = compute([r for _, r in asked])
             with self.slot(), closing(stream):  # type: ignore[type-var]  # backends yield from generators
                 check_cancelled()  # the caller may have gone while this waited for the model
@@ -129,6 +131,7 @@ class CachedModel:
                         evaluated_tokens=result.evaluated_tokens,
                         completion_tokens=result.completion_tokens,
                         retries=result.retries,
+                        flops=shape.flops(result.prompt_tokens, result.completion_tokens) if shape else 0.0,
                     )
                     if ledger.tokens_reached():
                         break  # the judgment that reached the token Budget is the last one

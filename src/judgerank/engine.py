@@ -82,6 +82,7 @@ class Reranker(RuntimeUser):
             costs=job.close(),
             complete=ordering.complete,
             parse=job.parse_report(),
+            certificate=ordering.certificate,
         )
         return self.guarded(request, ranking, ordering.flags)
 

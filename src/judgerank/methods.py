@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 from judgerank.errors import JudgerankError
 from judgerank.guard.policy import GUARD_POLICIES
 from judgerank.guard.spotlight import SPOTLIGHTS
+from judgerank.strategies.active import ActiveTopK
 from judgerank.strategies.allpairs import AllPairs
 from judgerank.strategies.base import Comparer, Scorer, Strategy
 from judgerank.strategies.cascade import Cascade
@@ -27,6 +28,7 @@ from judgerank.strategies.listwise import (
     WindowRanker,
 )
 from judgerank.strategies.pointwise import PointwiseSort
+from judgerank.strategies.realm import RealmTopK
 from judgerank.strategies.sorting import BubbleTopK, HeapTopK, QuickTopK
 from judgerank.strategies.swiss import SwissRank
 from judgerank.types import Item, Query
@@ -61,7 +63,7 @@ class Judges(Protocol):
     model_label: str  # the name the model's calibrations are filed under
 
     def scorer(self, graded: bool = False) -> Scorer: ...
-    def comparer(self) -> Comparer: ...
+    def comparer(self, imply: float = 1.0) -> Comparer: ...
     def similarity(self, feedback: int = 0, weight: float = 1.0) -> Scorer: ...
     def permutation(self) -> WindowRanker: ...
     def labels(self, template: str) -> LabelRanker: ...
@@ -95,6 +97,16 @@ class Options:
         minimum=0))
     llm_weight: float | None = field(default=None, metadata=_option(
         "Cascade: weight of the LLM stage in the fusion (default: calibrated for the model, else 1).", minimum=0))
+    imply: float = field(default=0.9, metadata=_option(
+        "Pairwise sorts, swiss, active, realm: a pair's order is taken without a call when a chain of earlier "
+        "answers, each at least this sure, implies it (1: ask every pair).", minimum=0))
+    confidence: float = field(default=0.9, metadata=_option(
+        "Active: stop once the posterior probability that the top k (members and order) is right reaches this."))
+    batch: int = field(default=8, metadata=_option(
+        "Active, realm: comparisons asked together in a round (one batch: concurrent on a served model).", minimum=1))
+    prior: str = field(default="input", metadata=_option(
+        "Active: where the prior comes from: input (the candidates' order) or pointwise (one relevance prompt "
+        "per candidate first).", choices=("input", "pointwise")))
     window: int = field(default=20, metadata=_option("Listwise window / JointRank block size.", minimum=2))
     stride: int = field(default=10, metadata=_option("Listwise sliding-window step.", minimum=1))
     passes: int = field(default=1, metadata=_option("Listwise sliding-window passes.", minimum=1))
@@ -120,6 +132,10 @@ class Options:
                 raise JudgerankError(f"{flag} must be at least {meta['minimum']}, not {value}")
             if meta["choices"] and value not in meta["choices"]:
                 raise JudgerankError(f"{flag} must be one of {', '.join(meta['choices'])}, not {value!r}")
+        if not 0.0 < self.confidence < 1.0:
+            raise JudgerankError(f"--confidence must be between 0 and 1 (exclusive), not {self.confidence}")
+        if not 0.5 < self.imply <= 1.0:
+            raise JudgerankError(f"--imply must be above 0.5 and at most 1, not {self.imply}")
         then = METHODS.get(self.then)
         if then is None or "rerank" not in then.jobs or self.then == "cascade":
             names = ", ".join(m for m in names_for("rerank") if m != "cascade")
@@ -222,20 +238,35 @@ METHODS: dict[str, Method] = {
         Method(
             "pairwise-heap", "heap sort of the top k over pairwise preferences (both orders)", WIN_SCORE,
             "the items popped from the heap so far, then the rest in input order",
-            BOTH, CHOICES, ("top_k",), lambda j, o: HeapTopK(j.comparer(), o.top_k), probability=True,
+            BOTH, CHOICES, ("top_k", "imply"), lambda j, o: HeapTopK(j.comparer(o.imply), o.top_k), probability=True,
         ),
         Method(
             "pairwise-quick", "quickselect of the top k over pairwise preferences", WIN_SCORE, SORTED_PARTIAL,
-            BOTH, CHOICES, ("top_k",), lambda j, o: QuickTopK(j.comparer(), o.top_k), probability=True,
+            BOTH, CHOICES, ("top_k", "imply"), lambda j, o: QuickTopK(j.comparer(o.imply), o.top_k), probability=True,
         ),
         Method(
             "pairwise-bubble", "k bubble passes of adjacent comparisons (PRP-sliding-k)", WIN_SCORE, SORTED_PARTIAL,
-            BOTH, CHOICES, ("top_k",), lambda j, o: BubbleTopK(j.comparer(), o.top_k), probability=True,
+            BOTH, CHOICES, ("top_k", "imply"), lambda j, o: BubbleTopK(j.comparer(o.imply), o.top_k), probability=True,
         ),
         Method(
             "swiss", "Swiss tournament, log2(n)+2 rounds, Bradley-Terry on the results (larger N)",
             "Bradley-Terry log-strength", "Bradley-Terry on the comparisons judged; unmet items at the average",
-            BOTH, CHOICES, (), lambda j, o: SwissRank(j.comparer()),
+            BOTH, CHOICES, ("imply",), lambda j, o: SwissRank(j.comparer(o.imply)),
+        ),
+        Method(
+            "active", "Bayesian Bradley-Terry top k: each round a batch of the comparisons that most threaten the "
+            "top k, until it is certified at --confidence or the budget ends",
+            "posterior mean strength (log-odds scale)",
+            "the posterior's order on the answers so far; the certificate's level says how sure it is",
+            BOTH, CHOICES, ("top_k", "confidence", "batch", "prior"),
+            lambda j, o: ActiveTopK(j.comparer(), o.top_k, o.confidence, o.batch,
+                                    j.scorer() if o.prior == "pointwise" else None),
+        ),
+        Method(
+            "realm", "REALM-style: a pointwise pass, then pivot comparisons recursing into the candidates whose "
+            "place in the top k is uncertain, each judgment updating a Gaussian relevance per candidate",
+            "posterior mean relevance (log-odds scale)", "the posterior's order on the judgments so far",
+            RERANK, CHOICES, ("top_k", "batch"), lambda j, o: RealmTopK(j.comparer(), j.scorer(), o.top_k, o.batch),
         ),
         Method(
             "listwise", "generated permutations over a sliding --window/--stride (RankGPT)", "none",

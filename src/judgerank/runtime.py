@@ -29,6 +29,7 @@ from judgerank.judges.verdict import VerdictJudge
 from judgerank.methods import Job as JobKind
 from judgerank.store import JudgmentStore, StoreSpec, open_store
 from judgerank.strategies.base import Comparer, Scorer
+from judgerank.strategies.graph import ComparisonGraph, GraphComparer
 from judgerank.types import Budget, Costs, Item, Preference, Query
 
 Kind = Literal["gguf", "openai", "embedding", "simulated"]
@@ -272,6 +273,14 @@ def build_backend(spec: ModelSpec) -> Any:
     return SimulatedBackend(grades)
 
 
+def simulated_judge(grades: Mapping[str, float], **settings: Any) -> Any:
+    """A simulated judge over grades held in memory (the cost model's runs): settings are
+    SimulatedBackend's (noise, position_bias, seed, count_tokens, shape)."""
+    from judgerank.backends.simulated import SimulatedBackend
+
+    return SimulatedBackend(grades, **settings)
+
+
 class _Recorder:
     """A comparer that keeps every Preference its judge returns, for the judge's diagnostics."""
 
@@ -302,6 +311,7 @@ class JobJudges:
         self._permutations: list[PermutationJudge] = []
         self._verdicts: _Recorder | None = None
         self._rubric: RubricJudge | None = None
+        self._graph: ComparisonGraph | None = None
         self.max_words = 400
         self.neutralise = True  # chat-template markers in untrusted text made inert (off only with --guard off)
         self.spotlight = "off"  # the pointwise relevance prompt's spotlighting (judgerank.guard.spotlight)
@@ -322,10 +332,13 @@ class JobJudges:
             return PointwiseJudge(self._llm(), "relevance-graded")
         return PointwiseJudge(self._llm(), "relevance-yes-no", spotlight=self.spotlight)
 
-    def comparer(self) -> Comparer:
-        if self.kind == "judge":
-            return self.verdicts()
-        return PairwiseJudge(self._llm())
+    def comparer(self, imply: float = 1.0) -> Comparer:
+        """The job's comparison graph (judgerank.strategies.graph), answering orders implied by
+        confident chains (links of probability at least `imply`; 1: none) without a call."""
+        if self._graph is None:
+            judge = self.verdicts() if self.kind == "judge" else PairwiseJudge(self._llm())
+            self._graph = ComparisonGraph(judge, self.ledger)
+        return GraphComparer(self._graph, imply)
 
     def similarity(self, feedback: int = 0, weight: float = 1.0) -> SimilarityJudge:
         return SimilarityJudge(self.cached(self.runtime.embedding()), feedback, weight)

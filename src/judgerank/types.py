@@ -122,10 +122,16 @@ class Costs:
 
     prompt_tokens counts every prompt token a backend was asked for; evaluated_tokens counts the
     ones it actually computed (the rest came from a reused KV-cache prefix). retries counts
-    failed attempts that an HTTP backend repeated.
+    failed attempts that an HTTP backend repeated. rounds counts the batches sent to a model:
+    each waited for the answers of the one before, so with a backend that runs a batch at once
+    they bound the latency. implied counts comparisons answered by transitivity without a call.
+    flops estimates the model's compute (judgerank.flops; 0 where the model's shape is unknown,
+    as for a served model).
     """
 
     calls: int = 0
+    rounds: int = 0
+    implied: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     evaluated_tokens: int = 0
@@ -133,6 +139,7 @@ class Costs:
     embedded_texts: int = 0
     clipped_texts: int = 0  # passages, responses or queries cut to fit a prompt (each counted once)
     retries: int = 0
+    flops: float = 0.0
     seconds: float = 0.0
 
     def add(self, other: Costs) -> None:
@@ -161,6 +168,7 @@ class Ranking:
     complete: bool = True
     parse: dict | None = None  # listwise methods: permutation repairs (duplicates, invalid, missing)
     flags: dict[str, list[str]] = field(default_factory=dict)  # id -> guard flag codes (judgerank.guard)
+    certificate: float | None = None  # active: posterior probability that the top k is right
 
     def as_dict(self) -> dict:
         """The ranking as JSON-ready data (what --out NAME.jsonl writes)."""
@@ -174,6 +182,7 @@ class Ranking:
                 for i, s in zip(self.ids, self.scores)
             ],
             "costs": self.costs.as_dict(),
+            **({"certificate": self.certificate} if self.certificate is not None else {}),
             **({"parse": self.parse} if self.parse is not None else {}),
             **({"dropped": dropped} if dropped else {}),
         }
@@ -189,6 +198,7 @@ class Ranking:
             costs=Costs(**data.get("costs", {})),
             complete=data.get("complete", True),
             parse=data.get("parse"),
+            certificate=data.get("certificate"),
             flags={row["id"]: row["flags"] for row in data["ranking"] if row.get("flags")} | data.get("dropped", {}),
         )
 

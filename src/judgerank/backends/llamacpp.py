@@ -17,6 +17,7 @@ import numpy as np
 from judgerank.backends.base import ChoiceRequest, ChoiceResult, GenerateRequest, Generation
 from judgerank.backends.models import resolve_gguf
 from judgerank.errors import JudgerankError
+from judgerank.flops import ModelShape
 
 
 class LlamaCppBackend:
@@ -52,6 +53,8 @@ class LlamaCppBackend:
         except (ValueError, RuntimeError) as exc:
             raise JudgerankError(f"model {self.path}: llama.cpp cannot load it ({exc})") from exc
         meta = self._llm.metadata
+        # E2R-FLOPs' estimate of each call's compute needs the parameters and the layers' shape
+        self.shape = ModelShape.from_gguf(meta, int(llama_cpp.llama_model_n_params(self._llm.model)))
         self.identity = f"llama.cpp:{meta.get('general.name', self.path.stem)}:{self.path.stat().st_size}"
         template = meta.get("tokenizer.chat_template")
         if not template:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from judgerank.backends.base import ChoiceRequest, ChoiceResult, GenerateRequest, Generation
+from judgerank.flops import ModelShape
 
 
 class SimulatedBackend:
@@ -33,6 +34,8 @@ class SimulatedBackend:
         key_chars: int = 60,
         garble: bool = False,
         delay: float = 0.0,
+        count_tokens: Callable[[Sequence[tuple[str, str]]], int] | None = None,
+        shape: ModelShape | None = None,
     ) -> None:
         self.grades = {text[:key_chars]: float(g) for text, g in grades.items()}
         self.noise = noise
@@ -41,6 +44,10 @@ class SimulatedBackend:
         self.seed = seed
         self.garble = garble
         self.delay = delay  # seconds per call: stands in for a slow in-process model
+        # prompt tokens: whitespace words unless a model's tokenizer is given (judgerank plan);
+        # with a shape, each call's FLOPs are estimated as for that model
+        self.count_tokens = count_tokens or (lambda messages: sum(len(c.split()) for _, c in messages))
+        self.shape = shape
         self.calls = 0
         self.last_tokens = 0  # tokens of the latest call (prompt + completion), for budget tests
         digest = hashlib.sha256(repr(sorted(self.grades.items())).encode()).hexdigest()[:12]
@@ -82,6 +89,12 @@ class SimulatedBackend:
         logits[0] = value - 1.5  # yes-vs-no log-odds: positive from grade 2 up
         return logits
 
+    def similarities(self, query: str, texts: Sequence[str]) -> list[float]:
+        """An embedding's stand-in: each text's grade plus seeded noise (0 for unknown texts)."""
+        keys = [next((k for k in self.grades if k in t), None) for t in texts]
+        return [(self.grades[k] if k is not None else 0.0) + self.noise * self._rng("similarity", query, t).standard_normal()
+                for k, t in zip(keys, texts)]
+
     def iter_choice_logprobs(self, requests: Sequence[ChoiceRequest]) -> Iterator[tuple[int, ChoiceResult]]:
         for i, request in enumerate(requests):
             self.calls += 1
@@ -89,7 +102,7 @@ class SimulatedBackend:
                 time.sleep(self.delay)
             logits = self._logits(request)
             logp = logits - np.logaddexp.reduce(logits)
-            tokens = sum(len(c.split()) for _, c in request.messages)
+            tokens = self.count_tokens(request.messages)
             self.last_tokens = tokens
             yield i, ChoiceResult(tuple(float(x) for x in logp), tokens, tokens)
 
@@ -106,6 +119,6 @@ class SimulatedBackend:
             if self.garble and len(order) > 2:
                 order = order[:-1] + [order[0], len(order) + 5]
             text = " > ".join(f"[{n}]" for n in order)
-            tokens = sum(len(c.split()) for _, c in request.messages)
+            tokens = self.count_tokens(request.messages)
             self.last_tokens = tokens + len(order) * 2
             yield i, Generation(text, tokens, len(order) * 2, tokens)

@@ -21,6 +21,7 @@ class Ordering:
     scores: list[float | None]
     complete: bool = True
     flags: dict[str, list[str]] = field(default_factory=dict)  # what the strategy found suspect, by id
+    certificate: float | None = None  # active: posterior probability that its top k is right
 
 
 class Strategy(Protocol):

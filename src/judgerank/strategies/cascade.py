@@ -61,7 +61,8 @@ class Cascade:
         score = dict(zip(second.ids, second.scores))
         ids = [items[n].id for n in head] + [items[n].id for n in tail]
         scores = [score[items[n].id] for n in head] + [None] * len(tail)
-        return Ordering(ids, scores, second.complete, self._inconsistent(head, second.ids, similarity, items))
+        flags = self._inconsistent(head, second.ids, similarity, items)
+        return Ordering(ids, scores, second.complete, flags, second.certificate)
 
     def _inconsistent(
         self, head: Sequence[int], second: Sequence[str], similarity: Sequence[int], items: Sequence[Item]

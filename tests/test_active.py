@@ -1,0 +1,100 @@
+"""Active top-k and REALM: the posterior they share, the certificate, and their runs against a
+simulated judge whose right answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import graded_request, simulated
+
+from judgerank import Budget, Reranker
+from judgerank.aggregate.posterior import Posterior, order_noise, strength_posterior, top_k_certificate
+from judgerank.errors import JudgerankError
+from judgerank.types import Preference
+
+
+def test_the_posterior_is_the_hand_computed_gaussian():
+    # two items, prior N(0, 1) each, one reading t0 - t1 = 2 with noise 1:
+    # precision [[2, -1], [-1, 2]], right-hand side [2, -2]
+    post = strength_posterior(np.zeros(2), 1.0, np.array([0]), np.array([1]), np.array([2.0]), 1.0)
+    assert post.mean == pytest.approx([2 / 3, -2 / 3])
+    assert post.cov == pytest.approx(np.array([[2, 1], [1, 2]]) / 3)
+    # a pointwise reading of t0 = 3 with spread 1 as well: precision [[3, -1], [-1, 2]], rhs [5, -2]
+    post = strength_posterior(np.zeros(2), 1.0, np.array([0]), np.array([1]), np.array([2.0]), 1.0,
+                              (np.array([0]), np.array([3.0]), 1.0))
+    assert post.mean == pytest.approx(np.linalg.solve([[3, -1], [-1, 2]], [5, -2]))
+
+
+def test_order_noise_is_the_spread_of_the_orders_half_disagreement():
+    def pref(first: float, second: float) -> Preference:
+        s = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+        return Preference("a", "b", float(s(first)), float(s(second)))
+
+    # log-odds pairs whose half-differences are 0.5 +- 1 (position bias 0.5, spread 1)
+    prefs = [pref(1.0 + 0.5 + d, 1.0 - 0.5 - d) for d in (1, -1) * 5]
+    assert order_noise(prefs) == pytest.approx(np.std([1, -1] * 5, ddof=1))
+    assert order_noise(prefs[:3]) == 1.0  # too few to measure: the assumed spread
+
+
+def test_the_certificate_is_sure_of_a_clear_top_and_unsure_of_a_coin_flip():
+    rng = np.random.default_rng(0)
+    clear = Posterior(np.array([3.0, 2.0, 1.0, 0.0]), np.eye(4) * 1e-4)
+    cert = top_k_certificate(clear, 2, 2000, rng)
+    assert cert.level == 1.0 and cert.top == [0, 1] and not cert.threat.any()
+    flip = Posterior(np.array([1.0, 1.0, -5.0]), np.eye(3) * 0.25)
+    cert = top_k_certificate(flip, 1, 4000, rng)
+    assert cert.level == pytest.approx(0.5, abs=0.03)
+    assert cert.threat[0, 1] + cert.threat[1, 0] == pytest.approx(1 - cert.level, abs=1e-9)  # only 0 v 1 threatens
+    assert cert.threat[:, 2].sum() == 0 and cert.threat[2].sum() == 0
+
+
+GRADES = [1.0, 6.0, 0.0, 3.0, 8.0, 0.5, 4.5, 2.0, 1.5, 2.5]  # distinct; the best three are d4, d1, d6
+
+
+def test_active_certifies_the_top_k_and_stops_before_asking_everything():
+    request = graded_request(GRADES)
+    backend = simulated(request, GRADES, noise=0.2, position_bias=0.5)
+    ranking = Reranker("active", cache=None, backend=backend, top_k=3, confidence=0.9).rerank(request)
+    assert ranking.ids[:3] == ["d4", "d1", "d6"]
+    assert ranking.complete and ranking.certificate >= 0.9
+    assert ranking.costs.calls < len(GRADES) * (len(GRADES) - 1) / 2  # fewer than half of all pairs' calls
+    assert ranking.costs.rounds >= 2 and ranking.costs.calls / ranking.costs.rounds > 2  # batched rounds
+    assert ranking.as_dict()["certificate"] == ranking.certificate
+
+
+def test_active_under_a_budget_is_anytime_with_its_certificates_level():
+    request = graded_request(GRADES)
+    full = Reranker("active", cache=None, backend=simulated(request, GRADES, noise=0.2), top_k=3).rerank(request)
+    cut = Reranker("active", cache=None, backend=simulated(request, GRADES, noise=0.2), top_k=3,
+                   budget=Budget(max_calls=6)).rerank(request)
+    assert not cut.complete and cut.costs.calls == 6
+    assert cut.certificate < full.certificate
+    assert sorted(cut.ids) == sorted(full.ids)
+    tiny = Reranker("active", cache=None, backend=simulated(request, GRADES), top_k=3,
+                    budget=Budget(max_calls=1)).rerank(request)  # not even one pair: the prior's order
+    assert not tiny.complete and tiny.ids == [f"d{i}" for i in range(len(GRADES))]
+
+
+def test_active_with_a_pointwise_prior_asks_one_prompt_per_item_first():
+    request = graded_request(GRADES)
+    backend = simulated(request, GRADES, noise=0.2)
+    ranking = Reranker("active", cache=None, backend=backend, top_k=3, prior="pointwise").rerank(request)
+    assert ranking.ids[:3] == ["d4", "d1", "d6"]
+    assert ranking.costs.rounds >= 2 and ranking.costs.calls >= len(GRADES)
+
+
+def test_realm_finds_the_top_k_from_a_pointwise_pass_and_pivots():
+    request = graded_request(GRADES)
+    backend = simulated(request, GRADES, noise=0.2, position_bias=0.5)
+    ranking = Reranker("realm", cache=None, backend=backend, top_k=3).rerank(request)
+    assert ranking.ids[:3] == ["d4", "d1", "d6"]
+    assert ranking.complete
+    n = len(GRADES)
+    assert n < ranking.costs.calls < n + n * (n - 1)  # the pass plus some pairs, never all
+
+
+@pytest.mark.parametrize("bad, message", [({"confidence": 1.0}, "--confidence"), ({"confidence": 0.0}, "--confidence"),
+                                          ({"imply": 0.5}, "--imply"), ({"batch": 0}, "--batch")])
+def test_bad_options_are_one_line_errors(bad, message):
+    with pytest.raises(JudgerankError, match=message):
+        Reranker("active", cache=None, backend=object(), **bad)
