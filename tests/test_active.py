@@ -25,15 +25,20 @@ def test_the_posterior_is_the_hand_computed_gaussian():
     assert post.mean == pytest.approx(np.linalg.solve([[3, -1], [-1, 2]], [5, -2]))
 
 
-def test_order_noise_is_the_spread_of_the_orders_half_disagreement():
+def test_order_noise_is_the_orders_half_disagreement_shrunk_toward_the_assumed_noise():
     def pref(first: float, second: float) -> Preference:
         s = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
         return Preference("a", "b", float(s(first)), float(s(second)))
 
-    # log-odds pairs whose half-differences are 0.5 +- 1 (position bias 0.5, spread 1)
+    # half-differences 0.5 +- 1 (position bias 0.5, spread 1): variance 10/9 over 10 pairs, shrunk
+    # toward 1.0^2 as 8 pairs' worth: (8 * 1 + 9 * 10/9) / (8 + 9)
     prefs = [pref(1.0 + 0.5 + d, 1.0 - 0.5 - d) for d in (1, -1) * 5]
-    assert order_noise(prefs) == pytest.approx(np.std([1, -1] * 5, ddof=1))
-    assert order_noise(prefs[:3]) == 1.0  # too few to measure: the assumed spread
+    assert order_noise(prefs) == pytest.approx(np.sqrt(18 / 17))
+    saturated = [pref(12.0, -12.0)] * 20  # clipped log-odds say nothing of the noise
+    assert order_noise(prefs + saturated) == pytest.approx(np.sqrt(18 / 17))
+    quiet = [pref(2.0 + 0.01 * d, 2.0 - 0.01 * d) for d in (1, -1) * 200]
+    assert 0.1 <= order_noise(quiet) < 0.2  # many pairs outweigh the assumption
+    assert order_noise(prefs[:1]) == 1.0  # one pair: the assumed spread
 
 
 def test_the_certificate_is_sure_of_a_clear_top_and_unsure_of_a_coin_flip():
@@ -46,6 +51,9 @@ def test_the_certificate_is_sure_of_a_clear_top_and_unsure_of_a_coin_flip():
     assert cert.level == pytest.approx(0.5, abs=0.03)
     assert cert.threat[0, 1] + cert.threat[1, 0] == pytest.approx(1 - cert.level, abs=1e-9)  # only 0 v 1 threatens
     assert cert.threat[:, 2].sum() == 0 and cert.threat[2].sum() == 0
+    tie = Posterior(np.array([1.0, 1.0, -5.0]), np.eye(3) * 0.01)  # a tie the judge cannot split
+    assert top_k_certificate(tie, 2, 2000, rng).level < 0.6  # exact order: a coin flip
+    assert top_k_certificate(tie, 2, 2000, rng, tolerance=0.5).level > 0.99  # either order will do
 
 
 GRADES = [1.0, 6.0, 0.0, 3.0, 8.0, 0.5, 4.5, 2.0, 1.5, 2.5]  # distinct; the best three are d4, d1, d6

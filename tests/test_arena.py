@@ -13,7 +13,7 @@ from judgerank.aggregate.battles import Battles
 from judgerank.arena import arena
 from judgerank.errors import JudgerankError
 from judgerank.io.battles import read_battles
-from judgerank.strategies.tournament import Knockout, Swiss
+from judgerank.strategies.tournament import Knockout, Swiss, swiss_outlook
 
 CSV = """id,model_a,model_b,winner
 1,alpha,beta,model_a
@@ -99,6 +99,41 @@ def test_swiss_never_repeats_and_rotates_byes():
     assert len(met) == len(set(met))
     assert len(byes) == len(set(byes)) == 6
     assert max(swiss.scores(results), key=swiss.scores(results).get) == "p0"
+
+
+def test_swiss_outlook_of_one_coin_flip_game_by_hand():
+    # two equal players, one round left: each expects half a point, and deciding the game moves
+    # the winner's expectation up by 0.5 and the loser's down by 0.5, whichever wins: impact 1
+    outlook = swiss_outlook(Swiss(["a", "b"]), [], rounds=1, simulations=4000)
+    assert outlook.expected["a"] == pytest.approx(0.5, abs=0.03)
+    assert outlook.expected["a"] + outlook.expected["b"] == pytest.approx(1.0)
+    ((game),) = outlook.next_round
+    assert (game.a, game.b, game.p_a) == ("a", "b", 0.5)
+    assert game.impact == pytest.approx(1.0, abs=0.06)
+
+
+def test_swiss_outlook_favours_the_stronger_and_ends_with_the_scores():
+    swiss = Swiss(["a", "b", "c", "d"])
+    results = [("a", "b", 1.0), ("c", "d", 1.0), ("a", "c", 1.0), ("b", "d", 1.0)]
+    outlook = swiss_outlook(swiss, results, rounds=3, simulations=2000)
+    assert outlook.played == 2 and outlook.scores == {"a": 2.0, "b": 1.0, "c": 1.0, "d": 0.0}
+    assert outlook.expected["a"] > outlook.expected["b"] > outlook.expected["d"]
+    assert sum(outlook.expected.values()) == pytest.approx(6.0)  # six games, a point each
+    over = swiss_outlook(swiss, results + [(a, b, 1.0) for a, b in swiss.next_round(results)], rounds=3)
+    assert over.next_round == [] and over.expected == over.scores
+
+
+def test_a_swiss_cut_short_ranks_by_expected_final_score():
+    from conftest import graded_request, simulated
+
+    from judgerank import Budget, Reranker
+
+    grades = [float(g) for g in range(8)]
+    request = graded_request(grades)
+    ranking = Reranker("swiss", cache=None, backend=simulated(request, grades), budget=Budget(max_calls=10)).rerank(request)
+    assert not ranking.complete
+    assert ranking.scores == sorted(ranking.scores, reverse=True)
+    assert 0 < sum(ranking.scores) and max(ranking.scores) <= 5  # expected scores over log2(8) + 2 rounds
 
 
 def test_knockout_with_byes_finds_the_strongest_and_resumes():

@@ -229,3 +229,41 @@ def test_judge_pairs_against_gold_labels(tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text().splitlines()]
     assert [r["gold"] for r in rows] == ["a", "b"]
     assert all(r["verdict"] in ("a", "b", "tie") and 0.0 <= r["p_a"] <= 1.0 for r in rows)
+
+
+def test_plan_prints_exact_and_simulated_costs():
+    result = run("plan", "--n", "30", "--method", "pointwise,active", "--trials", "3", env={**os.environ, "COLUMNS": "160"})
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[1]: line for line in result.stdout.splitlines() if line.startswith("│")}
+    assert "exact" in rows["pointwise"] and "│ 30 " in rows["pointwise"]
+    assert "simulated x3" in rows["active"]
+    assert "pointwise: calls n, in one round" in result.stdout
+    as_json = run("plan", "--n", "30", "--method", "pointwise", "--json", "--cached", "0.5")
+    record = json.loads(as_json.stdout)
+    assert record["calls"]["mean"] == 15 and record["rounds"]["mean"] == 1 and record["flops"]["mean"] > 0
+    one_line_error(run("plan", "--method", "bogus"), r"unknown method 'bogus'")
+    one_line_error(run("plan", "--method", "active", "--confidence", "1.5"), r"--confidence must be between 0 and 1")
+
+
+def test_active_reports_its_certificate_and_rounds(tmp_path):
+    grades = {f"passage {i} about fleas": float(g) for i, g in enumerate([0, 3, 1, 2, 0.5, 2.5])}
+    (tmp_path / "grades.json").write_text(json.dumps(grades))
+    docs = write_jsonl(tmp_path / "docs.jsonl", [{"id": f"d{i}", "text": t} for i, t in enumerate(grades)])
+    out = tmp_path / "out.jsonl"
+    result = run("rerank", "--query", "fleas", "--docs", docs, "--method", "active", "--top-k", "3", "--model",
+                 f"simulated:{tmp_path / 'grades.json'}", "--no-cache", "--out", out)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(out.read_text())
+    assert [r["id"] for r in record["ranking"][:3]] == ["d1", "d5", "d3"]
+    assert record["certificate"] >= 0.9 and record["costs"]["rounds"] >= 1
+    assert re.search(r"\d+ LLM calls in \d+ rounds", result.stderr)
+
+
+def test_swiss_outlook_command(tmp_path):
+    games = tmp_path / "games.csv"
+    games.write_text("model_a,model_b,winner\na,b,model_a\nc,d,model_a\na,c,model_b\nb,d,tie\n")
+    result = run("swiss", games, "--rounds", "4", "--simulations", "100", env={**os.environ, "COLUMNS": "120"})
+    assert result.returncode == 0, result.stderr
+    assert "2 of 4 rounds played" in result.stdout and "expected final" in result.stdout
+    assert "next round" in result.stdout
+    one_line_error(run("swiss", games), r"Missing option '--rounds'")

@@ -556,6 +556,58 @@ def arena(
 
 
 @app.command()
+def swiss(
+    battles: Annotated[Path, typer.Argument(help="The tournament's games so far: CSV or JSONL with model_a, model_b, "
+                                                 "winner.")],
+    rounds: Annotated[int, typer.Option(help="Rounds the tournament has in all.", min=1)],
+    simulations: Annotated[int, typer.Option(help="Continuations simulated per estimate.", min=1)] = 300,
+    seed: Annotated[int, typer.Option(help="Seed of the simulations.")] = 0,
+    show: Annotated[int, typer.Option(help="Rows to print.", min=1)] = 20,
+) -> None:
+    """Where a Swiss tournament is heading: each player's expected final score over simulated
+    continuations (each game won with the Bradley-Terry probability of the games so far), and
+    the next round's pairings, the one whose result moves the expected scores most first.
+    Players are seeded by their current Bradley-Terry strength."""
+    import numpy as np
+
+    from judgerank.aggregate.bradley_terry import bradley_terry
+    from judgerank.io.battles import read_battles
+    from judgerank.strategies.tournament import Swiss, swiss_outlook
+
+    data = read_battles(battles, both_bad="tie")
+    b = data.battles
+    if b.total != int(b.total) or np.any(b.count != np.rint(b.count)):
+        raise JudgerankError(f"{battles}: a tournament's games count one each; weighted rows cannot be replayed")
+    games = [(b.players[x], b.players[y], float(o)) for x, y, o, c in zip(b.a, b.b, b.outcome, b.count)
+             for _ in range(int(c))]
+    wins = np.zeros((b.n_players, b.n_players))
+    for x, y, o, c in zip(b.a, b.b, b.outcome, b.count):
+        wins[x, y] += o * c
+        wins[y, x] += (1 - o) * c
+    strength = bradley_terry(wins, prior=1.0)
+    seeded = [b.players[i] for i in np.argsort(-strength, kind="stable")]
+    outlook = swiss_outlook(Swiss(seeded), games, rounds, simulations=simulations, seed=seed)
+    table = Table(title=f"Swiss: {len(seeded)} players, {outlook.played} of {rounds} rounds played, "
+                        f"{simulations} simulated continuations")
+    for col in ("rank", "player", "score", "expected final"):
+        table.add_column(col, justify="left" if col == "player" else "right")
+    ranked = sorted(seeded, key=lambda p: (-outlook.expected[p], -outlook.scores[p]))
+    for n, p in enumerate(ranked[:show], 1):
+        table.add_row(str(n), p, f"{outlook.scores[p]:g}", f"{outlook.expected[p]:.2f}")
+    out.print(table)
+    if outlook.next_round:
+        nxt = Table(title="next round: the pairing whose result matters most first")
+        for col in ("pairing", "P(first wins)", "impact"):
+            nxt.add_column(col, justify="left" if col == "pairing" else "right")
+        for g in outlook.next_round[:show]:
+            nxt.add_row(f"{g.a} vs {g.b}", f"{g.p_a:.2f}", f"{g.impact:.2f}")
+        out.print(nxt)
+        err.print("impact: the expected total change of the expected final scores once that game is decided")
+    else:
+        err.print("the tournament is over: expected final scores are the scores")
+
+
+@app.command()
 def winrate(
     judged: Annotated[
         Path,

@@ -101,7 +101,11 @@ class Options:
         "Pairwise sorts, swiss, active, realm: a pair's order is taken without a call when a chain of earlier "
         "answers, each at least this sure, implies it (1: ask every pair).", minimum=0))
     confidence: float = field(default=0.9, metadata=_option(
-        "Active: stop once the posterior probability that the top k (members and order) is right reaches this."))
+        "Active: stop once the posterior probability that the top k (members and order, up to --tolerance) is right "
+        "reaches this."))
+    tolerance: float = field(default=0.5, metadata=_option(
+        "Active: strengths closer than this (the judge's log-odds) are ties the certificate lets the top k hold in "
+        "either order (0: the exact members and order).", minimum=0))
     batch: int = field(default=8, metadata=_option(
         "Active, realm: comparisons asked together in a round (one batch: concurrent on a served model).", minimum=1))
     prior: str = field(default="input", metadata=_option(
@@ -250,7 +254,8 @@ METHODS: dict[str, Method] = {
         ),
         Method(
             "swiss", "Swiss tournament, log2(n)+2 rounds, Bradley-Terry on the results (larger N)",
-            "Bradley-Terry log-strength", "Bradley-Terry on the comparisons judged; unmet items at the average",
+            "Bradley-Terry log-strength (cut short: the expected final Swiss score)",
+            "by expected final Swiss score over simulated continuations of the tournament",
             BOTH, CHOICES, ("imply",), lambda j, o: SwissRank(j.comparer(o.imply)),
         ),
         Method(
@@ -258,9 +263,9 @@ METHODS: dict[str, Method] = {
             "top k, until it is certified at --confidence or the budget ends",
             "posterior mean strength (log-odds scale)",
             "the posterior's order on the answers so far; the certificate's level says how sure it is",
-            BOTH, CHOICES, ("top_k", "confidence", "batch", "prior"),
+            BOTH, CHOICES, ("top_k", "confidence", "tolerance", "batch", "prior"),
             lambda j, o: ActiveTopK(j.comparer(), o.top_k, o.confidence, o.batch,
-                                    j.scorer() if o.prior == "pointwise" else None),
+                                    j.scorer() if o.prior == "pointwise" else None, o.tolerance),
         ),
         Method(
             "realm", "REALM-style: a pointwise pass, then pivot comparisons recursing into the candidates whose "

@@ -27,9 +27,6 @@ import numpy as np
 
 from judgerank.flops import ModelShape
 from judgerank.methods import METHODS, Options
-from judgerank.strategies.allpairs import AllPairs
-from judgerank.strategies.listwise import JointRank
-from judgerank.strategies.pointwise import PointwiseSort
 from judgerank.types import Costs, Item, Query, Request
 
 SPREAD = 2.0  # spread of the simulated candidates' strengths (log-odds): a grade or two apart
@@ -75,22 +72,20 @@ def closed_form(method: str, n: int, o: Options) -> tuple[int, int, str] | None:
     if method in ("embedding", "embedding-prf"):
         return 0, 0, "no LLM calls"
     if method in ("pointwise", "pointwise-graded"):
-        size = PointwiseSort.batch_size
-        return n, math.ceil(n / size), f"calls n; rounds ceil(n/{size})"
+        return n, 1, "calls n, in one round"
     if method == "allpairs":
-        pairs = n * (n - 1) // 2
-        return 2 * pairs, math.ceil(pairs / AllPairs.batch_size), f"calls n(n-1); rounds ceil(n(n-1)/2/{AllPairs.batch_size})"
+        return n * (n - 1), 1, "calls n(n-1) (every pair in both orders), in one round"
     if method in ("listwise", "first", "listwise-psc", "first-psc"):
         windows = _windows(n, o.window, o.stride) * o.passes
         each = o.shuffles if method.endswith("-psc") else 1
         shuffles = " x shuffles" if each > 1 else ""
-        return windows * each, windows, f"calls W x passes{shuffles}, rounds W x passes; W = ceil((n-window)/stride)+1"
+        return windows * each, windows, (f"calls W x passes{shuffles}, rounds W x passes (each window waits for the "
+                                         "one below); W = ceil((n-window)/stride)+1")
     if method in ("jointrank", "jointrank-listwise"):
         if n <= o.window:
             return 1, 1, "one window (n <= window)"
         blocks = o.replicas * math.ceil(n / o.window)
-        size = JointRank.batch_size
-        return blocks, math.ceil(blocks / size), f"calls replicas x ceil(n/window); rounds ceil(calls/{size})"
+        return blocks, 1, "calls replicas x ceil(n/window), in one round"
     if method == "cascade":
         if not METHODS["cascade"].asks_second_stage(o, "any"):
             return 0, 0, "no LLM calls (the second stage has no weight)"

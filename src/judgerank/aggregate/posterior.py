@@ -14,7 +14,8 @@ The noise is the judge's own: `order_noise` measures it from how far the two ord
 comparison disagree once their mean disagreement (position bias) is taken out.
 
 The top-k certificate is the posterior probability that the posterior mean's top k, members and
-order, is the true one, estimated from samples; the same samples say which pairs threaten it.
+order, is the true one (up to a tolerance: near-equal strengths may come in either order),
+estimated from samples; the same samples say which pairs threaten it.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ import numpy as np
 from judgerank.types import Preference
 
 EDGE = 1e-4  # probabilities are clipped to [EDGE, 1 - EDGE] before their log-odds are taken
-MIN_NOISE_SD = 0.25  # a floor on the measured noise: few answers can make it look like none
-PRIOR_NOISE_SD = 1.0  # the noise assumed before enough answers exist to measure it
-MIN_PAIRS_FOR_NOISE = 8
+MIN_NOISE_SD = 0.1  # a floor on the measured noise: a judge is never taken as exact
+PRIOR_NOISE_SD = 1.0  # the noise assumed before answers show it
+PRIOR_NOISE_PAIRS = 8  # how many pairs' worth of evidence that assumption counts as
+SATURATED = 0.01  # an order answered with probability within this of 0 or 1 says little of the noise
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,22 @@ def reading(pref: Preference) -> float:
 
 def order_noise(prefs: Sequence[Preference]) -> float:
     """The spread of one reading's noise, from the two orders' disagreement: half their
-    difference is the position bias plus half the difference of two independent noises, so
-    its variance about the mean bias is the variance of a reading (the mean of two)."""
-    halves = [0.5 * (log_odds(p.p_a_first) - log_odds(p.p_a_second)) for p in prefs]
-    if len(halves) < MIN_PAIRS_FOR_NOISE:
+    difference is the position bias plus half the sum of two independent noises, so its
+    variance about the mean bias is the variance of a reading (the mean of two orders).
+
+    Orders whose probability is nearly 0 or 1 are left out (their log-odds are clipped, and
+    their disagreement understated), and the variance is shrunk toward PRIOR_NOISE_SD^2 as if
+    PRIOR_NOISE_PAIRS pairs had shown it: an estimate from a few dozen pairs is otherwise low
+    about as often as high, and a method that stops when it is sure stops on the low ones."""
+    limit = log_odds(1.0 - SATURATED)
+    firsts = [log_odds(p.p_a_first) for p in prefs]
+    seconds = [log_odds(p.p_a_second) for p in prefs]
+    halves = [0.5 * (f - s) for f, s in zip(firsts, seconds) if abs(f) < limit and abs(s) < limit]
+    if len(halves) < 2:
         return PRIOR_NOISE_SD
-    return max(MIN_NOISE_SD, float(np.std(halves, ddof=1)))
+    m = len(halves)
+    variance = (PRIOR_NOISE_PAIRS * PRIOR_NOISE_SD**2 + (m - 1) * float(np.var(halves, ddof=1))) / (PRIOR_NOISE_PAIRS + m - 1)
+    return max(MIN_NOISE_SD, math.sqrt(variance))
 
 
 def strength_posterior(
@@ -86,34 +98,34 @@ def strength_posterior(
 
 @dataclass(frozen=True)
 class Certificate:
-    level: float  # posterior probability that the MAP's top k (members and order) is right
-    top: list[int]  # the MAP's top k, best first
-    threat: np.ndarray  # threat[i, j]: share of samples where the top k fails and i, j swap places there
+    level: float  # posterior probability that the top k is right within the tolerance
+    top: list[int]  # the posterior mean's top k, best first
+    threat: np.ndarray  # threat[i, j]: share of samples where j beats i, placed above it, by more than the tolerance
 
 
-def top_k_certificate(post: Posterior, k: int, samples: int, rng: np.random.Generator) -> Certificate:
-    """How sure the posterior is of its top k, and which pairs' orders make it unsure.
+def top_k_certificate(
+    post: Posterior, k: int, samples: int, rng: np.random.Generator, tolerance: float = 0.0
+) -> Certificate:
+    """How sure the posterior is of its top k, and which pairs make it unsure.
 
-    A pair threatens the certificate in a sample when the sample's top k differs from the
-    MAP's, the pair's order there is the reverse of the MAP's, and one of the two is in the
-    MAP's top k or the sample's: asking that pair is what can settle the failure."""
+    The top k is right in a sample when no candidate beats one placed above it in the top k by
+    more than `tolerance` (strengths closer than that are ties this judge cannot tell apart,
+    which the top k may hold in either order; 0 asks for the exact members and order: the
+    epsilon-correct top k of PAC ranking). A pair (i placed above j, i in the top k) threatens
+    the certificate in every sample where j beats i by more than the tolerance: asking that
+    pair is what can settle the failure."""
     n = len(post.mean)
     k = min(k, n)
-    top = [int(i) for i in np.argsort(-post.mean, kind="stable")[:k]]
+    best = np.argsort(-post.mean, kind="stable")
+    top = [int(i) for i in best[:k]]
     chol = np.linalg.cholesky(post.cov + 1e-12 * np.eye(n))
-    z = post.mean + rng.standard_normal((samples, n)) @ chol.T
-    sample_top = np.argsort(-z, axis=1, kind="stable")[:, :k]
-    failing = np.any(sample_top != np.array(top), axis=1)
-    level = 1.0 - float(failing.mean())
+    z = (post.mean + rng.standard_normal((samples, n)) @ chol.T)[:, best]  # columns in the placed order
+    # beaten[s, r, c]: in sample s the candidate placed at c (below r) beats the one placed at r
+    below = np.triu(np.ones((k, n), dtype=bool), 1)
+    beaten = (z[:, None, :] > z[:, :k, None] + tolerance) & below
+    failing = beaten.any(axis=(1, 2))
     threat = np.zeros((n, n))
-    if failing.any():
-        zf, tops = z[failing], sample_top[failing]
-        in_top = np.zeros((len(zf), n), dtype=bool)
-        in_top[np.arange(len(zf))[:, None], tops] = True
-        in_top[:, top] = True
-        region = np.flatnonzero(in_top.any(axis=0))  # items that are ever in a top k that matters
-        zr, mr, tr = zf[:, region], post.mean[region], in_top[:, region]
-        swapped = (zr[:, :, None] > zr[:, None, :]) != (mr[:, None] > mr[None, :])
-        counts = (swapped & (tr[:, :, None] | tr[:, None, :])).sum(axis=0) / samples
-        threat[np.ix_(region, region)] = counts
-    return Certificate(level, top, threat)
+    counts = beaten[failing].sum(axis=0) / samples
+    rows, cols = np.nonzero(counts)
+    threat[best[rows], best[cols]] = counts[rows, cols]
+    return Certificate(1.0 - float(failing.mean()), top, threat)

@@ -37,7 +37,8 @@ class SimulatedBackend:
         count_tokens: Callable[[Sequence[tuple[str, str]]], int] | None = None,
         shape: ModelShape | None = None,
     ) -> None:
-        self.grades = {text[:key_chars]: float(g) for text, g in grades.items()}
+        # keys without surrounding whitespace: prompts show texts stripped
+        self.grades = {text.strip()[:key_chars]: float(g) for text, g in grades.items()}
         self.noise = noise
         self.position_bias = position_bias
         self.intransitivity = intransitivity

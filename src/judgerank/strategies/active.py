@@ -6,11 +6,12 @@ disagreement) holds every candidate's strength. The prior comes from the first s
 candidates' input order, or a pointwise pass (`prior`). Each round:
   1. the posterior is refitted on every answer so far;
   2. its certificate, the posterior probability that its top k (members and order) is the true
-     one, is estimated from samples; at `confidence` the method stops;
+     one up to `tolerance` (strengths closer than that are ties it may hold in either order),
+     is estimated from samples; at `confidence` the method stops;
   3. otherwise it asks, as one batch, the `batch` pairs that threaten the certificate most: the
-     pairs whose order is reversed in the largest share of the posterior samples where the top k
-     fails, one of the two being in the top k that matters. These are the comparisons whose
-     answers can remove the most failing posterior mass. Each item appears in at most one pair
+     pairs (one placed in the top k, the other below it) reversed by more than the tolerance in
+     the largest share of the posterior samples. These are the comparisons whose answers can
+     remove the most failing posterior mass. Each item appears in at most one pair
      a round, so a round spreads over the contested region instead of hammering one item.
 Pairs far from the top k or already settled threaten (nearly) nothing and are never asked; when
 no pair threatens at least MIN_THREAT of the samples, the certificate has stalled (items too
@@ -26,30 +27,39 @@ the answers that came back.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import norm
 
 from judgerank.aggregate.posterior import Posterior, order_noise, reading, strength_posterior, top_k_certificate
 from judgerank.errors import BudgetExhausted
 from judgerank.strategies.base import Comparer, Ordering, Scorer
 from judgerank.types import Item, Preference, Query
 
-PRIOR_SD = 2.0  # prior spread of a strength around its first-stage mean (the judge's log-odds scale)
+# The prior: a candidate's strength on the judge's log-odds scale is N(0, STRENGTH_SD^2) across
+# candidates, and the first stage correlates FIRST_STAGE_RHO with it. Given the first stage's
+# normal score z, the strength is then N(rho * sd * z, sd^2 (1 - rho^2)): a proper Gaussian
+# conditional, moderately informative on purpose. A prior that claims more than the first stage
+# knows makes the certificate overconfident (measured in bench/active_simulation.py).
+STRENGTH_SD = 2.0
+FIRST_STAGE_RHO = 0.5
+PRIOR_SD = STRENGTH_SD * math.sqrt(1.0 - FIRST_STAGE_RHO**2)
 SAMPLES = 2000  # posterior samples per certificate: its level is known to about +-0.01
-# A pair reversed in fewer than this share of the posterior samples where the top k fails is not
-# worth a call: with the threats that remain this small, the certificate has stalled below the
-# confidence asked (items too close for this judge to order), and the method stops.
-MIN_THREAT = 0.02
+# A pair reversed in fewer than this share of the posterior samples is not worth a call: with
+# only such threats left, the certificate has stalled below the confidence asked (candidates too
+# close for this judge to order), and the method stops.
+MIN_THREAT = 0.001
 
 
 def first_stage_prior(n: int, scores: Sequence[float] | None = None) -> np.ndarray:
-    """Prior means: standardised first-stage scores, or for the input order -log(1 + rank)
-    standardised (a retriever's top ranks differ more than its tail ranks)."""
-    raw = np.asarray(scores, dtype=float) if scores is not None else -np.log1p(np.arange(n, dtype=float))
-    sd = raw.std()
-    return (raw - raw.mean()) / sd if sd > 0 else np.zeros(n)
+    """Prior means from the first stage: the normal scores of its ranks (the input order, or the
+    order of `scores`, best first), times rho * sd."""
+    rank = np.arange(n) if scores is None else np.argsort(np.argsort(-np.asarray(scores, dtype=float), kind="stable"))
+    z = norm.ppf((n - rank - 0.5) / n)
+    return FIRST_STAGE_RHO * STRENGTH_SD * z
 
 
 @dataclass
@@ -59,6 +69,7 @@ class ActiveTopK:
     confidence: float = 0.9
     batch: int = 8
     prior: Scorer | None = None  # None: the input order
+    tolerance: float = 0.5  # strengths closer than this are ties the top k may hold in either order
 
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
         n = len(items)
@@ -74,8 +85,14 @@ class ActiveTopK:
         except BudgetExhausted:  # the pointwise prior was cut: the input order stands in for it
             mean0, complete = first_stage_prior(n), False
         post = self._posterior(mean0, answers, index)
-        cert = top_k_certificate(post, k, SAMPLES, rng)
-        while complete and cert.level < self.confidence:
+        cert = top_k_certificate(post, k, SAMPLES, rng, self.tolerance)
+        while complete:
+            if cert.level >= self.confidence:
+                # confirmed on a fresh sample four times larger: a level that crossed the bar by
+                # sampling luck (stopping at the first crossing favours those) does not stop it
+                cert = top_k_certificate(post, k, 4 * SAMPLES, rng, self.tolerance)
+                if cert.level >= self.confidence:
+                    break
             pairs = self._choose(cert.threat, asked)
             if not pairs:
                 break  # nothing left that could settle the top k
@@ -86,7 +103,7 @@ class ActiveTopK:
                 prefs, complete = stop.partial, False
             answers += [p for p in prefs if p is not None]
             post = self._posterior(mean0, answers, index)
-            cert = top_k_certificate(post, k, SAMPLES, rng)
+            cert = top_k_certificate(post, k, SAMPLES, rng, self.tolerance)
         order = [int(i) for i in np.argsort(-post.mean, kind="stable")]
         return Ordering([items[i].id for i in order], [float(post.mean[i]) for i in order], complete,
                         certificate=cert.level)
@@ -99,7 +116,7 @@ class ActiveTopK:
         return strength_posterior(mean0, PRIOR_SD, a, b, x, order_noise(answers))
 
     def _choose(self, threat: np.ndarray, asked: set[tuple[int, int]]) -> list[tuple[int, int]]:
-        upper = np.triu(threat + threat.T, 1)  # a pair's threat, whichever way it is counted
+        upper = np.triu(threat + threat.T, 1)  # a pair's threat, whichever way round it is placed
         rows, cols = np.nonzero(upper >= MIN_THREAT)
         ranked = sorted(zip(rows.tolist(), cols.tolist()), key=lambda ij: (-upper[ij], ij))
         chosen: list[tuple[int, int]] = []

@@ -21,15 +21,13 @@ from judgerank.types import Item, Query
 @dataclass
 class AllPairs:
     judge: Comparer
-    batch_size: int = 64
 
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
         comps = Comparisons(self.judge, query, items)
         pairs = list(itertools.combinations(range(len(items)), 2))
         complete = True
         try:
-            for start in range(0, len(pairs), self.batch_size):
-                comps.prefetch(pairs[start : start + self.batch_size])
+            comps.prefetch(pairs)  # one round: no pair waits for another
         except BudgetExhausted:
             complete = False
         wins = np.zeros(len(items))

@@ -186,7 +186,7 @@ AGGREGATORS = ("bradley-terry", "pagerank", "win-rate")
 class JointRank:
     """Overlapping blocks: `replicas` rounds, each splitting the items into blocks of at most
     `window` (round one in input order, the others shuffled), so every item appears in
-    `replicas` blocks. All blocks are ranked independently, in batches; each block ranking
+    `replicas` blocks. All blocks are ranked independently, in one batch; each block ranking
     implies a win for every item over each item below it, and an aggregator turns the wins
     into one ranking."""
 
@@ -194,7 +194,6 @@ class JointRank:
     window: int = 20
     replicas: int = 3
     aggregator: str = "bradley-terry"
-    batch_size: int = 8
 
     def blocks(self, items: Sequence[Item]) -> list[list[int]]:
         n = len(items)
@@ -213,20 +212,16 @@ class JointRank:
         design = self.blocks(items)
         wins = np.zeros((n, n))
         complete = True
-        for start in range(0, len(design), self.batch_size):
-            batch = design[start : start + self.batch_size]
-            try:
-                perms: list[list[int] | None] = list(self.ranker.rank_windows(query, [[items[i] for i in b] for b in batch]))
-            except BudgetExhausted as stop:
-                perms, complete = stop.partial, False
-            for block, perm in zip(batch, perms):
-                if perm is None:
-                    continue
-                ranked = [block[p] for p in perm]
-                for x in range(len(ranked)):
-                    wins[ranked[x], ranked[x + 1 :]] += 1.0
-            if not complete:
-                break
+        try:  # one round: no block waits for another
+            perms: list[list[int] | None] = list(self.ranker.rank_windows(query, [[items[i] for i in b] for b in design]))
+        except BudgetExhausted as stop:
+            perms, complete = stop.partial, False
+        for block, perm in zip(design, perms):
+            if perm is None:
+                continue
+            ranked = [block[p] for p in perm]
+            for x in range(len(ranked)):
+                wins[ranked[x], ranked[x + 1 :]] += 1.0
         scores = self._aggregate(wins)
         order = sorted(range(n), key=lambda i: (-scores[i], i))
         return Ordering([items[i].id for i in order], [float(scores[i]) for i in order], complete)

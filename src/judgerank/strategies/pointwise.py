@@ -9,26 +9,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from judgerank.errors import BudgetExhausted
-from judgerank.strategies.base import Ordering, Scorer, chunks
+from judgerank.strategies.base import Ordering, Scorer
 from judgerank.types import Item, Query
 
 
 @dataclass
 class PointwiseSort:
+    """Every item in one batch (one round): the judgments are independent, and the store keeps
+    each as it arrives, so a Budget stop or a failure loses none of them."""
+
     judge: Scorer
-    batch_size: int = 16  # scored and cached in batches, so a Budget stop keeps finished work
 
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
-        scores: dict[str, float] = {}
         complete = True
-        for batch in chunks(items, self.batch_size):
-            try:
-                values: list[float | None] = list(self.judge.scores(query, batch))
-            except BudgetExhausted as stop:
-                values, complete = stop.partial, False
-            scores.update((i.id, v) for i, v in zip(batch, values) if v is not None)
-            if not complete:
-                break
+        try:
+            values: list[float | None] = list(self.judge.scores(query, items))
+        except BudgetExhausted as stop:
+            values, complete = stop.partial, False
+        scores = {i.id: v for i, v in zip(items, values) if v is not None}
         # stable sort: equal scores keep the input order; unscored items follow in input order
         scored = sorted((i.id for i in items if i.id in scores), key=lambda d: -scores[d])
         rest = [i.id for i in items if i.id not in scores]

@@ -2,8 +2,9 @@
 Bradley-Terry fit on the results. About n/2 comparisons a round, all of a round in one batch:
 for larger sets under a budget, where all pairs cost too much.
 
-Partial ranking: Bradley-Terry on the comparisons judged (the last round's finished ones too);
-items never compared sit at the prior's average rating.
+Partial ranking (Budget reached): by each item's expected final Swiss score over simulated
+continuations of the tournament (judgerank.strategies.tournament.swiss_outlook), Bradley-Terry
+on the comparisons judged breaking ties; that expectation is the score.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import numpy as np
 from judgerank.aggregate.bradley_terry import bradley_terry
 from judgerank.errors import BudgetExhausted
 from judgerank.strategies.base import Comparer, Ordering
-from judgerank.strategies.tournament import Result, Swiss
+from judgerank.strategies.tournament import Result, Swiss, swiss_outlook
 from judgerank.types import Item, Preference, Query
 
 PRIOR = 1.0  # virtual games against an average item: finite ratings after few rounds
+PARTIAL_SIMULATIONS = 200  # continuations simulated to rank a tournament a Budget cut short
 
 
 @dataclass
@@ -47,8 +49,12 @@ class SwissRank:
             if not complete:
                 break
         theta = _ratings([i.id for i in items], results)
-        order = sorted(range(len(items)), key=lambda n: -theta[n])
-        return Ordering([items[n].id for n in order], [float(theta[n]) for n in order], complete)
+        if complete:
+            order = sorted(range(len(items)), key=lambda n: -theta[n])
+            return Ordering([items[n].id for n in order], [float(theta[n]) for n in order], True)
+        expected = swiss_outlook(swiss, results, rounds, simulations=PARTIAL_SIMULATIONS, prior=PRIOR).expected
+        order = sorted(range(len(items)), key=lambda n: (-expected[items[n].id], -theta[n]))
+        return Ordering([items[n].id for n in order], [expected[items[n].id] for n in order], False)
 
 
 def _ratings(ids: list[str], results: list[Result]) -> np.ndarray:
