@@ -107,7 +107,7 @@ class Options:
         "Active: strengths closer than this (the judge's log-odds) are ties the certificate lets the top k hold in "
         "either order (0: the exact members and order).", minimum=0))
     batch: int = field(default=8, metadata=_option(
-        "Active, realm: comparisons asked together in a round (one batch: concurrent on a served model).", minimum=1))
+        "Active: comparisons asked together in a round (one batch: concurrent on a served model).", minimum=1))
     prior: str = field(default="input", metadata=_option(
         "Active: where the prior comes from: input (the candidates' order) or pointwise (one relevance prompt "
         "per candidate first).", choices=("input", "pointwise")))
@@ -268,10 +268,11 @@ METHODS: dict[str, Method] = {
                                     j.scorer() if o.prior == "pointwise" else None, o.tolerance),
         ),
         Method(
-            "realm", "REALM-style: a pointwise pass, then pivot comparisons recursing into the candidates whose "
-            "place in the top k is uncertain, each judgment updating a Gaussian relevance per candidate",
+            "realm", "REALM-style: a pointwise pass, then quicksort-like pivot comparisons recursing into the "
+            "candidates whose place in the top k is uncertain, each judgment updating a Gaussian relevance per "
+            "candidate; one round a level",
             "posterior mean relevance (log-odds scale)", "the posterior's order on the judgments so far",
-            RERANK, CHOICES, ("top_k", "batch"), lambda j, o: RealmTopK(j.comparer(), j.scorer(), o.top_k, o.batch),
+            RERANK, CHOICES, ("top_k",), lambda j, o: RealmTopK(j.comparer(), j.scorer(), o.top_k),
         ),
         Method(
             "listwise", "generated permutations over a sliding --window/--stride (RankGPT)", "none",

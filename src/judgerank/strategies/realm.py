@@ -1,15 +1,18 @@
 """REALM-style recursive relevance: every candidate's relevance a distribution, sharpened by each
-judgment, with the judging recursing into the region where the top k is still uncertain.
+judgment, with the judging recursing into the parts of the list where the top k is uncertain.
 
 After REALM (recursive relevance modelling for LLM re-ranking): relevance is a Gaussian per
 candidate (judgerank.aggregate.posterior). A pointwise pass reads each candidate's log-odds of
-relevance (a reading of its strength, spread POINTWISE_SD); then, recursively, the uncertain
-region is found, the candidates whose membership of the top k, or whose place in it, the
-posterior is not sure of (probability between MARGIN and 1 - MARGIN); its middle candidate by
-posterior mean is the pivot, every other candidate of the region is compared with it in one
-batch (a quicksort partition, with the answers as soft readings, not hard splits), and the
-posterior is updated. The recursion ends when no region is left, every pair it would ask was
-asked, or the Budget ends. Pairwise readings and their noise are those of `active`.
+relevance (a reading of its strength, spread POINTWISE_SD). Then the recursion, quicksort-like:
+the uncertain region is the candidates whose membership of the top k, or whose place in it, the
+posterior is not sure of (probability between MARGIN and 1 - MARGIN). Each part of it (at first
+the whole region) gets a pivot, its middle candidate by posterior mean; every other candidate
+of the part is compared with the pivot (the answers are soft readings that update every
+candidate's distribution, not hard splits); the part then splits at the pivot into those now
+above it and those below, and each half recurses on its candidates that are still uncertain.
+All parts of one level are asked as one batch (one round), so the levels are the rounds; a
+candidate meets at most one pivot a level and the parts shrink every level, so the judging
+ends after at most about log2 of the region's size levels. It also ends at the Budget.
 
 Scores: the posterior mean (log-odds scale). Partial ranking: the posterior order so far.
 """
@@ -38,7 +41,6 @@ class RealmTopK:
     judge: Comparer
     scorer: Scorer
     k: int = 10
-    batch: int = 8
 
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
         n = len(items)
@@ -57,24 +59,22 @@ class RealmTopK:
             scores, complete = stop.partial, False
         points = {i: _logit(s) for i, s in enumerate(scores) if s is not None}
         post = _posterior(mean0, answers, points, index)
-        while complete:
-            region = _uncertain(post, k, rng)
-            pivot = _pivot(region, post, asked)
-            if pivot is None:
-                break
-            others = [i for i in region if i != pivot and (min(i, pivot), max(i, pivot)) not in asked]
-            for start in range(0, len(others), self.batch):
-                pairs = [(pivot, i) for i in others[start : start + self.batch]]
-                asked.update((min(a, b), max(a, b)) for a, b in pairs)
-                try:
-                    prefs: list[Preference | None] = list(
-                        self.judge.compare(query, [(items[a], items[b]) for a, b in pairs]))
-                except BudgetExhausted as stop:
-                    prefs, complete = stop.partial, False
-                answers += [p for p in prefs if p is not None]
-                if not complete:
-                    break
+        parts = [_uncertain(post, k, rng)] if complete else []
+        while parts:
+            pivots = [part[len(part) // 2] for part in parts]
+            pairs = [(pivot, i) for part, pivot in zip(parts, pivots) for i in part
+                     if i != pivot and (min(i, pivot), max(i, pivot)) not in asked]
+            asked.update((min(a, b), max(a, b)) for a, b in pairs)
+            try:
+                prefs: list[Preference | None] = list(self.judge.compare(query, [(items[a], items[b]) for a, b in pairs]))
+            except BudgetExhausted as stop:
+                prefs, complete = stop.partial, False
+            answers += [p for p in prefs if p is not None]
             post = _posterior(mean0, answers, points, index)
+            if not complete:
+                break
+            unsure = set(_uncertain(post, k, rng))
+            parts = [half for part, pivot in zip(parts, pivots) for half in _split(part, pivot, post, unsure)]
         order = [int(i) for i in np.argsort(-post.mean, kind="stable")]
         return Ordering([items[i].id for i in order], [float(post.mean[i]) for i in order], complete)
 
@@ -110,12 +110,9 @@ def _uncertain(post: Posterior, k: int, rng: np.random.Generator) -> list[int]:
     return [int(i) for i in best if unsure[i]]
 
 
-def _pivot(region: list[int], post: Posterior, asked: set[tuple[int, int]]) -> int | None:
-    """The region's middle candidate, or the nearest to the middle that still has pairs to ask."""
-    if len(region) < 2:
-        return None
-    middle = len(region) // 2
-    for i in sorted(region, key=lambda r: abs(region.index(r) - middle)):
-        if any((min(i, j), max(i, j)) not in asked for j in region if j != i):
-            return i
-    return None
+def _split(part: list[int], pivot: int, post: Posterior, unsure: set[int]) -> list[list[int]]:
+    """The part's candidates above and below its pivot by posterior mean, each kept to the ones
+    still uncertain, best first; halves of fewer than two are done."""
+    above = [i for i in part if i != pivot and post.mean[i] > post.mean[pivot] and i in unsure]
+    below = [i for i in part if i != pivot and post.mean[i] <= post.mean[pivot] and i in unsure]
+    return [sorted(h, key=lambda i: -post.mean[i]) for h in (above, below) if len(h) >= 2]
