@@ -175,14 +175,15 @@ def main() -> None:
     import matplotlib.pyplot as plt
 
     images = []
+    colour = {m: f"C{i}" for i, m in enumerate(results["methods"])}
     for axis, label in (("calls", "LLM calls per query"), ("rounds", "dependent rounds per query")):
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for method, m in results["methods"].items():
-            ax.plot(m[axis], m["ndcg@10"], "o", ms=6)
+            ax.plot(m[axis], m["ndcg@10"], "o", ms=6, color=colour[method])
             ax.annotate(method, (m[axis], m["ndcg@10"]), fontsize=7, xytext=(4, 3), textcoords="offset points")
         for method, points in results["anytime"].items():
             ax.plot([p[axis] for p in points], [p["ndcg@10"] for p in points], "-", alpha=0.6,
-                    label=f"{method} under a budget")
+                    color=colour.get(method), label=f"{method} under a budget")
         ax.set_xscale("log")
         ax.set_xlabel(label + " (log)")
         ax.set_ylabel("nDCG@10")

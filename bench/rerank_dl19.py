@@ -25,6 +25,7 @@ from judgerank import Reranker  # noqa: E402
 from judgerank.evaluate.ir import evaluate  # noqa: E402
 from judgerank.io.requests import read_requests  # noqa: E402
 from judgerank.io.trec import read_qrels  # noqa: E402
+from judgerank.runtime import Runtime  # noqa: E402
 from judgerank.types import Costs  # noqa: E402
 
 
@@ -34,6 +35,8 @@ def main() -> None:
     ap.add_argument("--model", default=None)
     ap.add_argument("--depth", type=int, default=None, help="rerank only the BM25 top N")
     ap.add_argument("--top-k", type=int, default=10)
+    ap.add_argument("--prior", default="input", help="active: input or pointwise")
+    ap.add_argument("--threads", type=int, default=None, help="llama.cpp threads")
     ap.add_argument("--then", default="pointwise")
     ap.add_argument("--cascade-depth", type=int, default=20)
     ap.add_argument("--fuse", action="store_true", help="cascade: rank fusion of both stages")
@@ -57,7 +60,8 @@ def main() -> None:
         t0 = time.perf_counter()
         reranker = Reranker(
             args.method, args.model, top_k=args.top_k, depth=args.depth, then=args.then,
-            cascade_depth=args.cascade_depth, fuse=args.fuse, cache=cache,
+            cascade_depth=args.cascade_depth, fuse=args.fuse, prior=args.prior,
+            runtime=Runtime(store=cache, threads=args.threads),
         )
         load_s = time.perf_counter() - t0
         passes = []
@@ -85,7 +89,9 @@ def main() -> None:
         rows.append({
             "method": label, "model": args.model or ("-" if args.method in ("bm25", "embedding") else "smollm2-135m"),
             "depth": args.depth or 100, "pass": name, "queries": nq, "ndcg@10": f"{ev.mean['ndcg@10']:.4f}",
-            "calls": total.calls, "prompt_tokens": total.prompt_tokens, "evaluated_tokens": total.evaluated_tokens,
+            "calls": total.calls, "rounds": total.rounds, "implied": total.implied,
+            "prompt_tokens": total.prompt_tokens, "evaluated_tokens": total.evaluated_tokens,
+            "PFLOPs/query": f"{total.flops / nq / 1e15:.4f}",
             "cache_hits": total.cache_hits, "embedded": total.embedded_texts,
             "s/query": f"{total.seconds / nq:.2f}", "load_s": f"{load_s:.1f}",
         })

@@ -1300,6 +1300,8 @@ def plan(
     noise: Annotated[float, typer.Option(help="The simulated judge's noise (log-odds; bench/judge_noise.py measures "
                                                "a model's).", min=0.0)] = 0.0,
     position_bias: Annotated[float, typer.Option(help="The simulated judge's bias toward the first item shown.")] = 0.0,
+    spread: Annotated[float, typer.Option(help="How far apart the simulated judge sees the candidates: the spread "
+                                               "of their strengths on its log-odds scale.", min=0.0)] = 2.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the predictions as JSON lines.")] = False,
     **options: Any,
 ) -> None:
@@ -1322,7 +1324,8 @@ def plan(
     formulas = []
     for name in names:
         p = predict(name, n, opts, cached=cached, trials=trials, passage_tokens=passage_tokens,
-                    query_tokens=query_tokens, noise=noise, position_bias=position_bias, count_tokens=count, shape=shape)
+                    query_tokens=query_tokens, noise=noise, position_bias=position_bias, count_tokens=count, shape=shape,
+                    spread=spread)
         if as_json:
             out.print_json(json.dumps(p.as_dict()))
             continue

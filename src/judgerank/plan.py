@@ -8,8 +8,8 @@ Methods whose calls do not depend on the answers have a closed form in n and the
 (`closed_form`): pointwise, allpairs, the sliding windows, JointRank, and a cascade built on one
 of them. The others (the top-k sorts, setwise, swiss, active, realm) ask what the answers lead
 them to; their counts are predicted by running the method itself against the simulated judge
-on `trials` random candidate lists (strengths N(0, SPREAD^2) on the log-odds scale, with the
-judge's noise and position bias as given), reported as the mean and the range over the trials.
+on `trials` random candidate lists (strengths N(0, spread^2) on the judge's log-odds scale,
+SPREAD unless told, with the judge's noise and position bias as given), reported as the mean and the range over the trials.
 Tokens come from the same runs: passages of `passage_tokens` tokens and a query of
 `query_tokens`, counted by the model's tokenizer when one is named, else as words.
 
@@ -30,6 +30,9 @@ from judgerank.methods import METHODS, Options
 from judgerank.types import Costs, Item, Query, Request
 
 SPREAD = 2.0  # spread of the simulated candidates' strengths (log-odds): a grade or two apart
+# The counts of the methods that follow the answers depend on the judge: one that cannot tell the
+# candidates apart (spread near 0) makes a heap swap less and active ask more. Give the judge's
+# own spread where it is known (bench/judge_noise.py: its scale per grade times the grades' spread).
 TokenCounter = Callable[[Sequence[tuple[str, str]]], int]
 
 
@@ -99,7 +102,7 @@ def closed_form(method: str, n: int, o: Options) -> tuple[int, int, str] | None:
 def simulate(
     method: str, n: int, options: Options, *, trials: int = 20, passage_tokens: int = 100, query_tokens: int = 10,
     noise: float = 0.0, position_bias: float = 0.0, count_tokens: TokenCounter | None = None,
-    shape: ModelShape | None = None, seed: int = 0,
+    shape: ModelShape | None = None, seed: int = 0, spread: float = SPREAD,
 ) -> list[Costs]:
     """The costs of `trials` runs of the method on random lists against the simulated judge."""
     from judgerank.engine import Reranker
@@ -110,7 +113,7 @@ def simulate(
     request = Request(Query("plan", " ".join(["q"] * query_tokens)), items)
     runs = []
     for t in range(trials):
-        strengths = np.random.default_rng(seed + t).normal(0.0, SPREAD, n)
+        strengths = np.random.default_rng(seed + t).normal(0.0, spread, n)
         backend = simulated_judge(dict(zip(texts, strengths.tolist())), noise=noise, position_bias=position_bias,
                                   seed=seed + t, count_tokens=count_tokens, shape=shape)
         with Reranker(method, cache=None, backend=backend, similarity_backend=backend, **asdict(options)) as reranker:
@@ -121,13 +124,13 @@ def simulate(
 def predict(
     method: str, n: int, options: Options, *, cached: float = 0.0, trials: int = 20, passage_tokens: int = 100,
     query_tokens: int = 10, noise: float = 0.0, position_bias: float = 0.0,
-    count_tokens: TokenCounter | None = None, shape: ModelShape | None = None,
+    count_tokens: TokenCounter | None = None, shape: ModelShape | None = None, spread: float = SPREAD,
 ) -> Prediction:
     """What ranking n candidates with `method` will cost (see the module's docstring)."""
     exact = closed_form(method, n, options)
     runs = simulate(method, n, options, trials=1 if exact else trials, passage_tokens=passage_tokens,
                     query_tokens=query_tokens, noise=noise, position_bias=position_bias,
-                    count_tokens=count_tokens, shape=shape)
+                    count_tokens=count_tokens, shape=shape, spread=spread)
     keep = 1.0 - cached
     if exact is not None:
         calls, rounds = Range(exact[0], exact[0], exact[0]), Range(exact[1], exact[1], exact[1])
