@@ -43,3 +43,15 @@ $PY bench/http_overhead.py --judgments 200 --top-logprobs 20
 echo "== judging (several CPU hours with Qwen 1.5B)"
 $PY bench/judge_agreement.py --limit 100 --fresh
 $PY bench/alpaca_leaderboard.py --model smollm2-135m --instructions 20
+echo "== spending judgments: how the models judge pairs, the pairwise methods simulated, the cost model (about 1.5 h)"
+$PY bench/judge_noise.py --model qwen2.5-coder-0.5b --pairs 300
+$PY bench/judge_noise.py --model qwen2.5-coder-1.5b --pairs 200
+echo '{"model": "reference judge (scale 1 log-odds per grade, chosen)", "scale": 1.0, "bias": 0.5, "noise": 0.5}' \
+  > bench/out/judge-noise-reference.json
+for judge in reference qwen2.5-coder-0.5b qwen2.5-coder-1.5b; do
+  $PY bench/active_simulation.py --noise-file bench/out/judge-noise-$judge.json --out bench/out/active_simulation_$judge
+done
+$PY bench/plan_accuracy.py --n 20 --noise-file bench/out/judge-noise-reference.json
+for m in pointwise first setwise-heap realm active pairwise-heap; do
+  $PY bench/rerank_dl19.py --method $m --model qwen2.5-coder-0.5b --depth 20 --queries 4 --threads 2
+done
