@@ -350,7 +350,8 @@ def timed_posts(url: str, bodies: list[dict], path: str = "/v1/rerank") -> tuple
 def test_requests_to_an_http_model_run_at_the_same_time(tmp_path):
     from standin_openai import StandinOpenAI
 
-    with StandinOpenAI(delay=0.2) as upstream:
+    delay = 0.2
+    with StandinOpenAI(delay=delay) as upstream:
         cfg = ServerConfig(model="standin", base_url=upstream.url, method="pointwise", cache=None, concurrency=32)
         with LiveServer(cfg) as live:
             one, statuses = timed_posts(live.url, [{"query": "warm up", "documents": DOCS}])
@@ -358,7 +359,10 @@ def test_requests_to_an_http_model_run_at_the_same_time(tmp_path):
             eight, statuses = timed_posts(live.url, [{"query": f"q{n}", "documents": DOCS} for n in range(8)])
             assert statuses == [200] * 8
             assert upstream.max_in_flight >= 16  # requests overlapped at the model server
-            assert eight < 3 * one, (eight, one)  # far under 8x one request's time
+            # one after another, eight requests would take at least 8 x the upstream's delay (each asks
+            # its passages in one batch, which takes one delay at best); a bound on the upstream's
+            # delay, not on a measured single request, holds on a loaded machine too
+            assert eight < 0.75 * 8 * delay, (eight, one)
 
 
 def test_two_in_process_models_serve_two_requests_at_once(tmp_path):
