@@ -580,11 +580,7 @@ def swiss(
         raise JudgerankError(f"{battles}: a tournament's games count one each; weighted rows cannot be replayed")
     games = [(b.players[x], b.players[y], float(o)) for x, y, o, c in zip(b.a, b.b, b.outcome, b.count)
              for _ in range(int(c))]
-    wins = np.zeros((b.n_players, b.n_players))
-    for x, y, o, c in zip(b.a, b.b, b.outcome, b.count):
-        wins[x, y] += o * c
-        wins[y, x] += (1 - o) * c
-    strength = bradley_terry(wins, prior=1.0)
+    strength = bradley_terry(b.win_matrix(), prior=1.0)
     seeded = [b.players[i] for i in np.argsort(-strength, kind="stable")]
     outlook = swiss_outlook(Swiss(seeded), games, rounds, simulations=simulations, seed=seed)
     table = Table(title=f"Swiss: {len(seeded)} players, {outlook.played} of {rounds} rounds played, "

@@ -76,6 +76,14 @@ class Preference:
     def prob(self) -> float:
         return 0.5 * (self.p_a_first + self.p_a_second)
 
+    def flipped(self) -> Preference:
+        """The same answer in b's frame: b shown first is a's second order."""
+        return Preference(
+            self.b, self.a, 1.0 - self.p_a_second, 1.0 - self.p_a_first, self.tie_a_second, self.tie_a_first,
+            None if self.levels_a_second is None else self.levels_a_second[::-1],
+            None if self.levels_a_first is None else self.levels_a_first[::-1],
+        )
+
     @property
     def p_tie(self) -> float:
         return 0.5 * (self.tie_a_first + self.tie_a_second)

@@ -96,6 +96,25 @@ def strength_posterior(
     return Posterior(cov @ rhs, cov)
 
 
+def answers_posterior(
+    prior_mean: np.ndarray, prior_sd: float, answers: Sequence[Preference], index: dict[str, int],
+    points: tuple[np.ndarray, np.ndarray, float] | None = None,
+) -> Posterior:
+    """The posterior after judged preferences (item ids placed by `index`), each read as a
+    reading with the noise the answers themselves show (order_noise)."""
+    a = np.array([index[p.a] for p in answers], dtype=int)
+    b = np.array([index[p.b] for p in answers], dtype=int)
+    x = np.array([reading(p) for p in answers], dtype=float)
+    return strength_posterior(prior_mean, prior_sd, a, b, x, order_noise(answers), points)
+
+
+def samples_of(post: Posterior, samples: int, rng: np.random.Generator) -> np.ndarray:
+    """Draws of every strength from the posterior (samples x n)."""
+    n = len(post.mean)
+    chol = np.linalg.cholesky(post.cov + 1e-12 * np.eye(n))
+    return post.mean + rng.standard_normal((samples, n)) @ chol.T
+
+
 @dataclass(frozen=True)
 class Certificate:
     level: float  # posterior probability that the top k is right within the tolerance
@@ -118,8 +137,7 @@ def top_k_certificate(
     k = min(k, n)
     best = np.argsort(-post.mean, kind="stable")
     top = [int(i) for i in best[:k]]
-    chol = np.linalg.cholesky(post.cov + 1e-12 * np.eye(n))
-    z = (post.mean + rng.standard_normal((samples, n)) @ chol.T)[:, best]  # columns in the placed order
+    z = samples_of(post, samples, rng)[:, best]  # columns in the placed order
     # beaten[s, r, c]: in sample s the candidate placed at c (below r) beats the one placed at r
     below = np.triu(np.ones((k, n), dtype=bool), 1)
     beaten = (z[:, None, :] > z[:, :k, None] + tolerance) & below

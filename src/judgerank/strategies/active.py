@@ -26,7 +26,6 @@ the answers that came back.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,9 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
-from judgerank.aggregate.posterior import Posterior, order_noise, reading, strength_posterior, top_k_certificate
+from judgerank.aggregate.posterior import answers_posterior, top_k_certificate
 from judgerank.errors import BudgetExhausted
-from judgerank.strategies.base import Comparer, Ordering, Scorer
+from judgerank.strategies.base import Comparer, Ordering, Scorer, content_seed
 from judgerank.types import Item, Preference, Query
 
 # The prior: a candidate's strength on the judge's log-odds scale is N(0, STRENGTH_SD^2) across
@@ -75,8 +74,7 @@ class ActiveTopK:
         n = len(items)
         k = min(self.k, n)
         index = {item.id: i for i, item in enumerate(items)}
-        seed = int.from_bytes(hashlib.sha256(repr([i.id for i in items]).encode()).digest()[:8], "little")
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(content_seed([i.id for i in items]))
         answers: list[Preference] = []
         asked: set[tuple[int, int]] = set()
         complete = True
@@ -84,7 +82,7 @@ class ActiveTopK:
             mean0 = first_stage_prior(n, self.prior.scores(query, items) if self.prior is not None else None)
         except BudgetExhausted:  # the pointwise prior was cut: the input order stands in for it
             mean0, complete = first_stage_prior(n), False
-        post = self._posterior(mean0, answers, index)
+        post = answers_posterior(mean0, PRIOR_SD, answers, index)
         cert = top_k_certificate(post, k, SAMPLES, rng, self.tolerance)
         while complete:
             if cert.level >= self.confidence:
@@ -102,18 +100,11 @@ class ActiveTopK:
             except BudgetExhausted as stop:
                 prefs, complete = stop.partial, False
             answers += [p for p in prefs if p is not None]
-            post = self._posterior(mean0, answers, index)
+            post = answers_posterior(mean0, PRIOR_SD, answers, index)
             cert = top_k_certificate(post, k, SAMPLES, rng, self.tolerance)
         order = [int(i) for i in np.argsort(-post.mean, kind="stable")]
         return Ordering([items[i].id for i in order], [float(post.mean[i]) for i in order], complete,
                         certificate=cert.level)
-
-    @staticmethod
-    def _posterior(mean0: np.ndarray, answers: list[Preference], index: dict[str, int]) -> Posterior:
-        a = np.array([index[p.a] for p in answers], dtype=int)
-        b = np.array([index[p.b] for p in answers], dtype=int)
-        x = np.array([reading(p) for p in answers], dtype=float)
-        return strength_posterior(mean0, PRIOR_SD, a, b, x, order_noise(answers))
 
     def _choose(self, threat: np.ndarray, asked: set[tuple[int, int]]) -> list[tuple[int, int]]:
         upper = np.triu(threat + threat.T, 1)  # a pair's threat, whichever way round it is placed

@@ -6,6 +6,7 @@ and returns the best ordering its judgments so far support, marked incomplete.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -34,6 +35,11 @@ class Scorer(Protocol):
 
 class Comparer(Protocol):
     def compare(self, query: Query, pairs: Sequence[tuple[Item, Item]]) -> list[Preference]: ...
+
+
+def content_seed(*parts: object) -> int:
+    """A seed from content (item ids), so a re-run asks the same questions and hits the cache."""
+    return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:8], "little")
 
 
 def chunks(items: Sequence[Item], size: int) -> list[Sequence[Item]]:

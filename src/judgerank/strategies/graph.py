@@ -58,10 +58,7 @@ class ComparisonGraph:
         """The answer judged for (a, b) in a's frame, else an implied one (imply < 1), else None."""
         pref = self._judged.get((a, b))
         if pref is not None:
-            if pref.a == a:
-                return pref
-            return Preference(a, b, 1.0 - pref.p_a_second, 1.0 - pref.p_a_first, pref.tie_a_second,
-                              pref.tie_a_first)
+            return pref if pref.a == a else pref.flipped()
         if imply >= 1.0:
             return None
         forward, backward = self._chain(a, b, imply), self._chain(b, a, imply)

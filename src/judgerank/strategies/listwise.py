@@ -11,7 +11,6 @@ input order; JointRank aggregates the blocks ranked so far.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -23,7 +22,7 @@ from judgerank.aggregate.centrality import pagerank
 from judgerank.aggregate.kemeny import kemeny
 from judgerank.aggregate.voting import win_rate
 from judgerank.errors import BudgetExhausted
-from judgerank.strategies.base import Ordering
+from judgerank.strategies.base import Ordering, content_seed
 from judgerank.types import Item, Query
 
 
@@ -33,11 +32,6 @@ class WindowRanker(Protocol):
 
 class SetJudge(Protocol):
     def best_of(self, query: Query, sets: Sequence[Sequence[Item]]) -> list[int]: ...
-
-
-def _seed(*parts: object) -> int:
-    """A seed from content (item ids), so a re-run asks the same shuffles and hits the cache."""
-    return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:8], "little")
 
 
 @dataclass
@@ -87,7 +81,7 @@ class ShuffledWindows:
     def rank_windows(self, query: Query, windows: Sequence[Sequence[Item]]) -> list[list[int]]:
         asks, perms = [], []
         for items in windows:
-            rng = np.random.default_rng(_seed(query.text, [i.id for i in items]))
+            rng = np.random.default_rng(content_seed(query.text, [i.id for i in items]))
             for s in range(self.shuffles):
                 perm = list(range(len(items))) if s == 0 else [int(p) for p in rng.permutation(len(items))]
                 asks.append([items[p] for p in perm])
@@ -198,7 +192,7 @@ class JointRank:
     def blocks(self, items: Sequence[Item]) -> list[list[int]]:
         n = len(items)
         count = -(-n // self.window)
-        rng = np.random.default_rng(_seed([i.id for i in items], self.window, self.replicas))
+        rng = np.random.default_rng(content_seed([i.id for i in items], self.window, self.replicas))
         design = []
         for r in range(self.replicas):
             order = np.arange(n) if r == 0 else rng.permutation(n)

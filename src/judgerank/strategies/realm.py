@@ -19,17 +19,15 @@ Scores: the posterior mean (log-odds scale). Partial ranking: the posterior orde
 
 from __future__ import annotations
 
-import hashlib
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from judgerank.aggregate.posterior import Posterior, order_noise, reading, strength_posterior
+from judgerank.aggregate.posterior import Posterior, answers_posterior, log_odds, samples_of
 from judgerank.errors import BudgetExhausted
 from judgerank.strategies.active import PRIOR_SD, SAMPLES, first_stage_prior
-from judgerank.strategies.base import Comparer, Ordering, Scorer
+from judgerank.strategies.base import Comparer, Ordering, Scorer, content_seed
 from judgerank.types import Item, Preference, Query
 
 POINTWISE_SD = 1.5  # a pointwise log-odds as a reading of strength: coarser than a comparison
@@ -46,8 +44,7 @@ class RealmTopK:
         n = len(items)
         k = min(self.k, n)
         index = {item.id: i for i, item in enumerate(items)}
-        seed = int.from_bytes(hashlib.sha256(repr(["realm", *(i.id for i in items)]).encode()).digest()[:8], "little")
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(content_seed("realm", [i.id for i in items]))
         mean0 = first_stage_prior(n)
         answers: list[Preference] = []
         asked: set[tuple[int, int]] = set()
@@ -57,7 +54,7 @@ class RealmTopK:
             scores: list[float | None] = list(self.scorer.scores(query, items))
         except BudgetExhausted as stop:
             scores, complete = stop.partial, False
-        points = {i: _logit(s) for i, s in enumerate(scores) if s is not None}
+        points = {i: log_odds(s) for i, s in enumerate(scores) if s is not None}
         post = _posterior(mean0, answers, points, index)
         parts = [_uncertain(post, k, rng)] if complete else []
         while parts:
@@ -79,27 +76,16 @@ class RealmTopK:
         return Ordering([items[i].id for i in order], [float(post.mean[i]) for i in order], complete)
 
 
-def _logit(p: float) -> float:
-    """P(relevant) as log-odds."""
-    p = min(max(p, 1e-4), 1 - 1e-4)
-    return math.log(p / (1.0 - p))
-
-
 def _posterior(mean0: np.ndarray, answers: list[Preference], points: dict[int, float], index: dict[str, int]) -> Posterior:
-    a = np.array([index[p.a] for p in answers], dtype=int)
-    b = np.array([index[p.b] for p in answers], dtype=int)
-    x = np.array([reading(p) for p in answers], dtype=float)
-    point_items = np.array(list(points), dtype=int)
-    point_values = np.array(list(points.values()), dtype=float)
-    return strength_posterior(mean0, PRIOR_SD, a, b, x, order_noise(answers), (point_items, point_values, POINTWISE_SD))
+    pointwise = (np.array(list(points), dtype=int), np.array(list(points.values()), dtype=float), POINTWISE_SD)
+    return answers_posterior(mean0, PRIOR_SD, answers, index, pointwise)
 
 
 def _uncertain(post: Posterior, k: int, rng: np.random.Generator) -> list[int]:
     """Candidates whose top-k membership, or place in the top k, the posterior is unsure of,
     by posterior mean, best first."""
     n = len(post.mean)
-    chol = np.linalg.cholesky(post.cov + 1e-12 * np.eye(n))
-    z = post.mean + rng.standard_normal((SAMPLES, n)) @ chol.T
+    z = samples_of(post, SAMPLES, rng)
     ranks = np.argsort(np.argsort(-z, axis=1, kind="stable"), axis=1, kind="stable")
     best = np.argsort(-post.mean, kind="stable")
     map_rank = np.empty(n, dtype=int)
