@@ -35,7 +35,7 @@ from scipy.stats import norm
 
 from judgerank.aggregate.posterior import answers_posterior, top_k_certificate
 from judgerank.errors import BudgetExhausted
-from judgerank.strategies.base import Comparer, Ordering, Scorer, content_seed
+from judgerank.strategies.base import Comparer, Ordering, Scorer, ask_pairs, by_strength, content_seed
 from judgerank.types import Item, Preference, Query
 
 # The prior: a candidate's strength on the judge's log-odds scale is N(0, STRENGTH_SD^2) across
@@ -95,16 +95,11 @@ class ActiveTopK:
             if not pairs:
                 break  # nothing left that could settle the top k
             asked.update(pairs)
-            try:
-                prefs: list[Preference | None] = list(self.judge.compare(query, [(items[a], items[b]) for a, b in pairs]))
-            except BudgetExhausted as stop:
-                prefs, complete = stop.partial, False
-            answers += [p for p in prefs if p is not None]
+            fresh, complete = ask_pairs(self.judge, query, items, pairs)
+            answers += fresh
             post = answers_posterior(mean0, PRIOR_SD, answers, index)
             cert = top_k_certificate(post, k, SAMPLES, rng, self.tolerance)
-        order = [int(i) for i in np.argsort(-post.mean, kind="stable")]
-        return Ordering([items[i].id for i in order], [float(post.mean[i]) for i in order], complete,
-                        certificate=cert.level)
+        return by_strength(items, post.mean, complete, cert.level)
 
     def _choose(self, threat: np.ndarray, asked: set[tuple[int, int]]) -> list[tuple[int, int]]:
         upper = np.triu(threat + threat.T, 1)  # a pair's threat, whichever way round it is placed

@@ -11,6 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+
+from judgerank.errors import BudgetExhausted
 from judgerank.types import Item, Preference, Query
 
 
@@ -35,6 +38,25 @@ class Scorer(Protocol):
 
 class Comparer(Protocol):
     def compare(self, query: Query, pairs: Sequence[tuple[Item, Item]]) -> list[Preference]: ...
+
+
+def ask_pairs(
+    judge: Comparer, query: Query, items: Sequence[Item], pairs: Sequence[tuple[int, int]]
+) -> tuple[list[Preference], bool]:
+    """The answers that came back for pairs of item positions, and whether all came back (False:
+    the Budget cut the batch; the answers judged before the cut are kept)."""
+    try:
+        prefs: list[Preference | None] = list(judge.compare(query, [(items[a], items[b]) for a, b in pairs]))
+        complete = True
+    except BudgetExhausted as stop:
+        prefs, complete = stop.partial, False
+    return [p for p in prefs if p is not None], complete
+
+
+def by_strength(items: Sequence[Item], strength: np.ndarray, complete: bool, certificate: float | None = None) -> Ordering:
+    """Items best first by a strength per position, each scored by it."""
+    order = [int(i) for i in np.argsort(-strength, kind="stable")]
+    return Ordering([items[i].id for i in order], [float(strength[i]) for i in order], complete, certificate=certificate)
 
 
 def content_seed(*parts: object) -> int:

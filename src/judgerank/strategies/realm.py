@@ -27,7 +27,7 @@ import numpy as np
 from judgerank.aggregate.posterior import Posterior, answers_posterior, log_odds, samples_of
 from judgerank.errors import BudgetExhausted
 from judgerank.strategies.active import PRIOR_SD, SAMPLES, first_stage_prior
-from judgerank.strategies.base import Comparer, Ordering, Scorer, content_seed
+from judgerank.strategies.base import Comparer, Ordering, Scorer, ask_pairs, by_strength, content_seed
 from judgerank.types import Item, Preference, Query
 
 POINTWISE_SD = 1.5  # a pointwise log-odds as a reading of strength: coarser than a comparison
@@ -62,18 +62,14 @@ class RealmTopK:
             pairs = [(pivot, i) for part, pivot in zip(parts, pivots) for i in part
                      if i != pivot and (min(i, pivot), max(i, pivot)) not in asked]
             asked.update((min(a, b), max(a, b)) for a, b in pairs)
-            try:
-                prefs: list[Preference | None] = list(self.judge.compare(query, [(items[a], items[b]) for a, b in pairs]))
-            except BudgetExhausted as stop:
-                prefs, complete = stop.partial, False
-            answers += [p for p in prefs if p is not None]
+            fresh, complete = ask_pairs(self.judge, query, items, pairs)
+            answers += fresh
             post = _posterior(mean0, answers, points, index)
             if not complete:
                 break
             unsure = set(_uncertain(post, k, rng))
             parts = [half for part, pivot in zip(parts, pivots) for half in _split(part, pivot, post, unsure)]
-        order = [int(i) for i in np.argsort(-post.mean, kind="stable")]
-        return Ordering([items[i].id for i in order], [float(post.mean[i]) for i in order], complete)
+        return by_strength(items, post.mean, complete)
 
 
 def _posterior(mean0: np.ndarray, answers: list[Preference], points: dict[int, float], index: dict[str, int]) -> Posterior:
