@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import tempfile
 import time
@@ -40,6 +41,9 @@ def main() -> None:
     ap.add_argument("--then", default="pointwise")
     ap.add_argument("--cascade-depth", type=int, default=20)
     ap.add_argument("--fuse", action="store_true", help="cascade: rank fusion of both stages")
+    ap.add_argument("--insert-scores", action="store_true", help="listwise, first: show BM25 scores (InsertRank)")
+    ap.add_argument("--window", type=int, default=20, help="listwise, first: window")
+    ap.add_argument("--context", type=int, default=None, help="longest prompt of a local model, in tokens")
     ap.add_argument("--queries", type=int, default=None, help="only the first N queries (file order)")
     ap.add_argument("--cache", default=None, help="judgment cache to use (default: a fresh temporary one)")
     ap.add_argument("--rerun", action="store_true", help="rank a second time, from the cache")
@@ -52,7 +56,9 @@ def main() -> None:
     cache = args.cache or str(Path(tempfile.mkdtemp()) / "judgments.sqlite")
     label = args.method if args.method != "cascade" else (
         f"cascade(embedding>{args.then}@{args.cascade_depth}{',fused' if args.fuse else ''})")
+    label += "+insertrank" if args.insert_scores else ""
 
+    needs: frozenset[str] = frozenset()
     if args.method == "bm25":
         run = {r.query.id: {i.id: float(len(r.items) - n) for n, i in enumerate(r.items)} for r in requests}
         passes = [("first", run, Costs(), 0.0)]
@@ -60,9 +66,17 @@ def main() -> None:
         t0 = time.perf_counter()
         reranker = Reranker(
             args.method, args.model, top_k=args.top_k, depth=args.depth, then=args.then,
-            cascade_depth=args.cascade_depth, fuse=args.fuse, prior=args.prior,
-            runtime=Runtime(store=cache, threads=args.threads),
+            cascade_depth=args.cascade_depth, fuse=args.fuse, prior=args.prior, insert_scores=args.insert_scores,
+            window=args.window, runtime=Runtime(store=cache, threads=args.threads, context=args.context),
         )
+        # the models load before the clock starts: s/query is ranking time, load_s the loading
+        needs = reranker.method.requirements(reranker.options, reranker.runtime.model_label(args.model))
+        if needs & {"choices", "generate"}:
+            reranker.runtime.model(args.model)
+        if "attention" in needs:
+            reranker.runtime.attention(args.model)
+        if "embedding" in needs:
+            reranker.runtime.embedding()
         load_s = time.perf_counter() - t0
         passes = []
         save = Path(args.save) / f"{label}-{args.model or 'default'}-d{args.depth or 100}-k{args.top_k}.jsonl"
@@ -89,11 +103,13 @@ def main() -> None:
         rows.append({
             "method": label, "model": args.model or ("-" if args.method in ("bm25", "embedding") else "smollm2-135m"),
             "depth": args.depth or 100, "pass": name, "queries": nq, "ndcg@10": f"{ev.mean['ndcg@10']:.4f}",
-            "calls": total.calls, "rounds": total.rounds, "implied": total.implied,
+            "calls": total.calls, "passes": total.calls * (2 if "attention" in needs else 1),
+            "rounds": total.rounds, "implied": total.implied,
             "prompt_tokens": total.prompt_tokens, "evaluated_tokens": total.evaluated_tokens,
             "PFLOPs/query": f"{total.flops / nq / 1e15:.4f}",
             "cache_hits": total.cache_hits, "embedded": total.embedded_texts,
             "s/query": f"{total.seconds / nq:.2f}", "load_s": f"{load_s:.1f}",
+            "peak_rss_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
         })
     print_table(rows, list(rows[0]))
     Path(args.log).parent.mkdir(parents=True, exist_ok=True)

@@ -75,6 +75,11 @@ def test_version():
         (["rerank", "--query", "q", "--docs", "d.jsonl", "--window", "1"], ["--window must be at least 2, not 1"]),
         (["rerank", "--query", "q", "--docs", "d.jsonl", "--aggregator", "mean"], ["--aggregator must be one of"]),
         (["judge", "x.jsonl", "--limit", "0"], ["'--limit'"]),
+        (["rerank", "--query", "q", "--docs", "d.jsonl", "--method", "icr", "--model", "m", "--base-url",
+          "http://127.0.0.1:9/v1"], ["icr reads the model's attention weights", "OpenAI-compatible server"]),
+        (["rerank", "--query", "q", "--docs", "d.jsonl", "--method", "first", "--insert-scores"],
+         ["--insert-scores", "candidate 'a' has none"]),
+        (["rerank", "--query", "q", "--docs", "d.jsonl", "--context", "4"], ["'--context'"]),
     ],
 )
 def test_usage_errors_name_the_option_and_exit_2(tmp_path, args, needles):

@@ -120,5 +120,17 @@ def test_bad_options_fail_before_any_call():
         Reranker("jointrank", cache=None, aggregator="median", backend=object())
     with pytest.raises(JudgerankError, match="--set-size must be at least 2, not 1"):
         Reranker("setwise-heap", cache=None, set_size=1, backend=object())
-    with pytest.raises(JudgerankError, match="exceeds the 20 labels"):
-        rank("first", grades=WIDE, window=30)
+    with pytest.raises(JudgerankError, match="--window must be at least 2, not 1"):
+        rank("first", grades=WIDE, window=1)
+
+
+def test_first_full_ranks_forty_in_one_call():
+    ranking, backend = rank("first-full", grades=WIDE)
+    assert ranking.ids == WIDE_BEST  # 40 labels: A-Z, then AA, AB, ...
+    assert ranking.costs.calls == backend.calls == 1 and ranking.costs.rounds == 1
+
+
+def test_windows_past_twenty_six_labels():
+    ranking, backend = rank("first", grades=WIDE, window=30, stride=10)
+    assert ranking.ids[:10] == WIDE_BEST[:10]
+    assert backend.calls == 2

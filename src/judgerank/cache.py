@@ -13,14 +13,21 @@ from contextlib import AbstractContextManager, closing, nullcontext
 from typing import Any, TypeVar
 
 from judgerank.accounting import Ledger
-from judgerank.backends.base import ChoiceRequest, ChoiceResult, GenerateRequest, Generation
+from judgerank.backends.base import (
+    AttentionRequest,
+    AttentionResult,
+    ChoiceRequest,
+    ChoiceResult,
+    GenerateRequest,
+    Generation,
+)
 from judgerank.cancel import check_cancelled
 from judgerank.errors import BudgetExhausted, JudgerankError
 from judgerank.guard.neutral import neutralise
 from judgerank.judges.text import clip
 from judgerank.store import JudgmentStore, judgment_key
 
-R = TypeVar("R", ChoiceResult, Generation)
+R = TypeVar("R", ChoiceResult, Generation, AttentionResult)
 Slot = Callable[[], AbstractContextManager[Any]]
 
 
@@ -59,6 +66,22 @@ class CachedModel:
             raise JudgerankError(f"model {self.identity} cannot generate text (listwise permutations need it)")
         keys = [judgment_key(self.identity, r.template, r.messages, "generate", r.max_tokens) for r in requests]
         return self._through_store(keys, requests, self.backend.iter_generate, _generation_to_json, _generation_from_json)
+
+    def attention(self, requests: Sequence[AttentionRequest]) -> list[AttentionResult]:
+        """Calibrated attention scores per segment (ICR): one call per prompt, two forward passes."""
+        if not hasattr(self.backend, "iter_attention"):
+            raise JudgerankError(
+                f"model {self.identity} cannot give attention weights: icr needs open weights run in process "
+                "(a GGUF --model without --base-url; pip install 'judgerank[attention]')"
+            )
+        keys = [judgment_key(self.identity, r.template, r.system, r.head, r.segments, r.separator, r.probe,
+                             r.calibration) for r in requests]
+        return self._through_store(keys, requests, self.backend.iter_attention, _attention_to_json, _attention_from_json)
+
+    def is_single_token(self, text: str) -> bool:
+        """Whether the model reads `text` as one token (True where the backend cannot tell)."""
+        check = getattr(self.backend, "is_single_token", None)
+        return True if check is None else bool(check(text))
 
     def similarities(self, query: str, texts: Sequence[str]) -> list[float]:
         """Embedding similarities: stored like judgments, counted as embedded texts, not calls."""
@@ -147,6 +170,14 @@ def _generation_to_json(result: Generation) -> dict[str, Any]:
 
 def _generation_from_json(value: Any) -> Generation:
     return Generation(value["text"], value["prompt_tokens"], value["completion_tokens"])
+
+
+def _attention_to_json(result: AttentionResult) -> dict[str, Any]:
+    return {"scores": list(result.scores), "prompt_tokens": result.prompt_tokens}
+
+
+def _attention_from_json(value: Any) -> AttentionResult:
+    return AttentionResult(tuple(value["scores"]), value["prompt_tokens"], 0)
 
 
 def _choice_to_json(result: ChoiceResult) -> dict[str, Any]:

@@ -99,6 +99,9 @@ StoreOpt = Annotated[
 ]
 ThreadsOpt = Annotated[int | None, typer.Option(help="llama.cpp threads for a local model (default: every core; "
                                                     "with --ray, the CPUs of a worker).", min=1)]
+ContextOpt = Annotated[int | None, typer.Option(
+    help="Longest prompt a local model takes, in tokens (default: 4096 for llama.cpp, the model's own for icr); "
+    "first-full and icr put the whole list in one prompt.", min=16)]
 CacheOpt = Annotated[
     Path | None, typer.Option(help="Judgment cache (SQLite). Default: ~/.cache/judgerank/judgments.sqlite.")
 ]
@@ -132,10 +135,11 @@ def _store_spec(cache: Path | None, store: str | None, no_cache: bool) -> str | 
 
 
 def _runtime(cache: Path | None, no_cache: bool, base_url: str | None, store: str | None = None,
-             threads: int | None = None) -> Any:
+             threads: int | None = None, context: int | None = None) -> Any:
     from judgerank.runtime import Runtime
 
-    return Runtime(store=_store_spec(cache, store, no_cache), base_url=base_url, threads=threads, observer=ACTIVITY)
+    return Runtime(store=_store_spec(cache, store, no_cache), base_url=base_url, threads=threads, context=context,
+                   observer=ACTIVITY)
 
 
 @app.command()
@@ -164,6 +168,7 @@ def rerank(
     ] = None,
     store: StoreOpt = None,
     threads: ThreadsOpt = None,
+    context: ContextOpt = None,
     ray: RayOpt = None,
     workers: WorkersOpt = None,
     cpus_per_worker: CpusOpt = 1.0,
@@ -187,7 +192,7 @@ def rerank(
     else:
         raise JudgerankError("nothing to rank: give --query with --docs, or --input")
     # the store and the model are checked here, before any work (a wrong password, a missing model)
-    runtime = _runtime(cache, no_cache, base_url, store, threads)
+    runtime = _runtime(cache, no_cache, base_url, store, threads, context)
     reranker = Reranker(method or DEFAULT_METHOD, model, budget=_budget(max_calls, max_tokens), runtime=runtime, **options)
     cluster = _cluster(ray, workers, cpus_per_worker, ordered) if ray is not None else None  # joined now: errors first
     as_json = out_path is not None and out_path.suffix in (".jsonl", ".json")
@@ -196,7 +201,7 @@ def rerank(
     requests = [r for r in requests if r.query.id not in sink.done]
     if ray is not None:
         spec = _job_spec("rerank", reranker.method.name, model, base_url, runtime, threads, cpus_per_worker,
-                         _budget(max_calls, max_tokens), {k: v for k, v in options.items() if v is not None})
+                         _budget(max_calls, max_tokens), {k: v for k, v in options.items() if v is not None}, context)
 
         def write(n: int, record: dict[str, Any]) -> None:
             ranking = Ranking.from_dict(record)
@@ -249,13 +254,13 @@ def _interrupted(done: int, total: int, what: str, sink: Output, runtime: Any) -
 
 
 def _job_spec(kind: str, method: str, model: str | None, base_url: str | None, runtime: Any, threads: int | None,
-              cpus_per_worker: float, budget: Budget, options: dict[str, Any]) -> Any:
+              cpus_per_worker: float, budget: Budget, options: dict[str, Any], context: int | None = None) -> Any:
     """The job as Ray workers rebuild it; the driver's runtime is closed (each worker opens its own)."""
     from judgerank.distributed.jobs import JobSpec
 
     spec = JobSpec(kind, method, model, base_url, store=_store_for_workers(runtime),  # type: ignore[arg-type]
                    threads=threads or max(1, int(cpus_per_worker)), max_calls=budget.max_calls,
-                   max_tokens=budget.max_tokens, options=options)
+                   max_tokens=budget.max_tokens, options=options, context=context)
     runtime.close()
     return spec
 

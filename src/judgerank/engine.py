@@ -62,6 +62,8 @@ class Reranker(RuntimeUser):
             self.runtime.check(model)
         if "embedding" in needs:
             self.runtime.check(EMBEDDING)
+        if "attention" in needs:
+            self.runtime.check_attention(model)
 
     def rerank(self, request: Request) -> Ranking:
         """Rank one request's candidates; the Ranking carries its costs and whether it is complete."""

@@ -34,7 +34,7 @@ from judgerank.strategies.swiss import SwissRank
 from judgerank.types import Item, Query
 
 Job = Literal["rerank", "judge"]
-Need = Literal["choices", "generate", "embedding"]
+Need = Literal["choices", "generate", "embedding", "attention"]
 
 DEFAULT_RERANK_METHOD = "cascade"  # best measured on DL19 within 30 s/query on 2 cores (docs)
 DEFAULT_JUDGE_METHOD = "allpairs"
@@ -65,8 +65,9 @@ class Judges(Protocol):
     def scorer(self, graded: bool = False) -> Scorer: ...
     def comparer(self, imply: float = 1.0) -> Comparer: ...
     def similarity(self, feedback: int = 0, weight: float = 1.0) -> Scorer: ...
-    def permutation(self) -> WindowRanker: ...
-    def labels(self, template: str) -> LabelRanker: ...
+    def permutation(self, insert_scores: bool = False) -> WindowRanker: ...
+    def labels(self, template: str, insert_scores: bool = False) -> LabelRanker: ...
+    def attention(self) -> Scorer: ...
 
 
 def _option(help: str, *, minimum: int | None = None, choices: tuple[str, ...] = (), flag: str = "") -> dict[str, Any]:
@@ -112,6 +113,9 @@ class Options:
         "Active: where the prior comes from: input (the candidates' order) or pointwise (one relevance prompt "
         "per candidate first).", choices=("input", "pointwise")))
     window: int = field(default=20, metadata=_option("Listwise window / JointRank block size.", minimum=2))
+    insert_scores: bool = field(default=False, metadata=_option(
+        "Listwise, FIRST, JointRank: show each candidate's first-stage score (the input's 'score') beside it in "
+        "the prompt (InsertRank).", flag="--insert-scores/--no-insert-scores"))
     stride: int = field(default=10, metadata=_option("Listwise sliding-window step.", minimum=1))
     passes: int = field(default=1, metadata=_option("Listwise sliding-window passes.", minimum=1))
     shuffles: int = field(default=3, metadata=_option("*-psc: orders each window is ranked in.", minimum=1))
@@ -277,26 +281,43 @@ METHODS: dict[str, Method] = {
         Method(
             "listwise", "generated permutations over a sliding --window/--stride (RankGPT)", "none",
             "every window ranked so far; the rest in its order before",
-            RERANK, GENERATE, ("window", "stride", "passes"),
-            lambda j, o: SlidingWindow(j.permutation(), o.window, o.stride, o.passes),
+            RERANK, GENERATE, ("window", "stride", "passes", "insert_scores"),
+            lambda j, o: SlidingWindow(j.permutation(o.insert_scores), o.window, o.stride, o.passes),
         ),
         Method(
             "listwise-psc", "listwise with each window in --shuffles orders, merged by Kemeny", "none",
             "every window ranked so far (a cut window: the orders that came back)",
-            RERANK, GENERATE, ("window", "stride", "passes", "shuffles"),
-            lambda j, o: SlidingWindow(ShuffledWindows(j.permutation(), o.shuffles), o.window, o.stride, o.passes),
+            RERANK, GENERATE, ("window", "stride", "passes", "shuffles", "insert_scores"),
+            lambda j, o: SlidingWindow(ShuffledWindows(j.permutation(o.insert_scores), o.shuffles), o.window, o.stride,
+                                       o.passes),
         ),
         Method(
             "first", "sliding windows ordered by first-token label probabilities, one forward pass each (FIRST)",
             "none", "every window ranked so far; the rest in its order before",
-            RERANK, CHOICES, ("window", "stride", "passes"),
-            lambda j, o: SlidingWindow(j.labels("listwise-first"), o.window, o.stride, o.passes),
+            RERANK, CHOICES, ("window", "stride", "passes", "insert_scores"),
+            lambda j, o: SlidingWindow(j.labels("listwise-first", o.insert_scores), o.window, o.stride, o.passes),
+        ),
+        Method(
+            "first-full", "FIRST over the whole list in one prompt, one forward pass (labels A-Z, then the two-letter "
+            "labels the model reads as one token); refused before any call when the list does not fit the context",
+            "none", "the input order (its one call was not made)",
+            RERANK, CHOICES, ("insert_scores",),
+            lambda j, o: SlidingWindow(j.labels("listwise-first", o.insert_scores), None),
+        ),
+        Method(
+            "icr", "in-context reranking (ICR): every candidate in one prompt, scored by the attention the query pays "
+            "it, calibrated by a content-free query; two forward passes, no generation; needs open weights "
+            "(transformers: the [attention] extra)",
+            "calibrated attention to the passage, summed over layers and heads (orders one list; not comparable "
+            "across queries)", "the input order (its one call was not made)",
+            RERANK, frozenset({"attention"}), (), lambda j, o: PointwiseSort(j.attention()),
         ),
         Method(
             "first-psc", "FIRST with each window in --shuffles orders, merged by Kemeny", "none",
             "every window ranked so far (a cut window: the orders that came back)",
-            RERANK, CHOICES, ("window", "stride", "passes", "shuffles"),
-            lambda j, o: SlidingWindow(ShuffledWindows(j.labels("listwise-first"), o.shuffles), o.window, o.stride, o.passes),
+            RERANK, CHOICES, ("window", "stride", "passes", "shuffles", "insert_scores"),
+            lambda j, o: SlidingWindow(ShuffledWindows(j.labels("listwise-first", o.insert_scores), o.shuffles), o.window,
+                                       o.stride, o.passes),
         ),
         Method(
             "setwise-heap", "heap sort of the top k over sets of --set-size, best by label probability", "none",
@@ -307,14 +328,14 @@ METHODS: dict[str, Method] = {
         Method(
             "jointrank", "overlapping blocks (--window, --replicas) ranked by FIRST in batches, wins aggregated",
             "the --aggregator's strength", "the blocks ranked so far, aggregated",
-            RERANK, CHOICES, ("window", "replicas", "aggregator"),
-            lambda j, o: JointRank(j.labels("listwise-first"), o.window, o.replicas, o.aggregator),
+            RERANK, CHOICES, ("window", "replicas", "aggregator", "insert_scores"),
+            lambda j, o: JointRank(j.labels("listwise-first", o.insert_scores), o.window, o.replicas, o.aggregator),
         ),
         Method(
             "jointrank-listwise", "overlapping blocks ranked by generated permutations, wins aggregated",
             "the --aggregator's strength", "the blocks ranked so far, aggregated",
-            RERANK, GENERATE, ("window", "replicas", "aggregator"),
-            lambda j, o: JointRank(j.permutation(), o.window, o.replicas, o.aggregator),
+            RERANK, GENERATE, ("window", "replicas", "aggregator", "insert_scores"),
+            lambda j, o: JointRank(j.permutation(o.insert_scores), o.window, o.replicas, o.aggregator),
         ),
     ]
 }

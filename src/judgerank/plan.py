@@ -76,6 +76,9 @@ def closed_form(method: str, n: int, o: Options) -> tuple[int, int, str] | None:
         return 0, 0, "no LLM calls"
     if method in ("pointwise", "pointwise-graded"):
         return n, 1, "calls n, in one round"
+    if method in ("first-full", "icr"):
+        return 1, 1, "one call over the whole list" + (" (two forward passes: the query's and the calibration's)"
+                                                      if method == "icr" else "")
     if method == "allpairs":
         return n * (n - 1), 1, "calls n(n-1) (every pair in both orders), in one round"
     if method in ("listwise", "first", "listwise-psc", "first-psc"):

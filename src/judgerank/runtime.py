@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Any, Literal, Self
 from judgerank.accounting import Ledger
 from judgerank.cache import CachedModel
 from judgerank.errors import BudgetExhausted, JudgerankError
+from judgerank.judges.attention import AttentionJudge
 from judgerank.judges.listwise import LabelJudge, ParseReport, PermutationJudge
 from judgerank.judges.pairwise import PairwiseJudge
 from judgerank.judges.pointwise import PointwiseJudge, SimilarityJudge
@@ -32,7 +33,7 @@ from judgerank.strategies.base import Comparer, Scorer
 from judgerank.strategies.graph import ComparisonGraph, GraphComparer
 from judgerank.types import Budget, Costs, Item, Preference, Query
 
-Kind = Literal["gguf", "openai", "embedding", "simulated"]
+Kind = Literal["gguf", "openai", "embedding", "simulated", "transformers"]
 Observer = Callable[[str, Any], None]
 EMBEDDING = "embedding"  # the name the embedding model is held under
 
@@ -42,7 +43,8 @@ class ModelSpec:
     """What to load. kind gguf: `name` is a named model (smollm2-135m, qwen2.5-coder-0.5b, ...)
     or a GGUF path; openai: `name` is the model the server at `base_url` serves; embedding: the
     bundled all-MiniLM-L6-v2; simulated: `name` is a JSON file {text: grade} (studying
-    strategies without LLM cost)."""
+    strategies without LLM cost); transformers: the gguf model (or a transformers model folder)
+    loaded by transformers, to read its attention (icr)."""
 
     kind: Kind
     name: str | None = None
@@ -52,11 +54,12 @@ class ModelSpec:
     concurrency: int = 8
     namespace: str | None = None  # openai: keeps two servers of the same model apart in the store
     api_key_env: str | None = "OPENAI_API_KEY"
-    threads: int | None = None  # gguf: llama.cpp's threads (None: every core)
+    threads: int | None = None  # gguf, transformers: threads (None: every core)
+    context: int | None = None  # gguf, transformers: the longest prompt in tokens (None: 4096 / the model's own)
 
     @classmethod
     def parse(cls, model: str | None, base_url: str | None = None, threads: int | None = None,
-              **openai: Any) -> ModelSpec:
+              context: int | None = None, **openai: Any) -> ModelSpec:
         """A spec from what a user types: --model (and --base-url for an OpenAI-compatible server)."""
         if base_url is not None:
             if not model:
@@ -64,11 +67,19 @@ class ModelSpec:
             return cls("openai", model, base_url.rstrip("/"), **openai)
         if model is not None and model.startswith("simulated:"):
             return cls("simulated", model.removeprefix("simulated:"))
-        return cls("gguf", model, threads=threads)
+        return cls("gguf", model, threads=threads, context=context)
 
     def check(self) -> None:
         """Fail now, before anything loads, on a model that cannot be had."""
-        if self.kind == "gguf":
+        if self.kind == "transformers":
+            from judgerank.backends import transformers_attention
+
+            transformers_attention.check_installed()
+            if self.name is None or not Path(self.name).expanduser().is_dir():
+                from judgerank.backends.models import resolve_gguf
+
+                resolve_gguf(self.name)
+        elif self.kind == "gguf":
             from judgerank.backends.models import resolve_gguf
 
             resolve_gguf(self.name)
@@ -106,7 +117,8 @@ class Runtime:
     store: a path, a postgresql:// URL, "default" (JUDGERANK_STORE, else the user cache), an
     open JudgmentStore, or None (no store).
     base_url: judge with this OpenAI-compatible server; every model name is one it serves.
-    threads: llama.cpp threads for local GGUF models (None: every core).
+    threads: threads for local models (None: every core). context: the longest prompt a local
+    model takes, in tokens (None: 4096 for llama.cpp, the model's own for transformers).
     backends: ready backend objects by model name (None: the default model), held as they are:
     for tests and for callers that bring their own. similarity_backend likewise replaces the
     embedding model. observer: told of long work, for a progress display: observer("loading",
@@ -124,6 +136,7 @@ class Runtime:
         concurrency: int = 8,
         namespace: str | None = None,
         threads: int | None = None,
+        context: int | None = None,
         backends: Mapping[str | None, Any] | None = None,
         similarity_backend: Any = None,
         observer: Observer | None = None,
@@ -133,11 +146,12 @@ class Runtime:
         self._openai = {"endpoint": endpoint, "top_logprobs": top_logprobs, "concurrency": concurrency,
                         "namespace": namespace}
         self.threads = threads
+        self.context = context
         self._given = dict(backends or {})
         if similarity_backend is not None:
             self._given[EMBEDDING] = similarity_backend
-        self._models: dict[str | None, HeldModel] = {}
-        self._loading: dict[str | None, threading.Lock] = {}
+        self._models: dict[Hashable, HeldModel] = {}
+        self._loading: dict[Hashable, threading.Lock] = {}
         self._guard = threading.Lock()
         self._owns_store = not isinstance(store, JudgmentStore)
         self.store: JudgmentStore | None = open_store(store)
@@ -148,7 +162,7 @@ class Runtime:
         """What `model` names in this runtime (with base_url: a model that server serves)."""
         if model == EMBEDDING:
             return ModelSpec("embedding", "all-MiniLM-L6-v2")
-        return ModelSpec.parse(model, self.base_url, self.threads, **self._openai)
+        return ModelSpec.parse(model, self.base_url, self.threads, self.context, **self._openai)
 
     def model_label(self, model: str | None) -> str:
         """The name a model's calibrations are filed under: the named model (the embedded default
@@ -167,23 +181,52 @@ class Runtime:
         if model not in self._given:
             self.spec(model).check()
 
+    def check_attention(self, model: str | None) -> None:
+        """Fail now when `model` cannot give its attention weights (icr)."""
+        if model in self._given:
+            if not hasattr(self._given[model], "iter_attention"):
+                raise JudgerankError(f"model {self.model_label(model)} cannot give attention weights, which icr reads")
+        elif self.spec(model).kind != "simulated":
+            self.attention_spec(model).check()
+
     def model(self, model: str | None = None) -> HeldModel:
         """The model by name (None: the default), loaded on first use; two threads asking for
         one model load it once, and different models load side by side."""
+        name = str(model) if model in self._given else self.spec(model).name or "smollm2-135m"
+        return self._held(model, name, lambda: self._load(model))
+
+    def attention(self, model: str | None = None) -> HeldModel:
+        """The model as a reader of its own attention (icr): a given backend or the simulated
+        judge as it is, a GGUF loaded a second time by transformers (held beside its llama.cpp
+        twin). An OpenAI-compatible server cannot give attention: a one-line error."""
+        if model in self._given or self.spec(model).kind == "simulated":
+            return self.model(model)
+        spec = self.attention_spec(model)
+        return self._held(("attention", model), f"{spec.name or 'smollm2-135m'} (transformers)",
+                          lambda: HeldModel(spec, build_backend(spec), one_at_a_time=True))
+
+    def attention_spec(self, model: str | None) -> ModelSpec:
+        spec = self.spec(model)
+        if spec.kind == "openai":
+            raise JudgerankError("icr reads the model's attention weights, which an OpenAI-compatible server does not "
+                                 "give: run it on a local GGUF (--model without --base-url)")
+        return ModelSpec("transformers", spec.name, threads=spec.threads, context=spec.context)
+
+    def _held(self, key: Hashable, name: str, load: Callable[[], HeldModel]) -> HeldModel:
         with self._guard:
-            held = self._models.get(model)
+            held = self._models.get(key)
             if held is not None:
                 return held
-            loading = self._loading.setdefault(model, threading.Lock())
+            loading = self._loading.setdefault(key, threading.Lock())
         with loading:
             with self._guard:
-                if model in self._models:
-                    return self._models[model]
+                if key in self._models:
+                    return self._models[key]
             if self.observer is not None:
-                self.observer("loading", str(model) if model in self._given else self.spec(model).name or "smollm2-135m")
-            held = self._load(model)
+                self.observer("loading", name)
+            held = load()
             with self._guard:
-                self._models[model] = held
+                self._models[key] = held
             return held
 
     def embedding(self) -> HeldModel:
@@ -250,7 +293,11 @@ def build_backend(spec: ModelSpec) -> Any:
     if spec.kind == "gguf":
         from judgerank.backends.llamacpp import LlamaCppBackend
 
-        return LlamaCppBackend(spec.name, n_threads=spec.threads)
+        return LlamaCppBackend(spec.name, n_threads=spec.threads, n_ctx=spec.context or 4096)
+    if spec.kind == "transformers":
+        from judgerank.backends.transformers_attention import TransformersBackend
+
+        return TransformersBackend(spec.name, n_threads=spec.threads, n_ctx=spec.context)
     if spec.kind == "openai":
         from judgerank.backends.openai_compat import OpenAICompatBackend
 
@@ -343,13 +390,16 @@ class JobJudges:
     def similarity(self, feedback: int = 0, weight: float = 1.0) -> SimilarityJudge:
         return SimilarityJudge(self.cached(self.runtime.embedding()), feedback, weight)
 
-    def permutation(self) -> PermutationJudge:
-        judge = PermutationJudge(self._llm())
+    def permutation(self, insert_scores: bool = False) -> PermutationJudge:
+        judge = PermutationJudge(self._llm(), insert_scores=insert_scores)
         self._permutations.append(judge)
         return judge
 
-    def labels(self, template: str) -> LabelJudge:
-        return LabelJudge(self._llm(), template)
+    def labels(self, template: str, insert_scores: bool = False) -> LabelJudge:
+        return LabelJudge(self._llm(), template, insert_scores=insert_scores)
+
+    def attention(self) -> AttentionJudge:
+        return AttentionJudge(self.cached(self.runtime.attention(self.model_name)))
 
     # --- response judging: one rubric and one verdict judge per job ----------------------
 

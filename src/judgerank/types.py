@@ -11,10 +11,12 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class Item:
-    """One candidate to rank: a passage, a response, a model."""
+    """One candidate to rank: a passage, a response, a model. `score` is the first stage's score
+    where the input gives one (a retriever's BM25, say): InsertRank shows it in listwise prompts."""
 
     id: str
     text: str
+    score: float | None = None
 
 
 @dataclass(frozen=True)

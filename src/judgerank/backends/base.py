@@ -1,4 +1,5 @@
-"""What every backend offers: log-probabilities of given choice tokens, or text similarities.
+"""What every backend offers: log-probabilities of given choice tokens, generated text, text
+similarities, or (open weights run in process) the attention a probe pays to parts of a prompt.
 
 Backends know nothing of ranking; judges build the requests and read the results.
 """
@@ -57,6 +58,34 @@ class Generation:
     retries: int = 0
 
 
+@dataclass(frozen=True)
+class AttentionRequest:
+    """A prompt whose user turn is `head`, then each segment after `separator`, then `separator`
+    and `probe`: the attention that the probe's tokens pay to each segment's tokens, calibrated
+    by the same prompt with the content-free `calibration` in the probe's place (ICR). Segments and
+    probes are untrusted text; `template` as in ChoiceRequest."""
+
+    system: str
+    head: str
+    segments: tuple[str, ...]
+    separator: str
+    probe: str
+    calibration: str
+    template: str
+
+
+@dataclass(frozen=True)
+class AttentionResult:
+    """One calibrated attention score per segment. prompt_tokens: the prompt with the probe;
+    evaluated_tokens adds the calibration probe, run again on the cached prefix."""
+
+    scores: tuple[float, ...]
+    prompt_tokens: int
+    evaluated_tokens: int
+    completion_tokens: int = 0
+    retries: int = 0
+
+
 @runtime_checkable
 class ChoiceBackend(Protocol):
     """A model that scores choice tokens after a prompt."""
@@ -86,4 +115,15 @@ class SimilarityBackend(Protocol):
     identity: str
 
     def similarities(self, query: str, texts: Sequence[str]) -> list[float]:
+        ...
+
+
+@runtime_checkable
+class AttentionBackend(Protocol):
+    """A model whose attention weights can be read (open weights in process)."""
+
+    identity: str
+
+    def iter_attention(self, requests: Sequence[AttentionRequest]) -> Iterator[tuple[int, AttentionResult]]:
+        """Yield (index into requests, result) as each is computed, in any order."""
         ...

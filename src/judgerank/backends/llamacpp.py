@@ -38,7 +38,7 @@ class LlamaCppBackend:
         self.reuse_prefix = reuse_prefix
         self._llama_cpp = llama_cpp
         try:
-            with _quiet():
+            with quiet_loading():
                 self._llm = llama_cpp.Llama(
                     model_path=str(self.path),
                     n_ctx=n_ctx,
@@ -104,6 +104,9 @@ class LlamaCppBackend:
 
     def _tokenize(self, text: str, *, special: bool) -> list[int]:
         return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=special) if text else []
+
+    def is_single_token(self, text: str) -> bool:
+        return len(self._tokenize(text, special=False)) == 1
 
     def choice_token_ids(self, choices: tuple[str, ...]) -> list[int]:
         if choices not in self._choice_ids:
@@ -171,8 +174,9 @@ _LOADING = threading.Lock()
 
 
 @contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence llama.cpp's C-level logging to stderr while a model loads. One load at a time: the
+def quiet_loading() -> Iterator[None]:
+    """Silence a loader's logging and progress bars on stderr (llama.cpp's C-level logging,
+    transformers' GGUF conversion) while a model loads. One load at a time: the
     file descriptor 2 is process-wide, and two threads swapping it at once (a jury loading its
     models side by side) left the process writing its stdout and stderr to /dev/null."""
     with _LOADING:

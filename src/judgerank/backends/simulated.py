@@ -13,7 +13,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from judgerank.backends.base import ChoiceRequest, ChoiceResult, GenerateRequest, Generation
+from judgerank.backends.base import (
+    AttentionRequest,
+    AttentionResult,
+    ChoiceRequest,
+    ChoiceResult,
+    GenerateRequest,
+    Generation,
+)
 from judgerank.flops import ModelShape
 
 
@@ -106,6 +113,22 @@ class SimulatedBackend:
             tokens = self.count_tokens(request.messages)
             self.last_tokens = tokens
             yield i, ChoiceResult(tuple(float(x) for x in logp), tokens, tokens)
+
+    def iter_attention(self, requests: Sequence[AttentionRequest]) -> Iterator[tuple[int, AttentionResult]]:
+        """ICR's stand-in: each segment's score is its grade plus seeded noise, and the first
+        segment gets the position bias (0 for segments holding no known text)."""
+        for i, request in enumerate(requests):
+            self.calls += 1
+            scores = []
+            for n, segment in enumerate(request.segments):
+                key = next((k for k in self.grades if k in segment), None)
+                grade = self.grades[key] if key is not None else 0.0
+                scores.append(grade + (self.position_bias if n == 0 else 0.0)
+                              + self.noise * self._rng("attention", request.probe, segment).standard_normal())
+            messages = (("user", request.head), *(("user", s) for s in request.segments), ("user", request.probe))
+            tokens = self.count_tokens(messages)
+            self.last_tokens = tokens
+            yield i, AttentionResult(tuple(float(x) for x in scores), tokens, tokens)
 
     def iter_generate(self, requests: Sequence[GenerateRequest]) -> Iterator[tuple[int, Generation]]:
         """A listwise answer: the labels [1]..[n] of the items shown, best first by the same

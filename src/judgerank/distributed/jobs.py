@@ -28,6 +28,7 @@ class JobSpec:
     base_url: str | None = None
     store: str | None = "default"  # a SQLite path, a postgresql:// URL, "default", or None
     threads: int | None = None  # llama.cpp threads per worker
+    context: int | None = None  # the longest prompt of a local model, in tokens (None: its default)
     concurrency: int = 8  # with base_url: requests in flight per worker
     max_calls: int | None = None
     max_tokens: int | None = None
@@ -42,7 +43,7 @@ class Worker:
 
         self.spec = spec
         self.name = f"{socket.gethostname()}:{os.getpid()}"
-        self.runtime = Runtime(store=spec.store, base_url=spec.base_url, threads=spec.threads,
+        self.runtime = Runtime(store=spec.store, base_url=spec.base_url, threads=spec.threads, context=spec.context,
                                concurrency=spec.concurrency)
         budget = Budget(spec.max_calls, spec.max_tokens)
         if spec.kind == "rerank":

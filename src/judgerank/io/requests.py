@@ -1,17 +1,19 @@
 """Reading ranking requests: our JSONL, rank_llm-style JSON, or a query plus a file of passages.
 
-JSONL request: {"query_id": "q1", "query": "...", "candidates": [{"id": "d1", "text": "..."}]}
-rank_llm JSON: [{"query": "...", "hits": [{"qid": 1, "docid": "d1", "content": "..."}]}]
+JSONL request: {"query_id": "q1", "query": "...", "candidates": [{"id": "d1", "text": "...", "score": 12.3}]}
+rank_llm JSON: [{"query": "...", "hits": [{"qid": 1, "docid": "d1", "content": "...", "score": 12.3}]}]
+A candidate's "score" (the first stage's, optional) is kept for methods that show it (--insert-scores).
 Passages JSONL (with --query): {"id": "d1", "text": "..."} per line; "id" defaults to the line number.
 Every error names the file and line.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
-from judgerank.errors import JudgerankError
+from judgerank.errors import JudgerankError, shown
 from judgerank.io.jsonl import loads, parse_jsonl
 from judgerank.types import Item, Query, Request
 
@@ -39,7 +41,22 @@ def _item(record: object, where: str, default_id: str) -> Item:
     if not isinstance(text, str):
         raise JudgerankError(f"{where}: candidate has no 'text' string")
     raw_id = record.get("id", record.get("docid", default_id))
-    return Item(str(raw_id), text)
+    return Item(str(raw_id), text, _score(record.get("score"), f"{where}: candidate {shown(str(raw_id), 40)}"))
+
+
+def _score(value: object, where: str) -> float | None:
+    """A first-stage score: absent, or a finite number."""
+    if value is None:
+        return None
+    try:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError
+        score = float(value)  # an integer of hundreds of digits overflows here
+    except (TypeError, OverflowError):
+        score = math.nan
+    if not math.isfinite(score):
+        raise JudgerankError(f"{where}: 'score' must be a finite number, not {shown(value, 30)}")
+    return score
 
 
 def read_requests(path: str | Path) -> list[Request]:

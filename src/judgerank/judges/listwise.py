@@ -4,7 +4,12 @@
   dropped, invalid labels dropped, missing ones appended in input order), every repair counted.
 - LabelJudge: FIRST-style. The passages carry letters; the probabilities of the letters as the
   first answer token order the window in one forward pass, with no generation. The same scores
-  pick the best of a set (setwise).
+  pick the best of a set (setwise). Past the template's 26 letters, labels go on with the
+  two-letter labels (AA, AB, ...) that the model reads as one token, so one pass can rank 100
+  candidates; a window that needs more labels than the model has is refused before any call.
+
+With insert_scores (InsertRank), each passage shows its first-stage score beside its label, in
+a template of its own (name + "-scores"), so the store keeps those judgments apart.
 
 Both answer `rank_windows(query, windows)` with one permutation of window positions per window,
 all windows of a call in one batch.
@@ -13,7 +18,8 @@ all windows of a call in one batch.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import string
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,17 +68,47 @@ def parse_permutation(text: str, n: int) -> tuple[list[int], ParseReport]:
     return order + missing, report
 
 
-def _passages(backend: CachedModel, items: Sequence[Item], labels: Sequence[str], max_words: int) -> str:
-    return "\n".join(f"{label} {backend.clip(i.text, max_words)}" for label, i in zip(labels, items))
+def _passages(backend: CachedModel, items: Sequence[Item], labels: Sequence[str], max_words: int,
+              insert_scores: bool = False) -> str:
+    if not insert_scores:
+        return "\n".join(f"{label} {backend.clip(i.text, max_words)}" for label, i in zip(labels, items))
+    missing = next((i.id for i in items if i.score is None), None)
+    if missing is not None:
+        raise JudgerankError(f"--insert-scores shows each candidate's first-stage score, and candidate {missing!r} has "
+                             "none: give a 'score' for every candidate in the input")
+    return "\n".join(f"{label} (retriever score {i.score:.4g}) {backend.clip(i.text, max_words)}"
+                     for label, i in zip(labels, items))
+
+
+def single_token_labels(n: int, base: Sequence[str], is_single: Callable[[str], bool], model: str) -> list[str]:
+    """n labels, each one token for the model: the template's own, then the two-letter labels
+    AA, AB, ... that are one token. A one-line error when a template label is not a single
+    token, or the model has fewer than n such labels."""
+    for label in base[:n]:
+        if not is_single(label):
+            raise JudgerankError(f"label {label!r} is not a single token for model {model}: "
+                                 "first-token label methods need one-token labels")
+    labels = list(base[:n])
+    for pair in (a + b for a in string.ascii_uppercase for b in string.ascii_uppercase):
+        if len(labels) >= n:
+            break
+        if pair not in labels and is_single(pair):
+            labels.append(pair)
+    if len(labels) < n:
+        raise JudgerankError(f"a window of {n} needs {n} one-token labels, and model {model} has {len(labels)}: "
+                             "use a smaller --window or --depth")
+    return labels
 
 
 class PermutationJudge:
     """Generates a permutation per window; `report` accumulates the parse repairs."""
 
-    def __init__(self, backend: CachedModel, template: str = "listwise-permutation", max_words: int = 100) -> None:
+    def __init__(self, backend: CachedModel, template: str = "listwise-permutation", max_words: int = 100,
+                 insert_scores: bool = False) -> None:
         self.backend = backend
-        self.template = load_template(template)
+        self.template = load_template(f"{template}-scores" if insert_scores else template)
         self.max_words = max_words
+        self.insert_scores = insert_scores
         self.report = ParseReport()
 
     def rank_windows(self, query: Query, windows: Sequence[Sequence[Item]]) -> list[list[int]]:
@@ -80,7 +116,8 @@ class PermutationJudge:
         requests = []
         for items in windows:
             labels = [f"[{n + 1}]" for n in range(len(items))]
-            fields = {"query": q, "passages": _passages(self.backend, items, labels, self.max_words), "n": str(len(items))}
+            passages = _passages(self.backend, items, labels, self.max_words, self.insert_scores)
+            fields = {"query": q, "passages": passages, "n": str(len(items))}
             messages = self.template.messages(**fields)
             requests.append(GenerateRequest(messages, max_tokens=6 * len(items) + 8, template=self.template.key))
 
@@ -101,25 +138,29 @@ class PermutationJudge:
 class LabelJudge:
     """Scores each passage of a window by log P(its letter first): FIRST and setwise."""
 
-    def __init__(self, backend: CachedModel, template: str = "listwise-first", max_words: int = 100) -> None:
+    def __init__(self, backend: CachedModel, template: str = "listwise-first", max_words: int = 100,
+                 insert_scores: bool = False) -> None:
         self.backend = backend
-        self.template = load_template(template)
+        self.template = load_template(f"{template}-scores" if insert_scores else template)
         self.max_words = max_words
+        self.insert_scores = insert_scores
+        self._labels: dict[int, tuple[str, ...]] = {}
 
-    @property
-    def max_window(self) -> int:
-        return len(self.template.choices)
+    def labels(self, n: int) -> tuple[str, ...]:
+        """The labels of a window of n, each one token for this model."""
+        if n not in self._labels:
+            self._labels[n] = tuple(single_token_labels(n, self.template.choices, self.backend.is_single_token,
+                                                        self.backend.identity))
+        return self._labels[n]
 
     def label_logprobs(self, query: Query, windows: Sequence[Sequence[Item]]) -> list[np.ndarray]:
         """log P(label) per passage of each window (None for a window the Budget stopped)."""
         q = self.backend.clip(query.text, self.max_words)
         requests = []
         for items in windows:
-            if len(items) > self.max_window:
-                raise JudgerankError(f"a window of {len(items)} exceeds the {self.max_window} labels of {self.template.key}")
-            labels = self.template.choices[: len(items)]
-            fields = {"query": q, "passages": _passages(self.backend, items, [f"{x}:" for x in labels], self.max_words)}
-            requests.append(ChoiceRequest(self.template.messages(**fields), labels, self.template.key))
+            labels = self.labels(len(items))
+            passages = _passages(self.backend, items, [f"{x}:" for x in labels], self.max_words, self.insert_scores)
+            requests.append(ChoiceRequest(self.template.messages(query=q, passages=passages), labels, self.template.key))
 
         def arrays(results: Sequence[ChoiceResult | None]) -> list[np.ndarray | None]:
             return [None if r is None else np.array(r.logprobs) for r in results]

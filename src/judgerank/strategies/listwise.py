@@ -37,29 +37,31 @@ class SetJudge(Protocol):
 @dataclass
 class SlidingWindow:
     """RankGPT's sliding window: from the bottom of the list to the top, rank `window` items,
-    move up by `stride`; `passes` repeats. A list that fits one window is one prompt."""
+    move up by `stride`; `passes` repeats. A list that fits one window is one prompt; window None
+    is the whole list in one prompt however long ("Sliding Windows Are Not the End")."""
 
     ranker: WindowRanker
-    window: int = 20
+    window: int | None = 20
     stride: int = 10
     passes: int = 1
 
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
         n = len(items)
         order = list(range(n))
-        starts = [0] if n <= self.window else [*range(n - self.window, 0, -self.stride), 0]
+        window = self.window or n
+        starts = [0] if n <= window else [*range(n - window, 0, -self.stride), 0]
         complete = True
         try:
             for _ in range(self.passes):
                 for start in starts:
-                    part = order[start : start + self.window]
+                    part = order[start : start + window]
                     try:
                         (perm,) = self.ranker.rank_windows(query, [[items[i] for i in part]])
                     except BudgetExhausted as stop:
                         if not stop.partial or stop.partial[0] is None:
                             raise
                         perm, complete = stop.partial[0], False
-                    order[start : start + self.window] = [part[p] for p in perm]
+                    order[start : start + window] = [part[p] for p in perm]
                     if not complete:
                         break
                 if not complete:
