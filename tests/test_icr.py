@@ -84,16 +84,19 @@ def test_icr_ranks_the_flea_passages_first(runtime):
     assert ranking.costs.flops > 0 and ranking.costs.evaluated_tokens > ranking.costs.prompt_tokens
 
 
-def test_icr_is_served_from_the_store_the_second_time(tmp_path):
-    with Runtime(store=tmp_path / "s.sqlite", threads=2) as rt, Reranker("icr", runtime=rt) as reranker:
+def test_icr_is_served_from_the_store_the_second_time(tmp_path, backend):
+    with Runtime(store=tmp_path / "s.sqlite", backends={None: backend}) as rt, Reranker("icr", runtime=rt) as reranker:
         first = reranker.rerank(REQUEST)
         again = reranker.rerank(REQUEST)
     assert again.ids == first.ids and again.scores == first.scores
     assert (again.costs.calls, again.costs.cache_hits) == (0, 1)
 
 
-def test_a_list_longer_than_the_context_is_refused_before_any_work():
-    with Runtime(store=None, threads=2, context=64) as rt, Reranker("icr", runtime=rt) as reranker:
+def test_a_list_longer_than_the_context_is_refused_before_any_work(runtime, backend, monkeypatch):
+    with Runtime(store=None, context=64) as rt:  # what --context gives the backend it builds
+        assert rt.attention_spec(None).context == 64
+    monkeypatch.setattr(backend, "max_tokens", 64)
+    with Reranker("icr", runtime=runtime) as reranker:
         with pytest.raises(JudgerankError, match="exceeds the model context of 64"):
             reranker.rerank(REQUEST)
 

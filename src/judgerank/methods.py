@@ -307,7 +307,7 @@ METHODS: dict[str, Method] = {
         Method(
             "icr", "in-context reranking (ICR): every candidate in one prompt, scored by the attention the query pays "
             "it, calibrated by a content-free query; two forward passes, no generation; needs open weights "
-            "(transformers: the [attention] extra)",
+            "(transformers: pip install judgerank with its attention extra)",
             "calibrated attention to the passage, summed over layers and heads (orders one list; not comparable "
             "across queries)", "the input order (its one call was not made)",
             RERANK, frozenset({"attention"}), (), lambda j, o: PointwiseSort(j.attention()),

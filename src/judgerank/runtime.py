@@ -206,6 +206,7 @@ class Runtime:
                           lambda: HeldModel(spec, build_backend(spec), one_at_a_time=True))
 
     def attention_spec(self, model: str | None) -> ModelSpec:
+        """What `model` names as an attention reader: its GGUF, loaded by transformers."""
         spec = self.spec(model)
         if spec.kind == "openai":
             raise JudgerankError("icr reads the model's attention weights, which an OpenAI-compatible server does not "
