@@ -29,6 +29,17 @@ $PY bench/prefix_reuse.py --model qwen2.5-coder-0.5b --queries 5 --depth 20
 $PY bench/prefix_reuse.py --model qwen2.5-coder-0.5b --queries 3 --depth 20 --template pairwise-prp
 b --method pairwise-heap --model qwen2.5-coder-0.5b --depth 20 --top-k 10 --queries 5
 cascade qwen2.5-coder-1.5b
+echo "== rerankers that read more than the answer: icr, FIRST past 20, InsertRank (about 2 hours)"
+for m in pointwise icr first; do b --method $m --model qwen2.5-coder-0.5b --depth 20; done
+b --method first --model qwen2.5-coder-0.5b --depth 20 --insert-scores
+for m in icr first pointwise; do b --method cascade --then $m --fuse --model qwen2.5-coder-0.5b; done
+b --method cascade --then first --fuse --insert-scores --model qwen2.5-coder-0.5b
+b --method icr --model qwen2.5-coder-1.5b --depth 20
+b --method icr --model qwen2.5-coder-0.5b --depth 100 --queries 5
+b --method first-full --model qwen2.5-coder-0.5b --depth 100 --queries 5 --context 16384
+b --method first-full --model qwen2.5-coder-0.5b --depth 100 --queries 5 --context 16384 --insert-scores
+b --method pointwise --model qwen2.5-coder-0.5b --depth 100 --queries 5
+$PY bench/icr_variants.py --model qwen2.5-coder-0.5b --scifact 30
 echo "== listwise, setwise and blocks against rank-llm and llm-rankers (Qwen 1.5B; about 80 + 60 minutes)"
 bash bench/peers/setup.sh
 $PY bench/rerank_peers.py --queries 8 --depth 20 --block 10 \
