@@ -75,10 +75,7 @@ class ModelSpec:
             from judgerank.backends import transformers_attention
 
             transformers_attention.check_installed()
-            if self.name is None or not Path(self.name).expanduser().is_dir():
-                from judgerank.backends.models import resolve_gguf
-
-                resolve_gguf(self.name)
+            transformers_attention.model_source(self.name)
         elif self.kind == "gguf":
             from judgerank.backends.models import resolve_gguf
 

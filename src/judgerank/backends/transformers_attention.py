@@ -44,6 +44,16 @@ def check_installed() -> None:
         )
 
 
+def model_source(model: str | None) -> tuple[str, dict[str, str], int, str]:
+    """(what from_pretrained reads, its keyword arguments, size in bytes, name) for a transformers
+    model folder, or a named model or GGUF path (a one-line error if it cannot be had)."""
+    folder = Path(model).expanduser() if model else None
+    if folder is not None and folder.is_dir():
+        return str(folder), {}, sum(f.stat().st_size for f in folder.iterdir() if f.is_file()), folder.name
+    path = resolve_gguf(model)
+    return str(path.parent), {"gguf_file": path.name}, path.stat().st_size, path.stem
+
+
 class TransformersBackend:
     """A causal LM run by transformers in this process, giving ICR's attention scores."""
 
@@ -52,14 +62,7 @@ class TransformersBackend:
         import torch
         import transformers
 
-        folder = Path(model).expanduser() if model else None
-        if folder is not None and folder.is_dir():
-            source, kwargs = str(folder), {}
-            size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
-            name = folder.name
-        else:
-            path = resolve_gguf(model)
-            source, kwargs, size, name = str(path.parent), {"gguf_file": path.name}, path.stat().st_size, path.stem
+        source, kwargs, size, name = model_source(model)
         self._torch = torch
         torch.set_num_threads(n_threads or os.cpu_count() or 1)
         transformers.logging.set_verbosity_error()
@@ -115,10 +118,6 @@ class TransformersBackend:
             spans.append((start, len(prefix)))
         prefix += self._encode(request.separator)
         return prefix, spans, self._encode(request.probe) + after, self._encode(request.calibration) + after
-
-    def prompt_length(self, request: AttentionRequest) -> int:
-        prefix, _, probe, _ = self.layout(request)
-        return len(prefix) + len(probe)
 
     def iter_attention(self, requests: Sequence[AttentionRequest]) -> Iterator[tuple[int, AttentionResult]]:
         layouts = [self.layout(r) for r in requests]
