@@ -5,9 +5,11 @@ judge that answers like a measured model, and the calibration of active's certif
     python bench/active_simulation.py --noise-file bench/out/judge-noise-qwen2.5-coder-0.5b.json
 
 Part 1: nDCG@10, LLM calls, dependent rounds and implied comparisons per method (each run to its
-end), and anytime curves (nDCG@10 under --max-calls budgets) for active, realm and
-pairwise-heap. The simulated judge's strengths are the NIST grades (0-3, unjudged 0) times the
-measured scale, with the measured position bias and noise.
+end), and anytime curves (nDCG@10 under --max-calls budgets, one of them half of pairwise-heap's
+calls: the goal's point) for active, realm and pairwise-heap; --seeds N averages every figure
+over N simulated judges (one judge's draw moves nDCG@10 by about 0.01). The simulated judge's
+strengths are the NIST grades (0-3, unjudged 0) times the measured scale, with the measured
+position bias and noise.
 Part 2: --calibration N simulated queries of --cal-n candidates with continuous strengths
 (N(0, SPREAD^2) log-odds, the input order those strengths plus N(0, 1) noise) and the same
 judge: when active stops claiming its top 10 at --confidence, how often is the claimed top 10
@@ -47,18 +49,23 @@ ANYTIME = ["active", "realm", "pairwise-heap"]
 BUDGETS = [20, 40, 60, 80, 100, 150, 200, 300, 400]
 
 
-def rank_all(method, requests, judges, budget=None, **options):
-    run, calls, rounds, implied, certs = {}, [], [], [], []
-    for r in requests:
-        ranking = Reranker(method, cache=None, backend=judges[r.query.id], top_k=10, budget=budget,
-                           guard="off", **options).rerank(r)
-        run[r.query.id] = {d: float(len(ranking.ids) - k) for k, d in enumerate(ranking.ids)}
-        calls.append(ranking.costs.calls)
-        rounds.append(ranking.costs.rounds)
-        implied.append(ranking.costs.implied)
-        if ranking.certificate is not None:
-            certs.append(ranking.certificate)
-    return run, float(np.mean(calls)), float(np.mean(rounds)), float(np.mean(implied)), certs
+def rank_all(method, requests, judges, qrels, budget=None, **options):
+    """nDCG@10 and mean calls, rounds and implied comparisons a query, averaged over the judge
+    seeds (judges: one {query id: backend} per seed), and every certificate's level."""
+    ndcgs, calls, rounds, implied, certs = [], [], [], [], []
+    for seeded in judges:
+        run = {}
+        for r in requests:
+            ranking = Reranker(method, cache=None, backend=seeded[r.query.id], top_k=10, budget=budget,
+                               guard="off", **options).rerank(r)
+            run[r.query.id] = {d: float(len(ranking.ids) - k) for k, d in enumerate(ranking.ids)}
+            calls.append(ranking.costs.calls)
+            rounds.append(ranking.costs.rounds)
+            implied.append(ranking.costs.implied)
+            if ranking.certificate is not None:
+                certs.append(ranking.certificate)
+        ndcgs.append(evaluate(run, qrels, ["ndcg@10"]).mean["ndcg@10"])
+    return float(np.mean(ndcgs)), float(np.mean(calls)), float(np.mean(rounds)), float(np.mean(implied)), certs
 
 
 def tolerably_right(ids: list[str], strengths: dict[str, float], k: int, tolerance: float) -> bool:
@@ -108,6 +115,8 @@ def main() -> None:
     ap.add_argument("--noise-file", default="bench/out/judge-noise-qwen2.5-coder-0.5b.json")
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--queries", type=int, default=None, help="only the first N DL19 queries")
+    ap.add_argument("--seeds", type=int, default=1,
+                    help="judge seeds: every figure of part 1 is the mean over this many simulated judges")
     ap.add_argument("--calibration", type=int, default=1000, help="simulated queries for part 2 (0: skip)")
     ap.add_argument("--cal-n", type=int, default=30, help="candidates per calibration query")
     ap.add_argument("--confidence", type=float, default=0.9)
@@ -122,38 +131,42 @@ def main() -> None:
     qrels = read_qrels(DL19 / "qrels.dl19-passage.txt")
 
     def judges():
-        return {r.query.id: simulated_judge(
+        return [{r.query.id: simulated_judge(
             {i.text: judge["scale"] * qrels.get(r.query.id, {}).get(i.id, 0) for i in r.items},
-            noise=judge["noise"], position_bias=judge["bias"]) for r in requests}
+            noise=judge["noise"], position_bias=judge["bias"], seed=seed) for r in requests}
+            for seed in range(args.seeds)]
 
     rows, results = [], {"judge": judge, "methods": {}, "anytime": {}}
     for method in args.methods.split(","):
         t0 = time.perf_counter()
-        run, calls, rounds, implied, certs = rank_all(method, requests, judges())
-        ndcg = evaluate(run, qrels, ["ndcg@10"]).mean["ndcg@10"]
+        ndcg, calls, rounds, implied, certs = rank_all(method, requests, judges(), qrels)
         results["methods"][method] = {"ndcg@10": ndcg, "calls": calls, "rounds": rounds, "implied": implied}
         rows.append({"method": method, "nDCG@10": f"{ndcg:.4f}", "calls/query": f"{calls:.1f}",
                      "rounds/query": f"{rounds:.1f}", "implied/query": f"{implied:.1f}",
                      "certified": f"{np.mean([c >= args.confidence for c in certs]):.2f}" if certs else "-",
                      "bench s": f"{time.perf_counter() - t0:.1f}"})
         print(f"{method} done", file=sys.stderr, flush=True)
-    print(f"\nDL19, {len(requests)} queries, BM25 top 100 -> top 10, simulated judge")
+    print(f"\nDL19, {len(requests)} queries, BM25 top 100 -> top 10, simulated judge"
+          + (f", mean of {args.seeds} judge seeds" if args.seeds > 1 else ""))
     print_table(rows, list(rows[0]))
 
+    heap = results["methods"].get("pairwise-heap")
+    # the goal's own point: half of heap's calls
+    budgets = sorted({*BUDGETS, *([int(heap["calls"] // 2)] if heap is not None else [])})
     curve_rows = []
     for method in ANYTIME:
         points = []
-        for budget in BUDGETS:
-            run, calls, rounds, _, _ = rank_all(method, requests, judges(), Budget(max_calls=budget))
-            ndcg = evaluate(run, qrels, ["ndcg@10"]).mean["ndcg@10"]
+        for budget in budgets:
+            ndcg, calls, rounds, _, _ = rank_all(method, requests, judges(), qrels, Budget(max_calls=budget))
             points.append({"budget": budget, "ndcg@10": ndcg, "calls": calls, "rounds": rounds})
             curve_rows.append({"method": method, "max calls": budget, "calls/query": f"{calls:.1f}",
                                "rounds/query": f"{rounds:.1f}", "nDCG@10": f"{ndcg:.4f}"})
         results["anytime"][method] = points
     print("\nanytime: the same under a budget of calls per query")
     print_table(curve_rows, list(curve_rows[0]))
-    heap = results["methods"].get("pairwise-heap")
     if heap is not None:
+        half = next(p for p in results["anytime"]["active"] if p["budget"] == int(heap["calls"] // 2))
+        print(f"active at half of heap's calls ({half['budget']}): nDCG@10 {half['ndcg@10']:.4f}")
         reach = [p for p in results["anytime"]["active"] if p["ndcg@10"] >= heap["ndcg@10"]]
         first = min(reach, key=lambda p: p["calls"]) if reach else None
         print(f"\npairwise-heap: nDCG@10 {heap['ndcg@10']:.4f} with {heap['calls']:.1f} calls/query; active reaches it "

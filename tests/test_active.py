@@ -3,6 +3,8 @@ simulated judge whose right answer is known."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 from conftest import graded_request, simulated
@@ -10,7 +12,8 @@ from conftest import graded_request, simulated
 from judgerank import Budget, Reranker
 from judgerank.aggregate.posterior import Posterior, order_noise, strength_posterior, top_k_certificate
 from judgerank.errors import JudgerankError
-from judgerank.types import Preference
+from judgerank.strategies.active import ActiveTopK, first_round
+from judgerank.types import Item, Preference, Query
 
 
 def test_the_posterior_is_the_hand_computed_gaussian():
@@ -81,6 +84,33 @@ def test_active_under_a_budget_is_anytime_with_its_certificates_level():
     tiny = Reranker("active", cache=None, backend=simulated(request, GRADES), top_k=3,
                     budget=Budget(max_calls=1)).rerank(request)  # not even one pair: the prior's order
     assert not tiny.complete and tiny.ids == [f"d{i}" for i in range(len(GRADES))]
+
+
+class _Recorder:
+    """A comparer that answers from GRADES (a Bradley-Terry judge without noise) and keeps each
+    batch it is asked."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[tuple[str, str]]] = []
+
+    def compare(self, query: Query, pairs: Sequence[tuple[Item, Item]]) -> list[Preference]:
+        self.batches.append([(a.id, b.id) for a, b in pairs])
+        grade = lambda item: GRADES[int(item.id[1:])]  # noqa: E731
+        return [Preference(a.id, b.id, *[1 / (1 + np.exp(grade(b) - grade(a)))] * 2) for a, b in pairs]
+
+
+def test_active_first_compares_every_candidate_once_folded_along_the_prior():
+    request = graded_request(GRADES)
+    judge = _Recorder()
+    ranking = ActiveTopK(judge, k=3).rank(request.query, request.items)
+    # the input order's best against its worst, and so on inward
+    assert judge.batches[0] == [("d0", "d9"), ("d1", "d8"), ("d2", "d7"), ("d3", "d6"), ("d4", "d5")]
+    assert len(judge.batches) >= 2 and ranking.ids[:3] == ["d4", "d1", "d6"]
+    # with a prior that orders them otherwise, the pairs follow that order
+    prior = lambda order: [-order.index(i) for i in range(len(GRADES))]  # noqa: E731
+    assert [(int(a), int(b)) for a, b in first_round(np.array(prior([4, 1, 6, 3, 9, 7, 8, 0, 5, 2])))] == [
+        (4, 2), (1, 5), (6, 0), (3, 8), (9, 7)]
+    assert first_round(np.zeros(3)) == [(0, 2)]  # an odd one out waits for the threat rule
 
 
 def test_active_with_a_pointwise_prior_asks_one_prompt_per_item_first():

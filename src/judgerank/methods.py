@@ -107,8 +107,11 @@ class Options:
     tolerance: float = field(default=0.5, metadata=_option(
         "Active: strengths closer than this (the judge's log-odds) are ties the certificate lets the top k hold in "
         "either order (0: the exact members and order).", minimum=0))
-    batch: int = field(default=8, metadata=_option(
-        "Active: comparisons asked together in a round (one batch: concurrent on a served model).", minimum=1))
+    # 4, not 8: after the first round, smaller rounds spend a budget better (DL19, simulated judge, half of
+    # pairwise-heap's calls: nDCG@10 0.8669 with 4 against 0.8590 with 8, twice the rounds; 2 gains nothing more)
+    batch: int = field(default=4, metadata=_option(
+        "Active: comparisons asked together in a round after the first, which compares every candidate once "
+        "(one batch: concurrent on a served model).", minimum=1))
     prior: str = field(default="input", metadata=_option(
         "Active: where the prior comes from: input (the candidates' order) or pointwise (one relevance prompt "
         "per candidate first).", choices=("input", "pointwise")))

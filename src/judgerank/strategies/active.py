@@ -3,7 +3,13 @@
 A Bayesian posterior over Bradley-Terry strengths (judgerank.aggregate.posterior: each answer's
 log-odds a noisy reading of a strength difference, the noise measured from the two orders'
 disagreement) holds every candidate's strength. The prior comes from the first stage: the
-candidates' input order, or a pointwise pass (`prior`). Each round:
+candidates' input order, or a pointwise pass (`prior`). The first round compares every
+candidate once, the prior's i-th best against its i-th worst (`first_round`): without it the
+threat rule below never asks about a candidate the first stage put deep in the list, and the
+strong ones there stay unfound (most of what the top k missed under a budget on DL19, measured in
+bench/active_simulation.py; the round reaches pairwise-heap's nDCG@10 there with far fewer
+calls). One answer is enough to lift such a candidate into contention, and a pair that agrees
+with the prior confirms both ends of it. Then each round:
   1. the posterior is refitted on every answer so far;
   2. its certificate, the posterior probability that its top k (members and order) is the true
      one up to `tolerance` (strengths closer than that are ties it may hold in either order),
@@ -61,12 +67,20 @@ def first_stage_prior(n: int, scores: Sequence[float] | None = None) -> np.ndarr
     return FIRST_STAGE_RHO * STRENGTH_SD * z
 
 
+def first_round(prior_mean: np.ndarray) -> list[tuple[int, int]]:
+    """Every candidate once, in pairs folded along the prior's order: its best against its
+    worst, its second best against its second worst, and so on (an odd one out waits for the
+    threat rule)."""
+    order = [int(i) for i in np.argsort(-prior_mean, kind="stable")]
+    return [(order[i], order[-1 - i]) for i in range(len(order) // 2)]
+
+
 @dataclass
 class ActiveTopK:
     judge: Comparer
     k: int = 10
     confidence: float = 0.9
-    batch: int = 8
+    batch: int = 4  # the CLI's default (judgerank.methods.Options.batch), which says why
     prior: Scorer | None = None  # None: the input order
     tolerance: float = 0.5  # strengths closer than this are ties the top k may hold in either order
 
@@ -84,7 +98,15 @@ class ActiveTopK:
             mean0, complete = first_stage_prior(n), False
         post = answers_posterior(mean0, PRIOR_SD, answers, index)
         cert = top_k_certificate(post, k, SAMPLES, rng, self.tolerance)
-        while complete:
+        pairs = first_round(mean0) if complete else []
+        while pairs:  # empty: nothing left that could settle the top k
+            asked.update(pairs)
+            fresh, complete = ask_pairs(self.judge, query, items, pairs)
+            answers += fresh
+            post = answers_posterior(mean0, PRIOR_SD, answers, index)
+            cert = top_k_certificate(post, k, SAMPLES, rng, self.tolerance)
+            if not complete:
+                break
             if cert.level >= self.confidence:
                 # confirmed on a fresh sample four times larger: a level that crossed the bar by
                 # sampling luck (stopping at the first crossing favours those) does not stop it
@@ -92,13 +114,6 @@ class ActiveTopK:
                 if cert.level >= self.confidence:
                     break
             pairs = self._choose(cert.threat, asked)
-            if not pairs:
-                break  # nothing left that could settle the top k
-            asked.update(pairs)
-            fresh, complete = ask_pairs(self.judge, query, items, pairs)
-            answers += fresh
-            post = answers_posterior(mean0, PRIOR_SD, answers, index)
-            cert = top_k_certificate(post, k, SAMPLES, rng, self.tolerance)
         return by_strength(items, post.mean, complete, cert.level)
 
     def _choose(self, threat: np.ndarray, asked: set[tuple[int, int]]) -> list[tuple[int, int]]:
