@@ -86,3 +86,20 @@ def test_insert_scores_needs_a_score_for_every_candidate():
     with Reranker("first", cache=None, backend=simulated(request, grades), insert_scores=True) as reranker:
         with pytest.raises(JudgerankError, match="candidate 'd1' has none: give a 'score'"):
             reranker.rerank(request)
+
+
+@pytest.mark.parametrize("method, extra", [("first", {"window": 4, "stride": 2}),
+                                           ("cascade", {"then": "first", "cascade_depth": 8})])
+def test_a_missing_score_is_found_before_any_window_is_judged(method, extra):
+    # sliding windows judge the bottom of the list first: the unscored top candidate would be met
+    # only after the windows below it had been judged
+    grades = [float(g) for g in range(8)]
+    request = graded_request(grades)
+    items = tuple(Item(i.id, i.text, None if n == 0 else 10.0 - n) for n, i in enumerate(request.items))
+    backend = simulated(request, grades)
+    with Reranker(method, cache=None, backend=backend, similarity_backend=backend, insert_scores=True,
+                  **extra) as reranker:
+        with pytest.raises(JudgerankError, match="candidate 'd0' has none") as error:
+            reranker.rerank(Request(request.query, items))
+    assert backend.calls == 0
+    assert str(error.value).startswith("query 'q1': --insert-scores")

@@ -74,6 +74,14 @@ class Reranker(RuntimeUser):
         strategy = self.method.build(job, self.options)
         depth = self.options.depth
         items = request.items[:depth] if depth else request.items
+        if self.options.insert_scores and self.method.reads("insert_scores", self.options,
+                                                             self.runtime.model_label(self.model)):
+            # before any window is judged: a sliding window meets the unscored one only late
+            unscored = next((i.id for i in items if i.score is None), None)
+            if unscored is not None:
+                raise JudgerankError(f"query {request.query.id!r}: --insert-scores shows each candidate's first-stage "
+                                     f"score, and candidate {unscored!r} has none: give a 'score' for every candidate "
+                                     "in the input")
         ordering = strategy.rank(request.query, items)
         tail = [i.id for i in request.items[len(items) :]]
         ranking = Ranking(

@@ -189,6 +189,10 @@ class Method:
             return self.asks_second_stage(options, model) and METHODS[options.then].probability
         return self.probability
 
+    def reads(self, option: str, options: Options, model: str) -> bool:
+        """Whether a run of this method with these options reads `option` (a cascade: or its second stage)."""
+        return option in self.options or (self.asks_second_stage(options, model) and option in METHODS[options.then].options)
+
     def requirements(self, options: Options, model: str) -> frozenset[Need]:
         """What a run of this method needs, a cascade's second stage included when it is asked."""
         if self.asks_second_stage(options, model):
