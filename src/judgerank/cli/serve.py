@@ -1,0 +1,165 @@
+"""`judgerank serve` and `judgerank mcp`: the HTTP service and the MCP server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from judgerank.cli.base import _store_spec, app, err
+from judgerank.errors import JudgerankError
+
+ServeModel = Annotated[
+    str | None, typer.Option(help="Default model: a named model or GGUF path (embedded default if unset).")
+]
+ServeModels = Annotated[
+    str,
+    typer.Option(
+        help="Comma-separated further models a request may ask for "
+        "(named models, GGUF paths, or with --base-url names that server serves)."
+    ),
+]
+ServeMethod = Annotated[str | None, typer.Option(help="Default rerank method.")]
+ApiKeysFile = Annotated[
+    Path | None, typer.Option(help="File of API keys, one per line (also: JUDGERANK_API_KEYS, comma-separated).")
+]
+MaxDocuments = Annotated[int, typer.Option(help="Most documents (or responses) per request.", min=1)]
+MaxDocumentChars = Annotated[int, typer.Option(help="Most characters per document.", min=1)]
+Concurrency = Annotated[int, typer.Option(help="With --base-url: most requests in flight to that server.", min=1)]
+MaxCalls = Annotated[int, typer.Option(help="Ceiling on any request's new LLM calls (a request may ask for fewer; "
+                                           "0 serves only stored judgments).", min=0)]
+ServeCache = Annotated[Path | None, typer.Option(help="Judgment cache shared by all requests (SQLite).")]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="No judgment cache.")]
+ServeBaseUrl = Annotated[
+    str | None, typer.Option(help="Judge with an OpenAI-compatible server (…/v1); --model names its model.")
+]
+
+
+def _server_config(
+    model: str | None, models: str, method: str | None, api_keys_file: Path | None, max_documents: int,
+    max_document_chars: int, max_calls: int | None, cache: Path | None, no_cache: bool, base_url: str | None,
+    concurrency: int, **more: Any,
+) -> Any:
+    """The service's configuration from the command line; API keys from the file and the environment."""
+    from judgerank.engine import DEFAULT_METHOD
+    from judgerank.server.service import ServerConfig
+
+    keys = {k.strip() for k in os.environ.get("JUDGERANK_API_KEYS", "").split(",") if k.strip()}
+    if api_keys_file is not None:
+        try:
+            keys |= {line.strip() for line in api_keys_file.read_text().splitlines() if line.strip()}
+        except OSError as exc:
+            raise JudgerankError(f"{api_keys_file}: cannot read ({exc.strerror})") from exc
+    return ServerConfig(
+        model=model,
+        models=tuple(m.strip() for m in models.split(",") if m.strip()),
+        method=method or DEFAULT_METHOD,
+        api_keys=frozenset(keys),
+        max_documents=max_documents,
+        max_document_chars=max_document_chars,
+        max_calls=max_calls,
+        cache=_store_spec(cache, None, no_cache),
+        base_url=base_url,
+        concurrency=concurrency,
+        **more,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.", min=0, max=65535)] = 8000,
+    model: ServeModel = None,
+    models: ServeModels = "",
+    method: ServeMethod = None,
+    api_keys_file: ApiKeysFile = None,
+    max_documents: MaxDocuments = 1000,
+    max_document_chars: MaxDocumentChars = 20_000,
+    max_in_flight: Annotated[int, typer.Option(help="Most requests in flight; more get 429.", min=1)] = 64,
+    max_body_bytes: Annotated[int, typer.Option(help="Largest request body in bytes; a larger one gets 413.",
+                                                min=1)] = 4_000_000,
+    concurrency: Concurrency = 8,
+    max_calls: MaxCalls = 2000,
+    cache: ServeCache = None,
+    no_cache: NoCache = False,
+    base_url: ServeBaseUrl = None,
+) -> None:
+    """Serve /v1/rerank (Cohere/Jina shape; also /v2/rerank and /rerank), /v1/judge, /v1/arena,
+    /healthz and /metrics over HTTP."""
+    try:
+        import uvicorn
+
+        from judgerank.server.app import create_app
+    except ImportError as exc:
+        raise JudgerankError(f"judgerank serve needs the [server] extra: pip install 'judgerank[server]' ({exc})") from None
+    config = _server_config(model, models, method, api_keys_file, max_documents, max_document_chars, max_calls, cache,
+                            no_cache, base_url, concurrency, max_in_flight=max_in_flight,
+                            max_body_bytes=max_body_bytes)
+    application = create_app(config)  # checks every model before the port is taken
+    _check_port(host, port)
+    err.print(f"judgerank serving on http://{host}:{port} ({'API keys required' if config.api_keys else 'no API keys'})")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def mcp(
+    transport: Annotated[str, typer.Option(help="stdio (an agent starts this command) or http (streamable HTTP at /mcp).")
+                         ] = "stdio",
+    host: Annotated[str, typer.Option(help="With --transport http: address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="With --transport http: port.", min=0, max=65535)] = 8001,
+    model: ServeModel = None,
+    models: ServeModels = "",
+    method: ServeMethod = None,
+    api_keys_file: ApiKeysFile = None,
+    max_documents: MaxDocuments = 1000,
+    max_document_chars: MaxDocumentChars = 20_000,
+    concurrency: Concurrency = 8,
+    max_calls: MaxCalls = 2000,
+    cache: ServeCache = None,
+    no_cache: NoCache = False,
+    base_url: ServeBaseUrl = None,
+) -> None:
+    """Serve the tools rerank, judge and arena to agents over the Model Context Protocol.
+
+    The tools take the HTTP service's request bodies; limits and API keys are as for serve."""
+    if transport not in ("stdio", "http"):
+        raise JudgerankError(f"--transport must be one of stdio, http, not {transport!r}")
+    from judgerank.adapters.compat import require
+
+    require("mcp")  # one line naming the extra, not an import traceback
+    from judgerank.server import mcp as mcp_server
+
+    config = _server_config(model, models, method, api_keys_file, max_documents, max_document_chars, max_calls, cache,
+                            no_cache, base_url, concurrency)
+    if transport == "stdio":
+        import anyio
+
+        anyio.run(mcp_server.serve_stdio, config)  # stdout is the protocol's: nothing else is printed there
+        return
+    try:
+        import uvicorn
+    except ImportError as exc:
+        raise JudgerankError(f"judgerank mcp --transport http needs uvicorn: pip install 'judgerank[server]' ({exc})") from None
+    application, service = mcp_server.http_app(config, host)  # checks every model before the port is taken
+    _check_port(host, port)
+    err.print(f"judgerank MCP on http://{host}:{port}/mcp ({'API keys required' if config.api_keys else 'no API keys'})")
+    try:
+        uvicorn.run(application, host=host, port=port, log_level="warning")
+    finally:
+        service.close()
+
+
+def _check_port(host: str, port: int) -> None:
+    """One line, not uvicorn's traceback, when the address is taken or cannot be had."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise JudgerankError(
+            f"cannot listen on {host}:{port} ({exc.strerror}): another program may use it; choose another --port"
+        ) from None
