@@ -5,7 +5,10 @@
 
 Each run uses a fresh judgment cache (so calls and tokens are the true cost) unless --cache is
 given; --rerun ranks everything a second time to show that it is served from the cache.
-Results are also appended as JSON lines to --log.
+Results are also appended as JSON lines to --log. Each query's ranking, with its costs, is written
+to --save as it finishes; --resume keeps the queries already there (their costs as measured then)
+and ranks only the rest, so a long run can be spread over several sittings with each query timed
+once, uncached.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ def main() -> None:
     ap.add_argument("--rerun", action="store_true", help="rank a second time, from the cache")
     ap.add_argument("--log", default="bench/out/rerank_dl19.jsonl")
     ap.add_argument("--save", default="bench/out/runs", help="folder for each run's rankings as JSON lines")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the queries already in this run's --save file and rank only the rest")
     args = ap.parse_args()
 
     requests = read_requests(require(DL19 / "bm25_top100_dl19.json"))[: args.queries]
@@ -81,14 +86,31 @@ def main() -> None:
         passes = []
         save = Path(args.save) / f"{label}-{args.model or 'default'}-d{args.depth or 100}-k{args.top_k}.jsonl"
         save.parent.mkdir(parents=True, exist_ok=True)
+        kept = {}
+        if args.resume and save.exists():
+            for line in save.read_text().splitlines():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:  # the line a stopped run was writing
+                    continue
+                kept[row["query_id"]] = row
+            print(f"resuming: {len(kept)} of {len(requests)} queries kept from {save}", file=sys.stderr)
         for name in ("first", "rerun") if args.rerun else ("first",):
             run, total = {}, Costs()
             saved = save.open("w") if name == "first" else None
             for n, request in enumerate(requests, 1):
+                if name == "first" and request.query.id in kept:
+                    row = kept[request.query.id]
+                    total.add(Costs(**row["costs"]))
+                    ids = [r["id"] for r in row["ranking"]]
+                    run[request.query.id] = {d: float(len(ids) - k) for k, d in enumerate(ids)}
+                    saved.write(json.dumps(row) + "\n")
+                    continue
                 ranking = reranker.rerank(request)
                 total.add(ranking.costs)
                 if saved:
                     saved.write(json.dumps(ranking.as_dict()) + "\n")
+                    saved.flush()  # a stopped run keeps every finished query for --resume
                 run[request.query.id] = {d: float(len(ranking.ids) - k) for k, d in enumerate(ranking.ids)}
                 print(f"  [{name}] {n}/{len(requests)} q{request.query.id}: {ranking.costs.calls} calls, "
                       f"{ranking.costs.seconds:.1f} s", file=sys.stderr, flush=True)
