@@ -11,6 +11,11 @@ Peers: rank-llm 0.25.7 RankGPT (SafeOpenai: multi-turn prompt, generated permuta
 --top-k, setwise over 3 children plus the parent). Ours run with a fresh judgment cache each, one request
 at a time (the server runs one at a time anyway). Seconds are wall time per query, model load excluded.
 Rows are also appended to --log; each method's rankings go to bench/out/peers/.
+
+With --resume, every method runs one query at a time (a peer's runner starts once per query; its start
+is not counted) and each finished query is kept in bench/out/peers/ with its seconds, calls and
+tokens; a later run with --resume ranks only the queries missing there, so a table too long for one
+sitting is measured once per query.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ OURS = {
     "first": {"method": "first"},
     "first-psc": {"method": "first-psc"},
     "setwise-heap": {"method": "setwise-heap"},
+    "active": {"method": "active"},
+    "realm": {"method": "realm"},
     "jointrank": {"method": "jointrank"},
     "cascade": {"method": "cascade"},  # the default: embedding, then pointwise on the top 20, fused
     "cascade-first": {"method": "cascade", "then": "first"},
@@ -74,6 +81,8 @@ def main() -> None:
     ap.add_argument("--n-ctx", type=int, default=8192)
     ap.add_argument("--timeout", type=float, default=1800.0, help="per LLM request, for every implementation")
     ap.add_argument("--log", default="bench/out/rerank_peers.jsonl")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep each query already measured in bench/out/peers/ and measure only the rest")
     args = ap.parse_args()
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in ("bm25", *OURS, *PEER)]
@@ -101,10 +110,13 @@ def main() -> None:
         wait_until_up(f"http://127.0.0.1:{port}/v1/models", server)
         with UsageProxy(f"http://127.0.0.1:{port}", free_port(), args.timeout) as proxy:
             for name in methods:
-                rankings, seconds = run_method(name, args, requests, proxy.url + "/v1", gguf)
-                usage = proxy.reset()
                 save = out_dir / f"{name}-{args.model}-d{args.depth}.jsonl"
-                save.write_text("".join(json.dumps({"qid": q, "ranking": r}) + "\n" for q, r in rankings.items()))
+                if args.resume:
+                    rankings, seconds, usage = run_resumable(name, args, requests, proxy, gguf, save)
+                else:
+                    rankings, seconds = run_method(name, args, requests, proxy.url + "/v1", gguf)
+                    usage = proxy.reset()
+                    save.write_text("".join(json.dumps({"qid": q, "ranking": r}) + "\n" for q, r in rankings.items()))
                 run = {q: {d: float(len(r) - k) for k, d in enumerate(r)} for q, r in rankings.items()}
                 ndcg = evaluate(run, qrels, ["ndcg@10"]).mean["ndcg@10"]
                 nq = len(requests)
@@ -127,6 +139,37 @@ def main() -> None:
         return
     print(f"DL19, first {len(requests)} queries, BM25 top {args.depth}, {args.model} on llama_cpp.server")
     print_table(rows, list(rows[0]))
+
+
+def run_resumable(name: str, args, requests, proxy, gguf: Path, save: Path) -> tuple[dict[str, list[str]], float, dict]:
+    """run_method one query at a time, each query's ranking, seconds and usage kept in `save` as it
+    finishes; the queries already there (from a stopped run) are kept, not run again."""
+    kept = {}
+    if save.exists():
+        for line in save.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:  # the line a stopped run was writing
+                continue
+            if "seconds" in row:  # rows of a run without --resume carry no costs
+                kept[row["qid"]] = row
+    wanted = {r.query.id for r in requests}
+    print(f"{name}: {len(wanted & kept.keys())} of {len(requests)} queries kept from {save}", file=sys.stderr, flush=True)
+    proxy.reset()
+    with save.open("w") as fh:
+        for row in kept.values():
+            fh.write(json.dumps(row) + "\n")
+        for request in requests:
+            if request.query.id in kept:
+                continue
+            rankings, seconds = run_method(name, args, [request], proxy.url + "/v1", gguf)
+            row = {"qid": request.query.id, "ranking": rankings[request.query.id], "seconds": seconds, **proxy.reset()}
+            kept[request.query.id] = row
+            fh.write(json.dumps(row) + "\n")
+            fh.flush()
+    rows = [kept[r.query.id] for r in requests]
+    usage = {key: sum(row[key] for row in rows) for key in ("calls", "prompt_tokens", "completion_tokens")}
+    return {row["qid"]: row["ranking"] for row in rows}, sum(row["seconds"] for row in rows), usage
 
 
 def run_method(name: str, args, requests, base_url: str, gguf: Path) -> tuple[dict[str, list[str]], float]:
