@@ -68,10 +68,6 @@ class Reranker(RuntimeUser):
     def rerank(self, request: Request) -> Ranking:
         """Rank one request's candidates; the Ranking carries its costs and whether it is complete."""
         check_request(request)
-        job = self.runtime.job("rerank", self.model, self.budget)
-        job.neutralise = self.options.guard != "off"
-        job.spotlight = self.options.spotlight
-        strategy = self.method.build(job, self.options)
         depth = self.options.depth
         items = request.items[:depth] if depth else request.items
         if self.options.insert_scores and self.method.reads("insert_scores", self.options,
@@ -82,6 +78,10 @@ class Reranker(RuntimeUser):
                 raise JudgerankError(f"query {request.query.id!r}: --insert-scores shows each candidate's first-stage "
                                      f"score, and candidate {unscored!r} has none: give a 'score' for every candidate "
                                      "in the input")
+        job = self.runtime.job("rerank", self.model, self.budget)
+        job.neutralise = self.options.guard != "off"
+        job.spotlight = self.options.spotlight
+        strategy = self.method.build(job, self.options)
         ordering = strategy.rank(request.query, items)
         tail = [i.id for i in request.items[len(items) :]]
         ranking = Ranking(
