@@ -270,8 +270,9 @@ METHODS: dict[str, Method] = {
             BOTH, CHOICES, ("imply",), lambda j, o: SwissRank(j.comparer(o.imply)),
         ),
         Method(
-            "active", "Bayesian Bradley-Terry top k: each round a batch of the comparisons that most threaten the "
-            "top k, until it is certified at --confidence or the budget ends",
+            "active", "Bayesian Bradley-Terry top k: a first round compares every candidate once, then each round a "
+            "batch of the comparisons that most threaten the top k, until it is certified at --confidence or the "
+            "budget ends",
             "posterior mean strength (log-odds scale)",
             "the posterior's order on the answers so far; the certificate's level says how sure it is",
             BOTH, CHOICES, ("top_k", "confidence", "tolerance", "batch", "prior"),
