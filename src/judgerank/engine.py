@@ -12,6 +12,7 @@ from typing import Any
 
 from judgerank.errors import JudgerankError
 from judgerank.guard import apply_policy, detect_items
+from judgerank.judges.listwise import require_scores
 from judgerank.methods import DEFAULT_RERANK_METHOD, Options, method_for
 from judgerank.runtime import EMBEDDING, Runtime, RuntimeUser
 from judgerank.store import JudgmentStore
@@ -73,11 +74,7 @@ class Reranker(RuntimeUser):
         if self.options.insert_scores and self.method.reads("insert_scores", self.options,
                                                              self.runtime.model_label(self.model)):
             # before any window is judged: a sliding window meets the unscored one only late
-            unscored = next((i.id for i in items if i.score is None), None)
-            if unscored is not None:
-                raise JudgerankError(f"query {request.query.id!r}: --insert-scores shows each candidate's first-stage "
-                                     f"score, and candidate {unscored!r} has none: give a 'score' for every candidate "
-                                     "in the input")
+            require_scores(items, f"query {request.query.id!r}: ")
         job = self.runtime.job("rerank", self.model, self.budget)
         job.neutralise = self.options.guard != "off"
         job.spotlight = self.options.spotlight

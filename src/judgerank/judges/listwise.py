@@ -68,14 +68,20 @@ def parse_permutation(text: str, n: int) -> tuple[list[int], ParseReport]:
     return order + missing, report
 
 
+def require_scores(items: Sequence[Item], where: str = "") -> None:
+    """--insert-scores shows each candidate's first-stage score: a one-line error (prefixed by
+    `where`) naming the first candidate without one."""
+    missing = next((i.id for i in items if i.score is None), None)
+    if missing is not None:
+        raise JudgerankError(f"{where}--insert-scores shows each candidate's first-stage score, and candidate "
+                             f"{missing!r} has none: give a 'score' for every candidate in the input")
+
+
 def _passages(backend: CachedModel, items: Sequence[Item], labels: Sequence[str], max_words: int,
               insert_scores: bool = False) -> str:
     if not insert_scores:
         return "\n".join(f"{label} {backend.clip(i.text, max_words)}" for label, i in zip(labels, items))
-    missing = next((i.id for i in items if i.score is None), None)
-    if missing is not None:
-        raise JudgerankError(f"--insert-scores shows each candidate's first-stage score, and candidate {missing!r} has "
-                             "none: give a 'score' for every candidate in the input")
+    require_scores(items)
     return "\n".join(f"{label} (retriever score {i.score:.4g}) {backend.clip(i.text, max_words)}"
                      for label, i in zip(labels, items))
 
