@@ -1,4 +1,4 @@
-"""Juries of judges: pooling, Dawid-Skene weights, Fleiss' kappa, and jurors that fail part-way."""
+"""Juries of judges: pooling, spectral weights, Fleiss' kappa, and jurors that fail part-way."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from judgerank.backends.openai_compat import OpenAICompatBackend
 from judgerank.backends.simulated import SimulatedBackend
 from judgerank.errors import JudgerankError
 from judgerank.evaluate.agreement import fleiss_kappa
-from judgerank.evaluate.dawid_skene import dawid_skene
+from judgerank.evaluate.spectral import rank_one, spectral_pool
 from judgerank.jury import Juror, Jury, parse_jurors, pooled_agreement
 from judgerank.responses import PairTask
 from judgerank.runtime import Runtime
@@ -36,22 +36,37 @@ def test_fleiss_kappa_matches_the_worked_example_and_statsmodels():
         fleiss_kappa(np.array([[1, 1], [2, 1]]))
 
 
-def test_dawid_skene_outweighs_a_spammer_and_uses_an_inverted_judge():
+def test_rank_one_recovers_the_loadings_behind_exact_agreements():
+    loadings = np.array([0.5, -0.4, 0.2])  # worked by hand: M_ij = r_i r_j off the diagonal
+    moments = np.outer(loadings, loadings)
+    np.fill_diagonal(moments, 1.0)  # the diagonal holds noise too and is never read
+    assert rank_one(moments) == pytest.approx(loadings, abs=1e-9)
+    mostly_negative = np.array([-0.5, -0.4, 0.2])  # agreements fix loadings up to one sign: the sum is kept >= 0
+    assert rank_one(np.outer(mostly_negative, mostly_negative)) == pytest.approx(-mostly_negative, abs=1e-9)
+
+
+def test_spectral_pool_ignores_a_spammer_and_reads_a_contrarian_backwards():
     rng = np.random.default_rng(1)
-    truth = rng.integers(0, 2, 400)
+    n = 4000
+    truth = rng.choice([-1.0, 1.0], n)
+    strength = np.array([0.8, 0.8, 0.0, -0.6])  # two honest judges, a spammer, a contrarian
+    scores = truth[:, None] * strength + rng.normal(0, 1, (n, 4))
+    scores[:500, 1] = np.nan  # a judge that failed on some items
+    fit = spectral_pool(scores)
+    # a judge scoring s*t + noise(1) has correlation s / sqrt(s^2 + 1) with the truth
+    assert fit.loadings == pytest.approx(strength / np.sqrt(strength**2 + 1), abs=0.05)
+    pooled = np.sign(fit.pooled) == truth
+    best_single = max((np.sign(np.nan_to_num(scores[:, j])) == truth).mean() for j in range(4))
+    majority = np.sign(np.nansum(np.sign(scores), axis=1)) == truth
+    assert pooled.mean() > best_single + 0.05 and pooled.mean() > majority.mean() + 0.1
+    assert 0.4 < fit.p_a[truth > 0].mean() < 1 and 0 < fit.p_a[truth < 0].mean() < 0.6
 
-    def judge(accuracy: float) -> np.ndarray:
-        return np.where(rng.random(400) < accuracy, truth, 1 - truth)
 
-    reports = np.stack([judge(0.7), judge(0.7), np.zeros(400, int), judge(0.1)], axis=1)  # spammer, contrarian
-    reports[:50, 1] = -1  # a judge that failed on some items
-    fit = dawid_skene(reports, 2)
-    assert (fit.labels == truth).mean() > 0.9  # the contrarian is read backwards, the spammer ignored
-    majority = (np.where(reports >= 0, reports, 0).sum(axis=1) * 2 > (reports >= 0).sum(axis=1)).astype(int)
-    assert (fit.labels == truth).mean() > (majority == truth).mean() + 0.2
-    confusion = fit.confusion
-    assert confusion[3, 0, 1] > 0.8 and confusion[3, 1, 0] > 0.8  # judge 3 says the opposite
-    assert abs(confusion[2, 0, 0] - confusion[2, 1, 0]) < 0.05  # the spammer's report says nothing
+def test_spectral_pool_of_one_or_two_judges():
+    one = spectral_pool(np.array([[2.0], [-1.0]]))
+    assert 1 / (1 + np.exp(-np.array([2.0, -1.0]))) == pytest.approx(one.p_a)  # one judge: its own P(a)
+    two = spectral_pool(np.array([[1.0, 0.1], [-1.0, -0.3], [0.5, 0.2]]))
+    assert two.weights[0] == pytest.approx(two.weights[1]) and two.weights[0] > 0  # no third to tell them apart
 
 
 PROMPT = Query("p", "Which city is the capital of France?")
@@ -82,7 +97,7 @@ def test_jury_pools_verdicts_and_keeps_each_jurors():
     first = result.pairs[0]
     assert first.p_a == pytest.approx(np.mean([j.preference.prob for j in first.judgments.values()]))
     table = pooled_agreement(result)
-    assert table["weighted"].accuracy_2way >= 0.9  # Dawid-Skene reads the backwards juror backwards
+    assert table["weighted"].accuracy_2way >= 0.9  # the spectral weights read the backwards juror backwards
     assert result.juror_weight["right"] > result.juror_weight["noisy"]
     assert result.fleiss_kappa is not None and result.fleiss_kappa < 0  # a juror that disagrees by design
     row = first.as_dict()
@@ -130,7 +145,7 @@ def test_judge_cli_with_a_jury(tmp_path):
     result = cli("--judges", jurors, "--gold", "label", "--no-cache", "--no-ratings", "--out", tmp_path / "o.jsonl",
                  "--battles", tmp_path / "b.jsonl")
     assert result.returncode == 0, result.stderr
-    assert "jury of 2" in result.stdout and "Dawid-Skene weighted" in result.stdout
+    assert "jury of 2" in result.stdout and "spectral weighted" in result.stdout
     assert "Fleiss' kappa" in result.stderr
     rows = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text().splitlines()]
     assert len(rows) == 20 and all(len(r["judges"]) == 2 for r in rows)

@@ -51,7 +51,7 @@ def test_card_figures_by_hand():
     names, kappa = kappa_matrix({n: {j.task.id: j.probability for j in result.judgments_of(n)} for n in result.jurors})
     assert names == ["truth", "length"] and kappa[0, 0] == 1.0
     assert kappa[0, 1] == pytest.approx(0.5, abs=0.01)  # they agree on the 30 pairs where longer is better
-    assert {"jury: mean P(a), both orders", "jury: Dawid-Skene weighted"} <= set(cards)
+    assert {"jury: mean P(a), both orders", "jury: spectral weighted"} <= set(cards)
 
 
 def test_judge_eval_cli_writes_a_card_that_renders_in_chromium(tmp_path):

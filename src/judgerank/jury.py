@@ -9,8 +9,12 @@ the verdicts it gave; the failure is reported and the pooled verdicts use the ju
 Three pooled verdicts per pair:
 - mean: the jurors' P(a preferred) averaged, read as a verdict (above or below 1/2);
 - majority: the most common of the jurors' own verdicts (a draw is a tie);
-- weighted: Dawid-Skene (judgerank.evaluate.dawid_skene): each juror's confusion matrix is learned
-  from its agreement with the others, without gold labels, and the pair's most probable class wins.
+- weighted: the spectral weighting (judgerank.evaluate.spectral): each juror's loading is learned
+  from how its log-odds agree with the other jurors', without gold labels; a juror that agrees with
+  nobody gets no say and one that reliably disagrees is read flipped. Dawid-Skene's latent classes
+  were used before; on the verdicts (b) of these small judges, near one half and rarely agreeing, it
+  fell below the best juror (docs/benchmarks.md), because it sees only each juror's verdict and
+  not how sure it was.
 Inter-juror agreement is Fleiss' kappa over the pairs every juror decided.
 """
 
@@ -27,7 +31,7 @@ import numpy as np
 from judgerank.accounting import Ledger
 from judgerank.errors import BudgetExhausted, JudgerankError
 from judgerank.evaluate.agreement import fleiss_kappa
-from judgerank.evaluate.dawid_skene import dawid_skene
+from judgerank.evaluate.spectral import spectral_pool
 from judgerank.evaluate.ties import Agreement, agreement, cross_fitted_verdicts
 from judgerank.judges.templates import load_template
 from judgerank.responses import PairJudgment, PairTask, ResponseJudge
@@ -73,8 +77,8 @@ class JuryPair:
 
     task: PairTask
     judgments: dict[str, PairJudgment]
-    weighted: Verdict | None = None  # Dawid-Skene, set when the whole jury's verdicts are in
-    weighted_p_a: float | None = None  # its posterior P(a) + P(tie) / 2
+    weighted: Verdict | None = None  # the spectral weighting's, set when the whole jury's verdicts are in
+    weighted_p_a: float | None = None  # its P(a) under the spectral model
 
     @property
     def p_a(self) -> float:
@@ -115,7 +119,7 @@ class JuryResult:
     costs: dict[str, Costs]
     failures: dict[str, str] = field(default_factory=dict)  # juror -> what stopped it
     fleiss_kappa: float | None = None  # over the pairs every juror decided
-    juror_weight: dict[str, float] = field(default_factory=dict)  # Dawid-Skene's estimated accuracy
+    juror_weight: dict[str, float] = field(default_factory=dict)  # spectral loading: agreement with the truth
 
     def judgments_of(self, juror: str) -> list[PairJudgment]:
         return [p.judgments[juror] for p in self.pairs if juror in p.judgments]
@@ -171,25 +175,30 @@ class Jury:
         pairs = [JuryPair(t, {name: found[name][t.id] for name in self.judges if t.id in found[name]}) for t in tasks]
         pairs = [p for p in pairs if p.judgments]
         result = JuryResult(pairs, list(self.judges), {n: ledgers[n].close() for n in self.judges}, failures)
-        _pool(result)
+        pool_verdicts(result)
         return result
 
 
-def _pool(result: JuryResult) -> None:
-    """Dawid-Skene verdicts and juror weights, and Fleiss' kappa, over the whole jury."""
+def pool_verdicts(result: JuryResult) -> None:
+    """The spectral verdicts and juror loadings, and Fleiss' kappa, over the whole jury."""
     if not result.pairs:
         return
     index = {c: i for i, c in enumerate(CLASSES)}
     reports = np.full((len(result.pairs), len(result.jurors)), -1)
+    log_odds = np.full(reports.shape, np.nan)
     for i, pair in enumerate(result.pairs):
         for j, name in enumerate(result.jurors):
-            if name in pair.judgments:
-                reports[i, j] = index[pair.judgments[name].probability]
-    fit = dawid_skene(reports, len(CLASSES))
-    for pair, label, post in zip(result.pairs, fit.labels, fit.posterior):
-        pair.weighted = CLASSES[int(label)]
-        pair.weighted_p_a = float(post[0] + 0.5 * post[2])
-    result.juror_weight = {name: float(w) for name, w in zip(result.jurors, fit.judge_accuracy)}
+            judgment = pair.judgments.get(name)
+            if judgment is not None:
+                reports[i, j] = index[judgment.probability]
+                p = min(max(judgment.preference.prob, 1e-6), 1 - 1e-6)
+                log_odds[i, j] = np.log(p / (1 - p))
+    fit = spectral_pool(log_odds)
+    for pair, score, p_a in zip(result.pairs, fit.pooled, fit.p_a):
+        verdict: Verdict = "a" if score > 0 else "b" if score < 0 else "tie"
+        pair.weighted = next(iter(pair.judgments.values())).guarded(verdict)  # the guard's flags are the pair's
+        pair.weighted_p_a = float(p_a)
+    result.juror_weight = {name: float(w) for name, w in zip(result.jurors, fit.loadings)}
     complete = reports[(reports >= 0).all(axis=1)]
     if len(complete) and len(result.jurors) > 1:
         counts = np.stack([(complete == c).sum(axis=1) for c in range(len(CLASSES))], axis=1)
@@ -199,7 +208,7 @@ def _pool(result: JuryResult) -> None:
 POOLED_RULES = {
     "mean": "jury: mean P(a), both orders",
     "majority": "jury: majority of verdicts",
-    "weighted": "jury: Dawid-Skene weighted",
+    "weighted": "jury: spectral weighted",
 }
 
 

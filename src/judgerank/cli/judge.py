@@ -108,7 +108,7 @@ def judge(
     judges: Annotated[
         str | None,
         typer.Option(help="Pairs files: a jury, MODEL[@TEMPLATE],... (templates: judge-pair, judge-pair-5); "
-                     "verdicts pooled by mean P(a), majority and Dawid-Skene weights; each juror's kept.",
+                     "verdicts pooled by mean P(a), majority and spectral weights; each juror's kept.",
                      rich_help_panel="Juries"),
     ] = None,
 ) -> None:
@@ -380,9 +380,9 @@ def _judge_jury(spec: str, tasks: Any, runtime: Any, ratings: bool, max_words: i
                          "gold labels")
     kappa = "–" if result.fleiss_kappa is None else f"{result.fleiss_kappa:.3f}"
     weights = ", ".join(f"{n} {w:.2f}" for n, w in result.juror_weight.items())
-    err.print(f"inter-judge agreement (Fleiss' kappa over verdicts (b)): {kappa}; each juror's accuracy as "
-              f"Dawid-Skene estimates it without gold (below 0.5: read backwards): {weights}", soft_wrap=True,
-              markup=False)
+    err.print(f"inter-judge agreement (Fleiss' kappa over verdicts (b)): {kappa}; each juror's loading (its "
+              "agreement with the truth as the spectral weighting estimates it without gold; negative: read "
+              f"backwards): {weights}", soft_wrap=True, markup=False)
     for name, why in result.failures.items():
         err.print(f"juror {name} {why}; the pooled verdicts use the others there", soft_wrap=True, markup=False)
     for name, costs in result.costs.items():

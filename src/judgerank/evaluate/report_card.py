@@ -117,7 +117,7 @@ def kappa_matrix(verdicts: dict[str, dict[str, Verdict]]) -> tuple[list[str], np
 
 
 def jury_cards(result: JuryResult) -> list[Card]:
-    """A card per juror, then one per pooled verdict (mean, majority, Dawid-Skene)."""
+    """A card per juror, then one per pooled verdict (mean, majority, spectral weights)."""
     cards = [judge_card(name, result.judgments_of(name), result.costs.get(name)) for name in result.jurors
              if result.judgments_of(name)]
     if len(result.jurors) < 2 or not result.pairs:
@@ -126,7 +126,7 @@ def jury_cards(result: JuryResult) -> list[Card]:
     labelled = all(t.gold is not None for t in tasks)
     pooled = pooled_agreement(result) if labelled else {}
     for rule, p_a in (("mean", [p.p_a for p in result.pairs]), ("majority", [p.majority_p_a for p in result.pairs]),
-                      ("weighted", [p.weighted_p_a or p.p_a for p in result.pairs])):
+                      ("weighted", [p.p_a if p.weighted_p_a is None else p.weighted_p_a for p in result.pairs])):
         verdicts: list[Verdict] = [getattr(p, rule) or "tie" for p in result.pairs]
         cards.append(card(POOLED_RULES[rule], tasks, verdicts, p_a, agreement=pooled.get(rule)))
     return cards
