@@ -2,7 +2,7 @@
 
 A seeded sample of AlpacaEval instructions; on each, every one of the 15 other models' outputs is
 judged against gpt4_1106_preview's (the AE2 baseline), in both orders, by each judge (and pooled
-when there are several: the jury's mean P). Four judgerank leaderboards come from the verdicts,
+when there are several: the jury's mean P, and its spectral weights). Four judgerank leaderboards come from the verdicts,
 each compared with the AlpacaEval 2 length-controlled leaderboard by Spearman and Kendall:
 - raw win rate against the baseline (mean P(model preferred));
 - length-controlled win rate (AlpacaEval 2's GLM, judgerank.length_control; instruction
@@ -126,6 +126,8 @@ def main() -> None:
     judges = {name: {j.task.id: 1.0 - j.preference.prob for j in result.judgments_of(name)} for name in result.jurors}
     if len(result.jurors) > 1:
         judges["jury (mean P)"] = {p.task.id: 1.0 - p.p_a for p in result.pairs}
+        judges["jury (spectral weights)"] = {p.task.id: 1.0 - (p.p_a if p.weighted_p_a is None else p.weighted_p_a)
+                                             for p in result.pairs}
     rows, report = [], {"instructions": len(sample), "seed": args.seed, "battles": len(tasks), "seconds": seconds,
                         "costs": {n: vars(c) for n, c in result.costs.items()}, "failures": result.failures}
     rho, tau = correlations(length, reference)
