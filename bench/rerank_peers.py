@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -79,6 +80,8 @@ def main() -> None:
     ap.add_argument("--block", type=int, default=None, help="JointRank block size (default: --window)")
     ap.add_argument("--cascade-depth", type=int, default=20)
     ap.add_argument("--n-ctx", type=int, default=8192)
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                    help="the server's llama.cpp threads (its own default is half the cores); kept per query")
     ap.add_argument("--timeout", type=float, default=1800.0, help="per LLM request, for every implementation")
     ap.add_argument("--log", default="bench/out/rerank_peers.jsonl")
     ap.add_argument("--resume", action="store_true",
@@ -99,7 +102,8 @@ def main() -> None:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", args.model,
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(args.n_ctx), "--verbose", "False"],
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(args.n_ctx), "--n_threads", str(args.threads),
+         "--n_threads_batch", str(args.threads), "--verbose", "False"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     out_dir = BENCH / "out" / "peers"
@@ -110,7 +114,7 @@ def main() -> None:
         wait_until_up(f"http://127.0.0.1:{port}/v1/models", server)
         with UsageProxy(f"http://127.0.0.1:{port}", free_port(), args.timeout) as proxy:
             for name in methods:
-                save = out_dir / f"{name}-{args.model}-d{args.depth}.jsonl"
+                save = out_dir / f"{name}-{args.model}-d{args.depth}-t{args.threads}.jsonl"
                 if args.resume:
                     rankings, seconds, usage = run_resumable(name, args, requests, proxy, gguf, save)
                 else:
@@ -126,7 +130,7 @@ def main() -> None:
                     "queries": nq, "depth": args.depth, "ndcg@10": f"{ndcg:.4f}",
                     "calls/q": f"{usage['calls'] / nq:.1f}", "prompt_tok/q": round(usage["prompt_tokens"] / nq),
                     "completion_tok/q": round(usage["completion_tokens"] / nq), "tokens/q": round(tokens / nq),
-                    "s/q": f"{seconds / nq:.1f}",
+                    "s/q": f"{seconds / nq:.1f}", "threads": args.threads,
                 })
                 print(f"{name}: nDCG@10 {ndcg:.4f}, {rows[-1]['tokens/q']} tokens/q, {rows[-1]['s/q']} s/q",
                       file=sys.stderr, flush=True)
