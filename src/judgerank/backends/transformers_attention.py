@@ -135,8 +135,8 @@ class TransformersBackend:
 
     def probe_attention(self, prefix: list[int], probes: Sequence[list[int]]) -> list[Any]:
         """For each probe after the prefix: the attention each position of prefix + probe gets from
-        the probe's tokens, averaged over them and summed over heads, per layer (float32, layers
-        x positions)."""
+        the probe's tokens, averaged over them, per layer and head (float32, layers x heads x
+        positions)."""
         torch = self._torch
         from transformers import DynamicCache
 
@@ -151,7 +151,7 @@ class TransformersBackend:
                     result = model(input_ids=torch.tensor([probe]), use_cache=True, output_attentions=True,
                                    **{self._cache_arg: cache})
                     # each layer: (1, heads, probe tokens, prefix + probe tokens)
-                    out.append(torch.stack([a[0].float().mean(dim=1).sum(dim=0) for a in result.attentions]))
+                    out.append(torch.stack([a[0].float().mean(dim=1) for a in result.attentions]))
                     cache.crop(-len(probe))  # back to the prefix alone
             finally:
                 self.model.set_attn_implementation("sdpa")
@@ -161,7 +161,7 @@ class TransformersBackend:
         self, prefix: list[int], spans: Sequence[tuple[int, int]], probe: list[int], calibration: list[int]
     ) -> list[float]:
         """ICR's masked N/A-calibrated score of each span (see the module's docstring)."""
-        asked, content_free = (layers.sum(dim=0) for layers in self.probe_attention(prefix, [probe, calibration]))
+        asked, content_free = (heads.sum(dim=(0, 1)) for heads in self.probe_attention(prefix, [probe, calibration]))
         scores = []
         for start, end in spans:
             q, na = asked[start:end], content_free[start:end]
