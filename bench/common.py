@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import TextIO
 
 import httpx
 
@@ -45,3 +47,16 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 120.0) -
         if process.poll() is not None or time.time() > deadline:
             raise SystemExit(f"server at {url} did not start (exit code {process.poll()})")
         time.sleep(0.3)
+
+
+def reopen_kept(path: Path, rows: list[dict]) -> TextIO:
+    """Rewrite a resumable run's file with only its kept rows (dropping a line a stopped run was
+    writing), atomically, and open it for appending: a run stopped at any moment, even before its
+    first new row, never loses the rows it kept."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w") as fh:
+        fh.writelines(json.dumps(row) + "\n" for row in rows)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return path.open("a")

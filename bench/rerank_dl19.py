@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DL19, print_table, require  # noqa: E402
+from common import DL19, print_table, reopen_kept, require  # noqa: E402
 
 from judgerank import Reranker  # noqa: E402
 from judgerank.evaluate.ir import evaluate  # noqa: E402
@@ -97,14 +97,13 @@ def main() -> None:
             print(f"resuming: {len(kept)} of {len(requests)} queries kept from {save}", file=sys.stderr)
         for name in ("first", "rerun") if args.rerun else ("first",):
             run, total = {}, Costs()
-            saved = save.open("w") if name == "first" else None
+            saved = reopen_kept(save, [kept[r.query.id] for r in requests if r.query.id in kept]) if name == "first" else None
             for n, request in enumerate(requests, 1):
                 if name == "first" and request.query.id in kept:
                     row = kept[request.query.id]
                     total.add(Costs(**row["costs"]))
                     ids = [r["id"] for r in row["ranking"]]
                     run[request.query.id] = {d: float(len(ids) - k) for k, d in enumerate(ids)}
-                    saved.write(json.dumps(row) + "\n")
                     continue
                 ranking = reranker.rerank(request)
                 total.add(ranking.costs)

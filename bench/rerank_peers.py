@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DL19, free_port, print_table, require, wait_until_up  # noqa: E402
+from common import DL19, free_port, print_table, reopen_kept, require, wait_until_up  # noqa: E402
 from usage_proxy import UsageProxy  # noqa: E402
 
 from judgerank import Reranker  # noqa: E402
@@ -160,9 +160,7 @@ def run_resumable(name: str, args, requests, proxy, gguf: Path, save: Path) -> t
     wanted = {r.query.id for r in requests}
     print(f"{name}: {len(wanted & kept.keys())} of {len(requests)} queries kept from {save}", file=sys.stderr, flush=True)
     proxy.reset()
-    with save.open("w") as fh:
-        for row in kept.values():
-            fh.write(json.dumps(row) + "\n")
+    with reopen_kept(save, list(kept.values())) as fh:
         for request in requests:
             if request.query.id in kept:
                 continue
