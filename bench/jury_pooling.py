@@ -23,20 +23,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import DATA, print_table, require  # noqa: E402
 
 from judgerank.io.responses import read_judge_input  # noqa: E402
-from judgerank.jury import Jury, JuryResult, parse_jurors, pool_verdicts  # noqa: E402
+from judgerank.jury import Jury, JuryResult, parse_jurors, pool_verdicts, pooled_agreement  # noqa: E402
+from judgerank.responses import gold_agreement  # noqa: E402
 from judgerank.runtime import Runtime  # noqa: E402
 
 SETS = {"LLMBar Natural": "LLMBar_Natural.json", "MT-Bench (200)": "Processed_MT-Bench.json"}
 
 
 def accuracies(result: JuryResult) -> dict[str, float]:
-    """Each juror's verdict (b) and each pooled verdict against gold (2-way; these sets have no gold ties)."""
+    """Each juror's verdict (b) and each pooled verdict against gold, 2-way, as the report card counts them."""
     pool_verdicts(result)
-    gold = [p.task.gold for p in result.pairs]
-    out = {name: float(np.mean([p.judgments[name].probability == g for p, g in zip(result.pairs, gold)]))
-           for name in result.jurors}
-    for rule in ("mean", "majority", "weighted"):
-        out[f"jury: {rule}"] = float(np.mean([getattr(p, rule) == g for p, g in zip(result.pairs, gold)]))
+    out = {name: gold_agreement(result.judgments_of(name))["probability"].accuracy_2way for name in result.jurors}
+    out.update({f"jury: {rule}": a.accuracy_2way for rule, a in pooled_agreement(result).items()})
     return out
 
 
