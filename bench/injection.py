@@ -23,7 +23,9 @@ once per method and model, and each attack costs only its rewritten candidate's 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import re
 import sys
 import tempfile
 from collections import Counter
@@ -75,6 +77,33 @@ def craft_rewrites() -> dict[tuple[str, str], str]:
     return {(r["qid"], r["docid"]): r["text"] for r in rows}
 
 
+def adds_words(original: str, rewrite: str) -> bool:
+    """Whether a rewrite has any word not copied, in order, from the original (else it only cuts or
+    re-punctuates it: whatever it does to the ranking, the attacker wrote nothing)."""
+    a, b = re.findall(r"\w+", original.lower()), re.findall(r"\w+", rewrite.lower())
+    copied = sum(block.size for block in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
+    return copied < len(b)
+
+
+def craft_split(rows: list[dict], details: list[dict], originals: dict[tuple[str, str], str],
+                goal: dict[str, str]) -> None:
+    """Craft's promotions into the top 10, split into rewrites that add words and those that only cut."""
+    rewrites = craft_rewrites()
+    print("\ncraft, into the top 10, by what the rewrite does:")
+    for row, more in zip(rows, details, strict=True):
+        if row["attack"] != "craft":
+            continue
+        counts = {True: [0, 0], False: [0, 0]}
+        for qid, (r0, r1, _) in more["per query (rank clean, attacked, flagged)"].items():
+            key = (qid, goal[qid])
+            if r0 > 10:
+                added = adds_words(originals[key], rewrites[key])
+                counts[added][0] += r1 <= 10
+                counts[added][1] += 1
+        print(f"  guard {row['guard']}: adds words {counts[True][0]}/{counts[True][1]}, "
+              f"only cuts {counts[False][0]}/{counts[False][1]}")
+
+
 def targets(requests: list[Request], qrels: dict[str, dict[str, int]]) -> dict[str, str]:
     """Per query, the judged-irrelevant candidate lowest in the BM25 order (skipped if none)."""
     found = {}
@@ -98,25 +127,25 @@ def rerank_bench(args: argparse.Namespace) -> None:
     rewrites = craft_rewrites()
     attacks: dict[str, Attack | None] = {a: ATTACKS.get(a) for a in args.attacks.split(",")}
     runtime = Runtime(store=args.cache or str(Path(tempfile.mkdtemp()) / "judgments.sqlite"), threads=args.threads)
-    rows = []
+    rows, details = [], []
     for guard in args.guard.split(","):
         reranker = Reranker(args.method, args.model, runtime=runtime, guard=guard, spotlight=args.spotlight)
+        # Each query's attacked versions are ranked right after its clean one: their prompts share the
+        # clean prompt's prefix up to the target, which a local backend keeps in its KV cache, so a
+        # listwise window costs only its tail again.
         clean, run, clean_flags = {}, {}, Counter()
+        ranked: dict[str, dict[str, tuple[int, bool]]] = {name: {} for name in attacks}  # attack -> qid -> (rank, flagged)
         for r in requests:
+            qid = r.query.id
             ranking = reranker.rerank(r)
             clean_flags.update(code for codes in ranking.flags.values() for code in codes)
-            clean[r.query.id] = ranking.ids
-            run[r.query.id] = {d: float(len(ranking.ids) - k) for k, d in enumerate(ranking.ids)}
-        ndcg = evaluate(run, qrels, ["ndcg@10"]).mean["ndcg@10"]
-        for name, attack in attacks.items():
-            before, after, top10, first, eligible10, eligible1 = [], [], 0, 0, 0, 0
-            flagged = 0
-            for r in requests:
-                qid = r.query.id
-                if qid not in goal:
-                    continue
-                target = goal[qid]
-                place, original = next((n, i.text) for n, i in enumerate(r.items, 1) if i.id == target)
+            clean[qid] = ranking.ids
+            run[qid] = {d: float(len(ranking.ids) - k) for k, d in enumerate(ranking.ids)}
+            if qid not in goal:
+                continue
+            target = goal[qid]
+            place, original = next((n, i.text) for n, i in enumerate(r.items, 1) if i.id == target)
+            for name, attack in attacks.items():
                 if name == "craft":
                     if (qid, target) not in rewrites:
                         continue
@@ -126,11 +155,24 @@ def rerank_bench(args: argparse.Namespace) -> None:
                 else:
                     text = attack(r.query, original, place)
                 ranking = reranker.rerank(attacked(r, target, text))
-                flagged += target in ranking.flags
-                r0 = clean[qid].index(target) + 1 if target in clean[qid] else len(r.items) + 1
                 r1 = ranking.ids.index(target) + 1 if target in ranking.ids else len(r.items) + 1
+                ranked[name][qid] = (r1, target in ranking.flags)
+            print(f"  {guard} {qid}: {len(clean)}/{len(requests)} queries", file=sys.stderr, flush=True)
+        ndcg = evaluate(run, qrels, ["ndcg@10"]).mean["ndcg@10"]
+        for name in attacks:
+            before, after, top10, first, eligible10, eligible1 = [], [], 0, 0, 0, 0
+            flagged, detail = 0, {}
+            for r in requests:
+                qid = r.query.id
+                if qid not in ranked[name]:
+                    continue
+                target = goal[qid]
+                r1, was_flagged = ranked[name][qid]
+                flagged += was_flagged
+                r0 = clean[qid].index(target) + 1 if target in clean[qid] else len(r.items) + 1
                 before.append(r0)
                 after.append(r1)
+                detail[qid] = [r0, r1, was_flagged]
                 if r0 > 10:
                     eligible10 += 1
                     top10 += r1 <= 10
@@ -148,9 +190,13 @@ def rerank_bench(args: argparse.Namespace) -> None:
                 "clean flags": ", ".join(f"{k} {v}" for k, v in sorted(clean_flags.items())) or "-",
             })
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+            details.append({"per query (rank clean, attacked, flagged)": detail})
     runtime.close()
     print_table(rows, list(rows[0]))
-    log(args.log, rows)
+    if "craft" in attacks:
+        originals = {(r.query.id, i.id): i.text for r in requests for i in r.items}
+        craft_split(rows, details, originals, goal)
+    log(args.log, [{**row, **more} for row, more in zip(rows, details, strict=True)])
 
 
 def judge_bench(args: argparse.Namespace) -> None:
