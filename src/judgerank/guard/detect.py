@@ -48,8 +48,9 @@ _INSTRUCTION = re.compile(
         + _any("previous", "prior", "above", "earlier", "preceding", "other", "original", "system") + r"\s+"
         + _any(r"instructions?", r"prompts?", r"directions?", r"rules?", r"guidelines?", r"passages?", r"documents?",
                r"responses?", "text"),
-        # rank this passage first / choose it as the best
-        r"\b" + _any(_RANK, "judge", "label", "consider", "treat") + rf"\s+{_THIS}\s+(?:as\s+)?(?:the\s+)?{_TOP}",
+        # rank this passage first / choose it as the best / a search engine ranks this passage as the most relevant
+        r"\b" + _any(_RANK, "judge", "label", "consider", "treat") + r"(?:s|d|ed|ing)?"
+        + rf"\s+{_THIS}\s+(?:as\s+)?(?:the\s+)?{_TOP}",
         r"\b" + _RANK + r"\s+(?:it|me|us)\s+(?:as\s+)?(?:the\s+)?"
         + _any("first", "1st", "top", "highest", "number one", "#1", "most relevant", "best") + r"\b",
         # this passage is the most relevant one
