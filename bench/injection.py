@@ -85,16 +85,18 @@ def adds_words(original: str, rewrite: str) -> bool:
     return copied < len(b)
 
 
-def craft_split(rows: list[dict], details: list[dict], originals: dict[tuple[str, str], str],
+PER_QUERY = "per query (rank clean, attacked, flagged)"  # logged with each row, not printed
+
+
+def craft_split(rows: list[dict], rewrites: dict[tuple[str, str], str], originals: dict[tuple[str, str], str],
                 goal: dict[str, str]) -> None:
     """Craft's promotions into the top 10, split into rewrites that add words and those that only cut."""
-    rewrites = craft_rewrites()
     print("\ncraft, into the top 10, by what the rewrite does:")
-    for row, more in zip(rows, details, strict=True):
+    for row in rows:
         if row["attack"] != "craft":
             continue
         counts = {True: [0, 0], False: [0, 0]}
-        for qid, (r0, r1, _) in more["per query (rank clean, attacked, flagged)"].items():
+        for qid, (r0, r1, _) in row[PER_QUERY].items():
             key = (qid, goal[qid])
             if r0 > 10:
                 added = adds_words(originals[key], rewrites[key])
@@ -127,7 +129,7 @@ def rerank_bench(args: argparse.Namespace) -> None:
     rewrites = craft_rewrites()
     attacks: dict[str, Attack | None] = {a: ATTACKS.get(a) for a in args.attacks.split(",")}
     runtime = Runtime(store=args.cache or str(Path(tempfile.mkdtemp()) / "judgments.sqlite"), threads=args.threads)
-    rows, details = [], []
+    rows = []
     for guard in args.guard.split(","):
         reranker = Reranker(args.method, args.model, runtime=runtime, guard=guard, spotlight=args.spotlight)
         # Each query's attacked versions are ranked right after its clean one: their prompts share the
@@ -188,15 +190,15 @@ def rerank_bench(args: argparse.Namespace) -> None:
                 "to rank 1": f"{first}/{eligible1} ({100 * first / max(eligible1, 1):.0f}%)",
                 "flagged": flagged, "clean ndcg@10": f"{ndcg:.4f}",
                 "clean flags": ", ".join(f"{k} {v}" for k, v in sorted(clean_flags.items())) or "-",
+                PER_QUERY: detail,
             })
-            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-            details.append({"per query (rank clean, attacked, flagged)": detail})
+            print(json.dumps({k: v for k, v in rows[-1].items() if k != PER_QUERY}), file=sys.stderr, flush=True)
     runtime.close()
-    print_table(rows, list(rows[0]))
+    print_table(rows, [c for c in rows[0] if c != PER_QUERY])
     if "craft" in attacks:
         originals = {(r.query.id, i.id): i.text for r in requests for i in r.items}
-        craft_split(rows, details, originals, goal)
-    log(args.log, [{**row, **more} for row, more in zip(rows, details, strict=True)])
+        craft_split(rows, rewrites, originals, goal)
+    log(args.log, rows)
 
 
 def judge_bench(args: argparse.Namespace) -> None:
