@@ -15,7 +15,8 @@ Rows are also appended to --log; each method's rankings go to bench/out/peers/.
 With --resume, every method runs one query at a time (a peer's runner starts once per query; its start
 is not counted) and each finished query is kept in bench/out/peers/ with its seconds, calls and
 tokens; a later run with --resume ranks only the queries missing there, so a table too long for one
-sitting is measured once per query.
+sitting is measured once per query. --report runs nothing and prints the table of what is kept, over
+the queries every listed method has finished.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from judgerank.backends.openai_compat import OpenAICompatBackend  # noqa: E402
 from judgerank.evaluate.ir import evaluate  # noqa: E402
 from judgerank.io.requests import read_requests  # noqa: E402
 from judgerank.io.trec import read_qrels  # noqa: E402
-from judgerank.types import Request  # noqa: E402
+from judgerank.types import Budget, Request  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 PEERS = BENCH / ".peers"
@@ -56,6 +57,7 @@ OURS = {
     "active": {"method": "active"},
     "realm": {"method": "realm"},
     "jointrank": {"method": "jointrank"},
+    "embedding": {"method": "embedding"},  # all-MiniLM-L6-v2 alone: no LLM
     "cascade": {"method": "cascade"},  # the default: embedding, then pointwise on the top 20, fused
     "cascade-first": {"method": "cascade", "then": "first"},
 }
@@ -79,6 +81,9 @@ def main() -> None:
     ap.add_argument("--replicas", type=int, default=3, help="JointRank: blocks each item appears in")
     ap.add_argument("--block", type=int, default=None, help="JointRank block size (default: --window)")
     ap.add_argument("--cascade-depth", type=int, default=20)
+    ap.add_argument("--max-calls", type=int, default=None,
+                    help="a budget of LLM calls a query for our methods (anytime ones return their best order "
+                         "so far); the peers have none")
     ap.add_argument("--n-ctx", type=int, default=8192)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                     help="the server's llama.cpp threads (its own default is half the cores); kept per query")
@@ -86,6 +91,8 @@ def main() -> None:
     ap.add_argument("--log", default="bench/out/rerank_peers.jsonl")
     ap.add_argument("--resume", action="store_true",
                     help="keep each query already measured in bench/out/peers/ and measure only the rest")
+    ap.add_argument("--report", action="store_true",
+                    help="run nothing: the table of what --resume runs kept, over the queries every method finished")
     args = ap.parse_args()
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in ("bm25", *OURS, *PEER)]
@@ -98,6 +105,10 @@ def main() -> None:
     dl19 = read_requests(require(DL19 / "bm25_top100_dl19.json"))[: args.queries]
     requests = [Request(r.query, r.items[: args.depth]) for r in dl19]
     qrels = read_qrels(DL19 / "qrels.dl19-passage.txt")
+    out_dir = BENCH / "out" / "peers"
+    if args.report:
+        report(methods, args, requests, qrels, out_dir)
+        return
     gguf = resolve_gguf(args.model)
     port = free_port()
     server = subprocess.Popen(
@@ -106,7 +117,6 @@ def main() -> None:
          "--n_threads_batch", str(args.threads), "--verbose", "False"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    out_dir = BENCH / "out" / "peers"
     out_dir.mkdir(parents=True, exist_ok=True)
     Path(args.log).parent.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -114,25 +124,16 @@ def main() -> None:
         wait_until_up(f"http://127.0.0.1:{port}/v1/models", server)
         with UsageProxy(f"http://127.0.0.1:{port}", free_port(), args.timeout) as proxy:
             for name in methods:
-                save = out_dir / f"{name}-{args.model}-d{args.depth}-t{args.threads}.jsonl"
+                label = labelled(name, args)
+                save = kept_file(out_dir, label, args)
                 if args.resume:
                     rankings, seconds, usage = run_resumable(name, args, requests, proxy, gguf, save)
                 else:
                     rankings, seconds = run_method(name, args, requests, proxy.url + "/v1", gguf)
                     usage = proxy.reset()
                     save.write_text("".join(json.dumps({"qid": q, "ranking": r}) + "\n" for q, r in rankings.items()))
-                run = {q: {d: float(len(r) - k) for k, d in enumerate(r)} for q, r in rankings.items()}
-                ndcg = evaluate(run, qrels, ["ndcg@10"]).mean["ndcg@10"]
-                nq = len(requests)
-                tokens = usage["prompt_tokens"] + usage["completion_tokens"]
-                rows.append({
-                    "method": name, "impl": "-" if name == "bm25" else ("peer" if name in PEER else "judgerank"),
-                    "queries": nq, "depth": args.depth, "ndcg@10": f"{ndcg:.4f}",
-                    "calls/q": f"{usage['calls'] / nq:.1f}", "prompt_tok/q": round(usage["prompt_tokens"] / nq),
-                    "completion_tok/q": round(usage["completion_tokens"] / nq), "tokens/q": round(tokens / nq),
-                    "s/q": f"{seconds / nq:.1f}", "threads": args.threads,
-                })
-                print(f"{name}: nDCG@10 {ndcg:.4f}, {rows[-1]['tokens/q']} tokens/q, {rows[-1]['s/q']} s/q",
+                rows.append(table_row(name, label, args, rankings, seconds, usage, qrels))
+                print(f"{label}: nDCG@10 {rows[-1]['ndcg@10']}, {rows[-1]['tokens/q']} tokens/q, {rows[-1]['s/q']} s/q",
                       file=sys.stderr, flush=True)
                 with open(args.log, "a") as fh:  # row by row: a later method's failure keeps the earlier rows
                     fh.write(json.dumps({**rows[-1], "model": args.model}) + "\n")
@@ -145,9 +146,56 @@ def main() -> None:
     print_table(rows, list(rows[0]))
 
 
-def run_resumable(name: str, args, requests, proxy, gguf: Path, save: Path) -> tuple[dict[str, list[str]], float, dict]:
-    """run_method one query at a time, each query's ranking, seconds and usage kept in `save` as it
-    finishes; the queries already there (from a stopped run) are kept, not run again."""
+def table_row(name: str, label: str, args, rankings: dict[str, list[str]], seconds: float, usage: dict,
+              qrels: dict) -> dict:
+    """One method's row: nDCG@10 of its rankings, and its costs a query."""
+    run = {q: {d: float(len(r) - k) for k, d in enumerate(r)} for q, r in rankings.items()}
+    ndcg = evaluate(run, qrels, ["ndcg@10"]).mean["ndcg@10"]
+    nq = len(rankings)
+    tokens = usage["prompt_tokens"] + usage["completion_tokens"]
+    return {
+        "method": label, "impl": "-" if name == "bm25" else ("peer" if name in PEER else "judgerank"),
+        "queries": nq, "depth": args.depth, "ndcg@10": f"{ndcg:.4f}",
+        "calls/q": f"{usage['calls'] / nq:.1f}", "prompt_tok/q": round(usage["prompt_tokens"] / nq),
+        "completion_tok/q": round(usage["completion_tokens"] / nq), "tokens/q": round(tokens / nq),
+        "s/q": f"{seconds / nq:.1f}", "threads": args.threads,
+    }
+
+
+def report(methods: list[str], args, requests: list[Request], qrels: dict, out_dir: Path) -> None:
+    """The table of the queries every method has kept (a --resume run still under way, or
+    stopped), so methods that finished different numbers of queries are compared on the same ones."""
+    kept = {}
+    for name in methods:
+        label = labelled(name, args)
+        if name == "bm25":
+            kept[name] = {r.query.id: {"ranking": [i.id for i in r.items], "seconds": 0.0, "calls": 0,
+                                       "prompt_tokens": 0, "completion_tokens": 0} for r in requests}
+        else:
+            kept[name] = read_kept(kept_file(out_dir, label, args))
+        print(f"{label}: {len(kept[name])} of {len(requests)} queries kept", file=sys.stderr)
+    common = [r.query.id for r in requests if all(r.query.id in rows for rows in kept.values())]
+    if not common:
+        raise SystemExit("no query is kept for every method: run them with --resume first")
+    rows = []
+    for name in methods:
+        mine = [kept[name][q] for q in common]
+        usage = {key: sum(row[key] for row in mine) for key in ("calls", "prompt_tokens", "completion_tokens")}
+        rankings = {q: row["ranking"] for q, row in zip(common, mine)}
+        rows.append(table_row(name, labelled(name, args), args, rankings, sum(row["seconds"] for row in mine),
+                              usage, qrels))
+    print(f"DL19, the {len(common)} of the first {len(requests)} queries every method finished, "
+          f"BM25 top {args.depth}, {args.model} on llama_cpp.server")
+    print_table(rows, list(rows[0]))
+
+
+def kept_file(out_dir: Path, label: str, args) -> Path:
+    """Where --resume keeps a method's finished queries: one file per model, depth and thread count."""
+    return out_dir / f"{label}-{args.model}-d{args.depth}-t{args.threads}.jsonl"
+
+
+def read_kept(save: Path) -> dict[str, dict]:
+    """The finished queries of a --resume run, by query id."""
     kept = {}
     if save.exists():
         for line in save.read_text().splitlines():
@@ -157,6 +205,21 @@ def run_resumable(name: str, args, requests, proxy, gguf: Path, save: Path) -> t
                 continue
             if "seconds" in row:  # rows of a run without --resume carry no costs
                 kept[row["qid"]] = row
+    return kept
+
+
+def labelled(name: str, args) -> str:
+    """The method's name in the table and in its kept rankings: a cascade's with the depth of its
+    LLM stage, and with the budget of calls when there is one, so runs of different settings
+    never share a file."""
+    label = f"{name}@{args.cascade_depth}" if name.startswith("cascade") else name
+    return f"{label}@{args.max_calls}calls" if args.max_calls is not None and name in OURS else label
+
+
+def run_resumable(name: str, args, requests, proxy, gguf: Path, save: Path) -> tuple[dict[str, list[str]], float, dict]:
+    """run_method one query at a time, each query's ranking, seconds and usage kept in `save` as it
+    finishes; the queries already there (from a stopped run) are kept, not run again."""
+    kept = read_kept(save)
     wanted = {r.query.id for r in requests}
     print(f"{name}: {len(wanted & kept.keys())} of {len(requests)} queries kept from {save}", file=sys.stderr, flush=True)
     proxy.reset()
@@ -185,6 +248,7 @@ def run_method(name: str, args, requests, base_url: str, gguf: Path) -> tuple[di
     reranker = Reranker(
         **OURS[name], top_k=args.top_k, window=window, stride=args.stride, replicas=args.replicas,
         cascade_depth=args.cascade_depth, cache=str(Path(tempfile.mkdtemp()) / "judgments.sqlite"), backend=backend,
+        budget=Budget(max_calls=args.max_calls),
     )
     rankings, seconds = {}, 0.0
     try:
