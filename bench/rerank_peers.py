@@ -92,12 +92,16 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true",
                     help="keep each query already measured in bench/out/peers/ and measure only the rest")
     ap.add_argument("--report", action="store_true",
-                    help="run nothing: the table of what --resume runs kept, over the queries every method finished")
+                    help="run nothing: the table of what --resume runs kept, over the queries every method finished; "
+                         "--methods may name runs by their kept labels (cascade@5, active@50calls)")
     args = ap.parse_args()
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = [m for m in methods if m not in ("bm25", *OURS, *PEER)]
+    unknown = [m for m in methods if m.split("@")[0] not in ("bm25", *OURS, *PEER)]
     if unknown:
         raise SystemExit(f"unknown methods: {', '.join(unknown)}")
+    labels = [m for m in methods if "@" in m]
+    if labels and not args.report:
+        raise SystemExit(f"{labels[0]} names a kept run, which only --report reads: set --cascade-depth or --max-calls")
     for m in methods:
         if m in PEER and not (PEERS / PEER[m][0] / "bin" / "python").exists():
             raise SystemExit(f"{m} is not installed: run bash bench/peers/setup.sh")
@@ -165,9 +169,10 @@ def table_row(name: str, label: str, args, rankings: dict[str, list[str]], secon
 def report(methods: list[str], args, requests: list[Request], qrels: dict, out_dir: Path) -> None:
     """The table of the queries every method has kept (a --resume run still under way, or
     stopped), so methods that finished different numbers of queries are compared on the same ones."""
-    kept = {}
+    kept, labels = {}, {}
     for name in methods:
-        label = labelled(name, args)
+        # a label as kept (cascade@5, active@50calls) names its own settings
+        label = labels[name] = name if "@" in name else labelled(name, args)
         if name == "bm25":
             kept[name] = {r.query.id: {"ranking": [i.id for i in r.items], "seconds": 0.0, "calls": 0,
                                        "prompt_tokens": 0, "completion_tokens": 0} for r in requests}
@@ -182,8 +187,8 @@ def report(methods: list[str], args, requests: list[Request], qrels: dict, out_d
         mine = [kept[name][q] for q in common]
         usage = {key: sum(row[key] for row in mine) for key in ("calls", "prompt_tokens", "completion_tokens")}
         rankings = {q: row["ranking"] for q, row in zip(common, mine)}
-        rows.append(table_row(name, labelled(name, args), args, rankings, sum(row["seconds"] for row in mine),
-                              usage, qrels))
+        rows.append(table_row(name.split("@")[0], labels[name], args, rankings,
+                              sum(row["seconds"] for row in mine), usage, qrels))
     print(f"DL19, the {len(common)} of the first {len(requests)} queries every method finished, "
           f"BM25 top {args.depth}, {args.model} on llama_cpp.server")
     print_table(rows, list(rows[0]))
