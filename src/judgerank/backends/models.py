@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,16 +89,22 @@ def _assemble(name: str, split: SplitModel) -> Path:
             raise JudgerankError(f"model {name!r} is not installed: pip install 'judgerank[{split.extra}]'")
         parts.append(pkg / "data" / f"part{n:02d}.bin")
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
+    # A partial file of this process's own, renamed into place whole: processes that start at once
+    # (two benchmark runs) each assemble their own copy and the last rename wins, with equal bytes.
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f"{name}.", suffix=".partial")
+    partial = Path(tmp)
     digest = hashlib.sha256()
-    with partial.open("wb") as out:
-        for part in parts:
-            with part.open("rb") as fh:
-                while chunk := fh.read(1 << 22):
-                    digest.update(chunk)
-                    out.write(chunk)
-    if digest.hexdigest() != split.sha256:
-        partial.unlink()
-        raise JudgerankError(f"model {name!r}: sha256 of the assembled parts does not match; reinstall them")
-    partial.rename(target)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in parts:
+                with part.open("rb") as fh:
+                    while chunk := fh.read(1 << 22):
+                        digest.update(chunk)
+                        out.write(chunk)
+        if digest.hexdigest() != split.sha256:
+            raise JudgerankError(f"model {name!r}: sha256 of the assembled parts does not match; reinstall them")
+        os.chmod(partial, 0o644)  # mkstemp's 0600 would hide a shared cache from other users
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
     return check_gguf(target)
