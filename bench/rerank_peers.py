@@ -13,10 +13,13 @@ at a time (the server runs one at a time anyway). Seconds are wall time per quer
 Rows are also appended to --log; each method's rankings go to bench/out/peers/.
 
 With --resume, every method runs one query at a time (a peer's runner starts once per query; its start
-is not counted) and each finished query is kept in bench/out/peers/ with its seconds, calls and
+is not counted) and each finished query is kept in bench/kept/peers/ with its seconds, calls and
 tokens; a later run with --resume ranks only the queries missing there, so a table too long for one
-sitting is measured once per query. --report runs nothing and prints the table of what is kept, over
-the queries every listed method has finished.
+sitting is measured once per query. bench/kept/ is committed, unlike bench/out/: a fresh checkout
+loses ignored files, and a table measured over several sittings must outlive them. --shard I/N
+runs every Nth query from the Ith (0-based) and keeps them in a file of its own, so N processes
+can share a method's queries; --report and later runs read every shard's file. --report runs
+nothing and prints the table of what is kept, over the queries every listed method has finished.
 """
 
 from __future__ import annotations
@@ -90,7 +93,9 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=1800.0, help="per LLM request, for every implementation")
     ap.add_argument("--log", default="bench/out/rerank_peers.jsonl")
     ap.add_argument("--resume", action="store_true",
-                    help="keep each query already measured in bench/out/peers/ and measure only the rest")
+                    help="keep each query already measured in bench/kept/peers/ and measure only the rest")
+    ap.add_argument("--shard", default=None, metavar="I/N",
+                    help="with --resume: only every Nth query from the Ith (0-based), kept in the shard's own file")
     ap.add_argument("--report", action="store_true",
                     help="run nothing: the table of what --resume runs kept, over the queries every method finished; "
                          "--methods may name runs by their kept labels (cascade@5, active@50calls)")
@@ -99,6 +104,9 @@ def main() -> None:
     unknown = [m for m in methods if m.split("@")[0] not in ("bm25", *OURS, *PEER)]
     if unknown:
         raise SystemExit(f"unknown methods: {', '.join(unknown)}")
+    shard = parse_shard(args.shard) if args.shard else None
+    if shard and not args.resume:
+        raise SystemExit("--shard needs --resume: shards share a method's queries through its kept files")
     labels = [m for m in methods if "@" in m]
     if labels and not args.report:
         raise SystemExit(f"{labels[0]} names a kept run, which only --report reads: set --cascade-depth or --max-calls")
@@ -110,8 +118,9 @@ def main() -> None:
     requests = [Request(r.query, r.items[: args.depth]) for r in dl19]
     qrels = read_qrels(DL19 / "qrels.dl19-passage.txt")
     out_dir = BENCH / "out" / "peers"
+    kept_dir = BENCH / "kept" / "peers"  # committed: see the module's note on --resume
     if args.report:
-        report(methods, args, requests, qrels, out_dir)
+        report(methods, args, requests, qrels, kept_dir)
         return
     gguf = resolve_gguf(args.model)
     port = free_port()
@@ -121,7 +130,7 @@ def main() -> None:
          "--n_threads_batch", str(args.threads), "--verbose", "False"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    (kept_dir if args.resume else out_dir).mkdir(parents=True, exist_ok=True)
     Path(args.log).parent.mkdir(parents=True, exist_ok=True)
     rows = []
     try:
@@ -129,9 +138,9 @@ def main() -> None:
         with UsageProxy(f"http://127.0.0.1:{port}", free_port(), args.timeout) as proxy:
             for name in methods:
                 label = labelled(name, args)
-                save = kept_file(out_dir, label, args)
+                save = kept_file(kept_dir if args.resume else out_dir, label, args)
                 if args.resume:
-                    rankings, seconds, usage = run_resumable(name, args, requests, proxy, gguf, save)
+                    rankings, seconds, usage = run_resumable(name, args, requests, proxy, gguf, save, shard)
                 else:
                     rankings, seconds = run_method(name, args, requests, proxy.url + "/v1", gguf)
                     usage = proxy.reset()
@@ -199,11 +208,35 @@ def kept_file(out_dir: Path, label: str, args) -> Path:
     return out_dir / f"{label}-{args.model}-d{args.depth}-t{args.threads}.jsonl"
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """--shard I/N as (I, N), or a one-line usage error."""
+    try:
+        i, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise SystemExit(f"--shard {text}: write it as I/N, e.g. 0/2") from None
+    if not 0 <= i < n:
+        raise SystemExit(f"--shard {text}: I must be at least 0 and below N")
+    return i, n
+
+
+def shard_file(save: Path, shard: tuple[int, int]) -> Path:
+    """The file a shard keeps its queries in, beside the method's own."""
+    return save.with_name(f"{save.stem}.{shard[0]}of{shard[1]}.jsonl")
+
+
 def read_kept(save: Path) -> dict[str, dict]:
-    """The finished queries of a --resume run, by query id."""
+    """The finished queries of a --resume run, by query id, from its file and its shards' files."""
     kept = {}
-    if save.exists():
-        for line in save.read_text().splitlines():
+    for path in [save, *sorted(save.parent.glob(f"{save.stem}.*of*.jsonl"))]:
+        kept.update(read_kept_file(path))
+    return kept
+
+
+def read_kept_file(path: Path) -> dict[str, dict]:
+    """The finished queries in one kept file, by query id."""
+    kept = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
             try:
                 row = json.loads(line)
             except json.JSONDecodeError:  # the line a stopped run was writing
@@ -221,14 +254,20 @@ def labelled(name: str, args) -> str:
     return f"{label}@{args.max_calls}calls" if args.max_calls is not None and name in OURS else label
 
 
-def run_resumable(name: str, args, requests, proxy, gguf: Path, save: Path) -> tuple[dict[str, list[str]], float, dict]:
-    """run_method one query at a time, each query's ranking, seconds and usage kept in `save` as it
-    finishes; the queries already there (from a stopped run) are kept, not run again."""
+def run_resumable(name: str, args, requests, proxy, gguf: Path, save: Path,
+                  shard: tuple[int, int] | None) -> tuple[dict[str, list[str]], float, dict]:
+    """run_method one query at a time, each query's ranking, seconds and usage kept as it finishes, in
+    `save` or the shard's own file; the queries already kept (by a stopped run or another shard) are
+    not run again."""
+    own = shard_file(save, shard) if shard else save
+    if shard:
+        requests = requests[shard[0]::shard[1]]
     kept = read_kept(save)
     wanted = {r.query.id for r in requests}
     print(f"{name}: {len(wanted & kept.keys())} of {len(requests)} queries kept from {save}", file=sys.stderr, flush=True)
     proxy.reset()
-    with reopen_kept(save, list(kept.values())) as fh:
+    # only this process's own file is rewritten: another shard may be appending to its own
+    with reopen_kept(own, list(read_kept_file(own).values())) as fh:
         for request in requests:
             if request.query.id in kept:
                 continue
