@@ -33,6 +33,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+from scipy.stats import kendalltau
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import DL19, free_port, print_table, reopen_kept, require, wait_until_up  # noqa: E402
@@ -145,7 +148,7 @@ def main() -> None:
                     rankings, seconds = run_method(name, args, requests, proxy.url + "/v1", gguf)
                     usage = proxy.reset()
                     save.write_text("".join(json.dumps({"qid": q, "ranking": r}) + "\n" for q, r in rankings.items()))
-                rows.append(table_row(name, label, args, rankings, seconds, usage, qrels))
+                rows.append(table_row(name, label, args, rankings, seconds, usage, qrels, requests))
                 print(f"{label}: nDCG@10 {rows[-1]['ndcg@10']}, {rows[-1]['tokens/q']} tokens/q, {rows[-1]['s/q']} s/q",
                       file=sys.stderr, flush=True)
                 with open(args.log, "a") as fh:  # row by row: a later method's failure keeps the earlier rows
@@ -160,19 +163,28 @@ def main() -> None:
 
 
 def table_row(name: str, label: str, args, rankings: dict[str, list[str]], seconds: float, usage: dict,
-              qrels: dict) -> dict:
-    """One method's row: nDCG@10 of its rankings, and its costs a query."""
+              qrels: dict, requests: list[Request]) -> dict:
+    """One method's row: nDCG@10 of its rankings, how far they moved from BM25's order (mean Kendall
+    tau, 1 = BM25's order kept), and its costs a query."""
     run = {q: {d: float(len(r) - k) for k, d in enumerate(r)} for q, r in rankings.items()}
     ndcg = evaluate(run, qrels, ["ndcg@10"]).mean["ndcg@10"]
+    first_stage = {r.query.id: [i.id for i in r.items] for r in requests}
+    tau = float(np.mean([tau_with(first_stage[q], r) for q, r in rankings.items()]))
     nq = len(rankings)
     tokens = usage["prompt_tokens"] + usage["completion_tokens"]
     return {
         "method": label, "impl": "-" if name == "bm25" else ("peer" if name in PEER else "judgerank"),
-        "queries": nq, "depth": args.depth, "ndcg@10": f"{ndcg:.4f}",
+        "queries": nq, "depth": args.depth, "ndcg@10": f"{ndcg:.4f}", "tau_bm25": f"{tau:.3f}",
         "calls/q": f"{usage['calls'] / nq:.1f}", "prompt_tok/q": round(usage["prompt_tokens"] / nq),
         "completion_tok/q": round(usage["completion_tokens"] / nq), "tokens/q": round(tokens / nq),
         "s/q": f"{seconds / nq:.1f}", "threads": args.threads,
     }
+
+
+def tau_with(first_stage: list[str], ranking: list[str]) -> float:
+    """Kendall tau between a ranking and the first stage's order of the same candidates."""
+    place = {d: k for k, d in enumerate(first_stage)}
+    return float(kendalltau(range(len(ranking)), [place[d] for d in ranking]).statistic)
 
 
 def report(methods: list[str], args, requests: list[Request], qrels: dict, out_dir: Path) -> None:
@@ -197,7 +209,7 @@ def report(methods: list[str], args, requests: list[Request], qrels: dict, out_d
         usage = {key: sum(row[key] for row in mine) for key in ("calls", "prompt_tokens", "completion_tokens")}
         rankings = {q: row["ranking"] for q, row in zip(common, mine)}
         rows.append(table_row(name.split("@")[0], labels[name], args, rankings,
-                              sum(row["seconds"] for row in mine), usage, qrels))
+                              sum(row["seconds"] for row in mine), usage, qrels, requests))
     print(f"DL19, the {len(common)} of the first {len(requests)} queries every method finished, "
           f"BM25 top {args.depth}, {args.model} on llama_cpp.server")
     print_table(rows, list(rows[0]))
