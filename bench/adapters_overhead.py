@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import DL19, print_table, require  # noqa: E402
 
 from judgerank import Reranker, Runtime  # noqa: E402
-from judgerank.io.requests import read_requests  # noqa: E402
-from judgerank.types import Request  # noqa: E402
+from judgerank.core.types import Request  # noqa: E402
+from judgerank.rerank.files import read_requests  # noqa: E402
 
 
 def best_of(repeats: int, run: Callable[[], int]) -> tuple[float, int]:
@@ -83,7 +83,7 @@ def main() -> None:
     requests = [Request(r.query, r.items[: args.depth]) for r in read_requests(require(DL19 / "bm25_top100_dl19.json"))]
     n = len(requests)
     runtime = Runtime(store=args.cache)
-    options = dict(method=args.method, model=args.model, cache=args.cache, runtime=runtime)
+    options = dict(method=args.method, model=args.model, store=args.cache, runtime=runtime)
     rows = []
 
     def row(name: str, seconds: float, calls: int) -> None:
@@ -92,9 +92,9 @@ def main() -> None:
 
     with Reranker(args.method, args.model, runtime=runtime) as reranker:
         start = time.perf_counter()
-        warm = sum(reranker.rerank(r).costs.calls for r in requests)
+        warm = sum(reranker.rank(r.query, r.items).costs.calls for r in requests)
         print(f"filled the store: {warm} LLM calls in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-        direct, calls = best_of(args.repeats, lambda: sum(reranker.rerank(r).costs.calls for r in requests))
+        direct, calls = best_of(args.repeats, lambda: sum(reranker.rank(r.query, r.items).costs.calls for r in requests))
         row("direct (Reranker.rerank)", direct, calls)
 
     if "langchain" not in skip:

@@ -5,7 +5,7 @@ judged against gpt4_1106_preview's (the AE2 baseline), in both orders, by each j
 when there are several: the jury's mean P, and its spectral weights). Four judgerank leaderboards come from the verdicts,
 each compared with the AlpacaEval 2 length-controlled leaderboard by Spearman and Kendall:
 - raw win rate against the baseline (mean P(model preferred));
-- length-controlled win rate (AlpacaEval 2's GLM, judgerank.length_control; instruction
+- length-controlled win rate (AlpacaEval 2's GLM, judgerank.arena.winrate; instruction
   difficulty estimated from these judgments, no gamed-baseline rows: AlpacaEval's are not here);
 - Bradley-Terry on the battles (verdict by P above or below 1/2), and the same with LMArena's
   style control (length, headers, lists, bold of the two outputs as covariates);
@@ -32,13 +32,13 @@ from scipy.stats import kendalltau, spearmanr
 
 from judgerank.aggregate.battles import Battles
 from judgerank.aggregate.contextual import BattleRows
-from judgerank.arena import arena
-from judgerank.jury import Jury, parse_jurors
-from judgerank.length_control import Judged, length_controlled_win_rates
-from judgerank.responses import PairTask
+from judgerank.arena import BradleyTerry, leaderboard
+from judgerank.arena.style import STYLE_FEATURES, standardise, style_differences
+from judgerank.arena.winrate import Judged, length_controlled_win_rates
+from judgerank.core.types import Item, Query
+from judgerank.judge.judge import PairTask
+from judgerank.judge.jury import Jury, parse_jurors
 from judgerank.runtime import Runtime
-from judgerank.style import STYLE_FEATURES, standardise, style_differences
-from judgerank.types import Item, Query
 
 ALPACA = DATA / "alpaca-eval"
 BASELINE = "gpt4_1106_preview"
@@ -78,13 +78,13 @@ def leaderboards(p_model: dict[str, float], tasks: list[PairTask]) -> dict[str, 
     lc = {w.model: w.lc_win_rate for w in length_controlled_win_rates(judged, BASELINE)}
     rows = [(t.a.id, t.b.id, 0.0 if p_model[t.id] > 0.5 else 1.0 if p_model[t.id] < 0.5 else 0.5) for t in done]
     battles = Battles.from_outcomes(rows)
-    bt = {r.player: r.rating for r in arena(battles).rows}
+    bt = {r.player: r.rating for r in leaderboard(battles).rows}
     x = standardise(style_differences([t.a.text for t in done], [t.b.text for t in done]), STYLE_FEATURES)
     index = {p: i for i, p in enumerate(battles.players)}
     covariates = BattleRows(battles.players, np.array([index[r[0]] for r in rows]), np.array([index[r[1]] for r in rows]),
                             np.array([r[2] for r in rows]), x, np.ones(len(rows)), np.ones(len(rows)),
                             tuple(f"style_{n}" for n in STYLE_FEATURES))
-    styled = arena(battles, covariates=covariates)
+    styled = leaderboard(battles, BradleyTerry(covariates=covariates))
     style_bt = {r.player: r.rating for r in styled.rows}
     coefficients = {c.name: round(c.value, 3) for c in styled.coefficients}
     return {"raw win rate": raw, "LC win rate": lc, "Bradley-Terry": bt, "style-controlled BT": style_bt,
@@ -120,7 +120,7 @@ def main() -> None:
             last[0] = time.perf_counter()
             print(f"  {name}: {n}/{len(tasks)} battles judged ({last[0] - start:.0f} s)", flush=True)
 
-    result = jury.judge_pairs(tasks, progress)
+    result = jury.compare(tasks, progress=progress)
     seconds = time.perf_counter() - start
     length = {m: float(np.mean([len(outputs[m][instructions[i]]) for i in sample])) for m in models}
     judges = {name: {j.task.id: 1.0 - j.preference.prob for j in result.judgments_of(name)} for name in result.jurors}

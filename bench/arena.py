@@ -23,7 +23,7 @@ from common import DATA, print_table, require  # noqa: E402
 
 from judgerank.aggregate.bootstrap import bootstrap_bradley_terry, percentile_interval  # noqa: E402
 from judgerank.aggregate.bradley_terry import bradley_terry, to_scale  # noqa: E402
-from judgerank.io.battles import read_battles  # noqa: E402
+from judgerank.arena.files import read_battles  # noqa: E402
 
 VOTES = DATA / "chatbot-arena" / "arena_human_preference_140k_battles.csv.gz"
 

@@ -9,7 +9,7 @@ Same data, same settings, one run each:
   judgerank's (reg 1e-3, unweighted): the largest difference in any rating, interval bound or
   coefficient, and the seconds each took (fit + sandwich intervals);
 - arena-rank's BradleyTerry sandwich intervals against `judgerank arena --sandwich`;
-- alpaca_eval 0.6.6's get_length_controlled_winrate against judgerank.length_control on the real
+- alpaca_eval 0.6.6's get_length_controlled_winrate against judgerank.arena.winrate on the real
   outputs of 15 models on 80 AlpacaEval instructions, judged by a simulated length-swayed judge,
   with a gamed-baseline table laid out as AlpacaEval's (its download is answered from a local file:
   AlpacaEval's own tables are not in ../shared/data).
@@ -31,10 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import DATA, print_table, require  # noqa: E402
 
-from judgerank.arena import arena  # noqa: E402
-from judgerank.io.annotations import read_gamed, read_judged  # noqa: E402
-from judgerank.io.battles import read_battles  # noqa: E402
-from judgerank.length_control import length_controlled_win_rates  # noqa: E402
+from judgerank.arena import BradleyTerry as OurBradleyTerry  # noqa: E402
+from judgerank.arena import Sandwich, leaderboard  # noqa: E402
+from judgerank.arena.files import (  # noqa: E402
+    read_battles,  # noqa: E402
+    read_gamed,
+    read_judged,
+)
+from judgerank.arena.winrate import length_controlled_win_rates  # noqa: E402
 
 VOTES = DATA / "chatbot-arena" / "arena_human_preference_140k_battles.csv.gz"
 BASELINE = "gpt4_1106_preview"
@@ -63,7 +67,8 @@ def contextual(path: Path, df: pd.DataFrame, reg: float, reweight: bool) -> dict
     t_ref = time.perf_counter() - t0
     data = read_battles(path, features=("lean", "noise"))
     t0 = time.perf_counter()
-    board = arena(data.battles, covariates=data.rows_with_covariates, reg=reg, reweight=reweight, sandwich=True)
+    board = leaderboard(data.battles, OurBradleyTerry(covariates=data.rows_with_covariates, reg=reg, reweight=reweight),
+                        Sandwich())
     t_ours = time.perf_counter() - t0
     expected = dict(zip(ref["competitors"], zip(*(np.asarray(ref[k]) for k in ("ratings", "rating_lower", "rating_upper")))))
     diff = max(max(abs(r.rating - expected[r.player][0]), abs(r.lower - expected[r.player][1]),
@@ -84,7 +89,7 @@ def sandwich(path: Path, df: pd.DataFrame) -> dict:
     t_ref = time.perf_counter() - t0
     battles = read_battles(path).battles
     t0 = time.perf_counter()
-    board = arena(battles, sandwich=True)
+    board = leaderboard(battles, interval=Sandwich())
     t_ours = time.perf_counter() - t0
     expected = dict(zip(ref["competitors"], zip(*(np.asarray(ref[k]) for k in ("ratings", "rating_lower", "rating_upper")))))
     diff = max(max(abs(r.rating - expected[r.player][0]), abs(r.lower - expected[r.player][1]),
@@ -120,7 +125,7 @@ def length_control(folder: Path) -> dict:
     gamed_path, annotations = folder / "df_gamed.csv", folder / "annotations.json"
     pd.DataFrame(gamed).to_csv(gamed_path, index=False)
     annotations.write_text(json.dumps(rows))
-    glm_winrate.hf_hub_download = lambda repo_id, filename, **kw: str(gamed_path)
+    glm_winrate.hf_hub_download = lambda *args, **kw: str(gamed_path)  # the gamed rows, read locally
     t0 = time.perf_counter()
     ref = {m: glm_winrate.get_length_controlled_winrate([r for r in rows if r["generator_2"] == m], save_weights_dir=None)
            for m in sorted({r["generator_2"] for r in rows})}

@@ -121,7 +121,7 @@ def store_rates(url: str, writers: int, n: int) -> dict[str, Any]:
 
 def store_part(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(ROOT / "tests"))
-    from postgres import PostgresServer
+    from helpers.postgres import PostgresServer
 
     server = PostgresServer()
     url = server.start()

@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import DATA, DL19, print_table, require  # noqa: E402
 
 from judgerank import Reranker, Runtime  # noqa: E402
-from judgerank.evaluate.ir import evaluate  # noqa: E402
-from judgerank.io.requests import read_requests  # noqa: E402
+from judgerank.core.types import Item, Query, Request  # noqa: E402
 from judgerank.io.trec import read_qrels  # noqa: E402
-from judgerank.types import Item, Query, Request  # noqa: E402
+from judgerank.rerank.evaluate import evaluate  # noqa: E402
+from judgerank.rerank.files import read_requests  # noqa: E402
 
 SCIFACT = DATA / "scifact"
 GRID = [(0, 0.0, w) for w in (0.0, 0.25, 0.5)] + [
@@ -71,7 +71,7 @@ def main() -> None:
             reranker = Reranker(method, args.model, runtime=runtime, **options)
             out, start = {}, time.perf_counter()
             for n, r in enumerate(data[name][0][:limit], 1):
-                ranking = reranker.rerank(r)
+                ranking = reranker.rank(r.query, r.items)
                 out[r.query.id] = {d: float(len(ranking.ids) - k) for k, d in enumerate(ranking.ids)}
                 if n % 50 == 0:
                     print(f"  {name} {method} {options}: {n} queries, {time.perf_counter() - start:.0f} s", file=sys.stderr)

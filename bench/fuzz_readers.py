@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import print_table  # noqa: E402
-from fuzzing import PARSERS, READERS, parse_once, read_once  # noqa: E402
+from helpers.fuzzing import PARSERS, READERS, parse_once, read_once  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 

@@ -22,8 +22,8 @@ from common import DL19, free_port, require, wait_until_up
 from judgerank.backends.llamacpp import LlamaCppBackend
 from judgerank.backends.models import resolve_gguf
 from judgerank.backends.openai_compat import OpenAICompatBackend
+from judgerank.judges.base import clip
 from judgerank.judges.templates import load_template
-from judgerank.judges.text import clip
 
 
 def main() -> None:

@@ -28,11 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import DL19, print_table, require  # noqa: E402
 from fusion_calibration import SCIFACT, scifact_requests  # noqa: E402
 
-from judgerank.evaluate.ir import evaluate  # noqa: E402
-from judgerank.io.requests import read_requests  # noqa: E402
+from judgerank.core.costs import Ledger  # noqa: E402
 from judgerank.io.trec import read_qrels  # noqa: E402
 from judgerank.judges.attention import AttentionJudge  # noqa: E402
+from judgerank.rerank.evaluate import evaluate  # noqa: E402
+from judgerank.rerank.files import read_requests  # noqa: E402
 from judgerank.runtime import Runtime  # noqa: E402
+from judgerank.store.cached import CachedModel  # noqa: E402
 
 
 def span_scores(asked, content_free, spans, masked: bool, calibrated: bool) -> list[float]:
@@ -84,7 +86,7 @@ def main() -> None:
     }
     with Runtime(store=None, threads=args.threads) as rt:
         held = rt.attention(args.model)
-        backend, judge = held.backend, AttentionJudge(rt.job("rerank", args.model).cached(held))
+        backend, judge = held.backend, AttentionJudge(CachedModel(lambda: held, rt.store, Ledger()))
         n_layers = backend.model.config.num_hidden_layers
         half, third = n_layers // 2, n_layers // 3
         variants = {

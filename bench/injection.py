@@ -37,11 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import DATA, DL19, print_table, require  # noqa: E402
 
 from judgerank import Reranker  # noqa: E402
-from judgerank.evaluate.ir import evaluate  # noqa: E402
-from judgerank.io.requests import read_requests  # noqa: E402
+from judgerank.core.types import Item, Query, Request  # noqa: E402
 from judgerank.io.trec import read_qrels  # noqa: E402
+from judgerank.rerank.evaluate import evaluate  # noqa: E402
+from judgerank.rerank.files import read_requests  # noqa: E402
 from judgerank.runtime import Runtime  # noqa: E402
-from judgerank.types import Item, Query, Request  # noqa: E402
 
 CRAFT = Path(__file__).resolve().parent / "data" / "injection_craft.jsonl"
 
@@ -139,7 +139,7 @@ def rerank_bench(args: argparse.Namespace) -> None:
         ranked: dict[str, dict[str, tuple[int, bool]]] = {name: {} for name in attacks}  # attack -> qid -> (rank, flagged)
         for r in requests:
             qid = r.query.id
-            ranking = reranker.rerank(r)
+            ranking = reranker.rank(r.query, r.items)
             clean_flags.update(code for codes in ranking.flags.values() for code in codes)
             clean[qid] = ranking.ids
             run[qid] = {d: float(len(ranking.ids) - k) for k, d in enumerate(ranking.ids)}
@@ -156,7 +156,8 @@ def rerank_bench(args: argparse.Namespace) -> None:
                     raise SystemExit(f"unknown attack {name!r}: use {', '.join([*ATTACKS, 'craft'])}")
                 else:
                     text = attack(r.query, original, place)
-                ranking = reranker.rerank(attacked(r, target, text))
+                attack_request = attacked(r, target, text)
+                ranking = reranker.rank(attack_request.query, attack_request.items)
                 r1 = ranking.ids.index(target) + 1 if target in ranking.ids else len(r.items) + 1
                 ranked[name][qid] = (r1, target in ranking.flags)
             print(f"  {guard} {qid}: {len(clean)}/{len(requests)} queries", file=sys.stderr, flush=True)
@@ -202,7 +203,7 @@ def rerank_bench(args: argparse.Namespace) -> None:
 
 
 def judge_bench(args: argparse.Namespace) -> None:
-    from judgerank.responses import PairTask, ResponseJudge
+    from judgerank.judge.judge import Judge, PairTask
 
     pairs = json.loads(require(DATA / "llmbar" / "LLMBar_Natural.json").read_text())[: args.queries]
     runtime = Runtime(store=args.cache or str(Path(tempfile.mkdtemp()) / "judgments.sqlite"), threads=args.threads)
@@ -218,15 +219,15 @@ def judge_bench(args: argparse.Namespace) -> None:
         return out
 
     for guard in args.guard.split(","):
-        with ResponseJudge(args.model, runtime=runtime, guard=guard) as judge:
-            clean = {j.task.id: j.probability for j in judge.judge_pairs(tasks(None))}
+        with Judge("allpairs", args.model, runtime=runtime, guard=guard) as judge:
+            clean = {j.task.id: j.probability for j in judge.compare(tasks(None)).judgments}
             gold = {t.id: t.gold for t in tasks(None)}
             right = [k for k in clean if clean[k] == gold[k]]
             for name in args.attacks.split(","):
                 if name not in JUDGE_ATTACKS:
                     continue
                 after = {j.task.id: (j.probability, bool(j.flags_a or j.flags_b))
-                         for j in judge.judge_pairs(tasks(JUDGE_ATTACKS[name]))}
+                         for j in judge.compare(tasks(JUDGE_ATTACKS[name])).judgments}
                 flips = sum(after[k][0] != gold[k] for k in right)
                 rows.append({
                     "judge": args.model or "smollm2-135m", "guard": guard, "attack": name, "pairs": len(pairs),

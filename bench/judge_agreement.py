@@ -24,11 +24,11 @@ from pathlib import Path
 
 from common import DATA, print_table, require
 
-from judgerank.accounting import Ledger
-from judgerank.evaluate.agreement import accuracy, cohen_kappa
-from judgerank.io.responses import read_judge_input
-from judgerank.responses import ResponseJudge, merged_diagnostics, pair_diagnostics
-from judgerank.types import Costs, Item, Query
+from judgerank.core.costs import Costs
+from judgerank.core.types import Item, Query
+from judgerank.judge.agreement import accuracy, cohen_kappa
+from judgerank.judge.files import read_judge_input
+from judgerank.judge.judge import Judge, merged_diagnostics, pair_diagnostics
 
 DATASETS = {
     "llmbar": DATA / "llmbar" / "LLMBar_Natural.json",
@@ -57,7 +57,7 @@ def groups_of(tasks) -> list[tuple[Query, list[Item]]]:
 
 def run(model: str, dataset: str, limit: int | None, max_words: int, cache: Path) -> dict:
     tasks = read_judge_input(require(DATASETS[dataset]), gold="label")[:limit]
-    judge = ResponseJudge(model, method="allpairs", max_words=max_words, cache=cache)
+    judge = Judge("allpairs", model, max_words=max_words, store=cache)
     costs = Costs()
     start = time.perf_counter()
     triads = None
@@ -69,13 +69,14 @@ def run(model: str, dataset: str, limit: int | None, max_words: int, cache: Path
             costs.add(results[-1].ranking.costs)
             print(f"  {model} {dataset}: group {n}/{len(groups)} ({len(items)} responses)", flush=True)
         triads = merged_diagnostics(results)
-    ledger = Ledger()
-    done = []
-    for j in judge.judge_pairs(tasks, ledger):
+    done: list = []
+
+    def judged(j: object) -> None:
         done.append(j)
         if len(done) % 20 == 0:
             print(f"  {model} {dataset}: {len(done)}/{len(tasks)} pairs", flush=True)
-    costs.add(ledger.close())
+
+    costs.add(judge.compare(tasks, on_judged=judged).costs)
     seconds = time.perf_counter() - start
     gold = [j.task.gold for j in done]
     diag = pair_diagnostics(done)

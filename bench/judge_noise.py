@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import DL19, require  # noqa: E402
 
-from judgerank.io.requests import read_requests  # noqa: E402
 from judgerank.io.trec import read_qrels  # noqa: E402
+from judgerank.rerank.files import read_requests  # noqa: E402
 from judgerank.runtime import Runtime  # noqa: E402
 
 

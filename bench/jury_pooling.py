@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import DATA, print_table, require  # noqa: E402
 
-from judgerank.io.responses import read_judge_input  # noqa: E402
-from judgerank.jury import Jury, JuryResult, parse_jurors, pool_verdicts, pooled_agreement  # noqa: E402
-from judgerank.responses import gold_agreement  # noqa: E402
+from judgerank.judge.files import read_judge_input  # noqa: E402
+from judgerank.judge.judge import gold_agreement  # noqa: E402
+from judgerank.judge.jury import Jury, JuryResult, parse_jurors, pool_verdicts, pooled_agreement  # noqa: E402
 from judgerank.runtime import Runtime  # noqa: E402
 
 SETS = {"LLMBar Natural": "LLMBar_Natural.json", "MT-Bench (200)": "Processed_MT-Bench.json"}
@@ -50,7 +50,7 @@ def main() -> None:
     for name, file in SETS.items():
         tasks = read_judge_input(require(DATA / "llmbar" / file), "label")
         runtime = Runtime(store=args.cache, threads=args.threads)
-        result = Jury(parse_jurors(args.judges), runtime=runtime, ratings=False, max_words=args.max_words).judge_pairs(tasks)
+        result = Jury(parse_jurors(args.judges), runtime=runtime, ratings=False, max_words=args.max_words).compare(tasks)
         full = accuracies(result)
         best = max(result.jurors, key=lambda j: full[j])
         rng = np.random.default_rng(0)

@@ -25,14 +25,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import DL19, print_table, require  # noqa: E402
 
 from judgerank import Reranker  # noqa: E402
-from judgerank.io.requests import read_requests  # noqa: E402
+from judgerank.backends.base import Backend  # noqa: E402
 from judgerank.io.trec import read_qrels  # noqa: E402
-from judgerank.methods import Options, names_for  # noqa: E402
-from judgerank.plan import predict  # noqa: E402
+from judgerank.rerank.files import read_requests  # noqa: E402
+from judgerank.rerank.plan import predict  # noqa: E402
 from judgerank.runtime import simulated_judge  # noqa: E402
+from judgerank.strategies.registry import Options, names_for  # noqa: E402
 
 
-class Similarity:
+class Similarity(Backend):
     """An embedding stand-in for the cascade's first stage: the passage's length."""
 
     identity = "length"
@@ -63,8 +64,8 @@ def main() -> None:
         for r in requests:
             backend = simulated_judge({i.text: judge["scale"] * qrels.get(r.query.id, {}).get(i.id, 0) for i in r.items},
                                       noise=judge["noise"], position_bias=judge["bias"])
-            costs = Reranker(method, cache=None, backend=backend, similarity_backend=Similarity(), depth=args.n,
-                             top_k=10, guard="off").rerank(r).costs
+            costs = Reranker(method, store=None, backend=backend, similarity_backend=Similarity(), depth=args.n,
+                             top_k=10, guard="off").rank(r.query, r.items).costs
             calls.append(costs.calls)
             rounds.append(costs.rounds)
             tokens.append(costs.prompt_tokens)

@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import DL19, print_table, require  # noqa: E402
 
 from judgerank.backends.llamacpp import LlamaCppBackend  # noqa: E402
-from judgerank.io.requests import read_requests  # noqa: E402
+from judgerank.judges.base import clip  # noqa: E402
 from judgerank.judges.templates import load_template  # noqa: E402
-from judgerank.judges.text import clip  # noqa: E402
+from judgerank.rerank.files import read_requests  # noqa: E402
 
 
 def main() -> None:

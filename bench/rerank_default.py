@@ -21,10 +21,10 @@ from common import DL19, print_table, require  # noqa: E402
 from fusion_calibration import SCIFACT, scifact_requests  # noqa: E402
 
 from judgerank import Reranker, Runtime  # noqa: E402
-from judgerank.evaluate.ir import evaluate  # noqa: E402
-from judgerank.io.requests import read_requests  # noqa: E402
+from judgerank.core.costs import Costs  # noqa: E402
 from judgerank.io.trec import read_qrels  # noqa: E402
-from judgerank.types import Costs  # noqa: E402
+from judgerank.rerank.evaluate import evaluate  # noqa: E402
+from judgerank.rerank.files import read_requests  # noqa: E402
 
 
 def main() -> None:
@@ -51,7 +51,7 @@ def main() -> None:
                 reranker = Reranker(method, args.model, runtime=runtime)
                 run, total, start = {}, Costs(), time.perf_counter()
                 for n, r in enumerate(requests, 1):
-                    ranking = reranker.rerank(r)
+                    ranking = reranker.rank(r.query, r.items)
                     total.add(ranking.costs)
                     run[r.query.id] = {d: float(len(ranking.ids) - k) for k, d in enumerate(ranking.ids)}
                     if n % 50 == 0:

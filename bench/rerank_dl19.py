@@ -26,11 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import DL19, print_table, reopen_kept, require  # noqa: E402
 
 from judgerank import Reranker  # noqa: E402
-from judgerank.evaluate.ir import evaluate  # noqa: E402
-from judgerank.io.requests import read_requests  # noqa: E402
+from judgerank.core.costs import Costs  # noqa: E402
 from judgerank.io.trec import read_qrels  # noqa: E402
+from judgerank.rerank.evaluate import evaluate  # noqa: E402
+from judgerank.rerank.files import read_requests  # noqa: E402
 from judgerank.runtime import Runtime  # noqa: E402
-from judgerank.types import Costs  # noqa: E402
 
 
 def main() -> None:
@@ -105,7 +105,7 @@ def main() -> None:
                     ids = [r["id"] for r in row["ranking"]]
                     run[request.query.id] = {d: float(len(ids) - k) for k, d in enumerate(ids)}
                     continue
-                ranking = reranker.rerank(request)
+                ranking = reranker.rank(request.query, request.items)
                 total.add(ranking.costs)
                 if saved:
                     saved.write(json.dumps(ranking.as_dict()) + "\n")

@@ -44,10 +44,11 @@ from usage_proxy import UsageProxy  # noqa: E402
 from judgerank import Reranker  # noqa: E402
 from judgerank.backends.models import resolve_gguf  # noqa: E402
 from judgerank.backends.openai_compat import OpenAICompatBackend  # noqa: E402
-from judgerank.evaluate.ir import evaluate  # noqa: E402
-from judgerank.io.requests import read_requests  # noqa: E402
+from judgerank.core.costs import Budget  # noqa: E402
+from judgerank.core.types import Request  # noqa: E402
 from judgerank.io.trec import read_qrels  # noqa: E402
-from judgerank.types import Budget, Request  # noqa: E402
+from judgerank.rerank.evaluate import evaluate  # noqa: E402
+from judgerank.rerank.files import read_requests  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 PEERS = BENCH / ".peers"
@@ -303,14 +304,14 @@ def run_method(name: str, args, requests, base_url: str, gguf: Path) -> tuple[di
     window = args.block if name == "jointrank" and args.block else args.window  # --block sizes JointRank's blocks
     reranker = Reranker(
         **OURS[name], top_k=args.top_k, window=window, stride=args.stride, replicas=args.replicas,
-        cascade_depth=args.cascade_depth, cache=str(Path(tempfile.mkdtemp()) / "judgments.sqlite"), backend=backend,
+        cascade_depth=args.cascade_depth, store=str(Path(tempfile.mkdtemp()) / "judgments.sqlite"), backend=backend,
         budget=Budget(max_calls=args.max_calls),
     )
     rankings, seconds = {}, 0.0
     try:
         for n, request in enumerate(requests, 1):
             t0 = time.perf_counter()
-            ranking = reranker.rerank(request)
+            ranking = reranker.rank(request.query, request.items)
             seconds += time.perf_counter() - t0
             rankings[request.query.id] = list(ranking.ids)
             print(f"  {name} {n}/{len(requests)} q{request.query.id}: {ranking.costs.calls} calls, "

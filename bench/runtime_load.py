@@ -30,7 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests")]
 
 from common import free_port, print_table, wait_until_up  # noqa: E402
-from standin_openai import StandinOpenAI  # noqa: E402
+from helpers.standin_openai import StandinOpenAI  # noqa: E402
+
+from judgerank.backends.base import Backend  # noqa: E402
 
 DOCS = [f"passage {n} about fleas, their eggs, larvae and the time an adult lives" for n in range(50)]
 
@@ -40,11 +42,11 @@ from judgerank.server.app import ServerConfig, create_app
 url, port, cache, concurrency = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 names = {f.name for f in dataclasses.fields(ServerConfig)}
 if "base_url" in names:  # the runtime builds the backend from the spec
-    config = ServerConfig(model="standin", base_url=url, concurrency=concurrency, method="pointwise", cache=cache)
+    config = ServerConfig(model="standin", base_url=url, concurrency=concurrency, method="pointwise", store=cache)
 else:  # before the runtime: the caller built the backend
     from judgerank.backends.openai_compat import OpenAICompatBackend
     config = ServerConfig(model="standin", backend=OpenAICompatBackend(url, "standin", concurrency=concurrency),
-                          method="pointwise", cache=cache)
+                          method="pointwise", store=cache)
 uvicorn.run(create_app(config), host="127.0.0.1", port=port, log_level="warning")
 """
 
@@ -109,7 +111,7 @@ def server_part(args: argparse.Namespace) -> None:
 
 # --- the store ----------------------------------------------------------------------------------
 
-class Echo:
+class Echo(Backend):
     identity = "echo"
     concurrent = True
 
@@ -125,11 +127,12 @@ def write_judgments(path: str, worker: int, n: int, ready: Any, go: Any, batch: 
     requests into it; (calls, errors, seconds spent writing)."""
     from judgerank import Runtime
     from judgerank.backends.base import ChoiceRequest
+    from judgerank.core.costs import Ledger
+    from judgerank.store.cached import CachedModel
 
     errors = 0
     with Runtime(store=path, backends={None: Echo()}) as runtime:
-        job = runtime.job("rerank")
-        cached = job.cached(runtime.model())
+        cached = CachedModel(runtime.model, runtime.store, Ledger())
         requests = [ChoiceRequest((("user", f"w{worker} j{k}"),), ("a", "b"), "t") for k in range(n)]
         ready.release()
         go.wait()
@@ -139,7 +142,7 @@ def write_judgments(path: str, worker: int, n: int, ready: Any, go: Any, batch: 
                 cached.choice_logprobs(requests[first : first + batch])
             except Exception:  # noqa: BLE001 - counted: the figure is "0 errors"
                 errors += 1
-        return job.ledger.costs.calls, errors, time.perf_counter() - start
+        return cached.ledger.costs.calls, errors, time.perf_counter() - start
 
 
 def _process(path: str, worker: int, n: int, ready: Any, go: Any, out: multiprocessing.Queue) -> None:

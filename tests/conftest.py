@@ -1,32 +1,69 @@
-"""Shared fixtures: the evaluation data beside the repo, and simulated judging jobs."""
+"""Fixtures every test folder shares, and the markers that say what a test needs.
+
+Markers (make test-fast leaves out every one but the fast tests): llm (the embedded llama.cpp
+model), embed (the embedding model), data (../shared/data), postgres (a PostgreSQL server),
+ray (a local Ray cluster), browser (Chromium), slow (over ten seconds). data and postgres are
+added here from the fixtures a test uses, so no test can forget them.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-
-from judgerank.backends.simulated import SimulatedBackend
-from judgerank.types import Item, Query, Request
+from helpers import DATA, Stub
 
 os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")  # the adapter tests send Haystack no telemetry
 
-DATA = Path(os.environ.get("JUDGERANK_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")).resolve()
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "data" in fixtures:
+            item.add_marker(pytest.mark.data)
+        if "postgres" in fixtures or "postgres_url" in fixtures:
+            item.add_marker(pytest.mark.postgres)
+        if "chromium" in fixtures:
+            item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def data() -> Path:
     if not DATA.is_dir():
         pytest.skip(f"evaluation data not found at {DATA} (../shared/data beside the repo)")
     return DATA
 
 
+@pytest.fixture
+def chromium(tmp_path: Path) -> list[str]:
+    """Headless Debian chromium with the flags this closed network needs: the command to which a
+    test adds --dump-dom or --screenshot and a URL. Skips where it is not installed (make test
+    installs it), except under CI, where it fails."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: CI must run the browser tests (make test installs it)")
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    return [found, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={tmp_path / 'chromium-profile'}"]
+
+
+@pytest.fixture
+def stub() -> Callable[..., Stub]:
+    """Make a stub backend: stub(identity, similarity=..., choices=...) (helpers.Stub)."""
+    return Stub
+
+
 @pytest.fixture(scope="session")
-def postgres():
-    """A real PostgreSQL server on loopback for the session (see tests/postgres.py)."""
+def postgres() -> Iterator[Any]:
+    """A real PostgreSQL server on loopback for the session (see helpers/postgres.py)."""
     pytest.importorskip("psycopg", reason="psycopg not installed (the [postgres] extra)")
-    from postgres import PostgresServer
+    from helpers.postgres import PostgresServer
 
     try:
         server = PostgresServer()
@@ -40,7 +77,7 @@ def postgres():
 
 
 @pytest.fixture
-def postgres_url(postgres, request) -> str:
+def postgres_url(postgres: Any, request: pytest.FixtureRequest) -> str:
     """A fresh, empty database on the session's server for one test."""
     import psycopg
 
@@ -52,17 +89,7 @@ def postgres_url(postgres, request) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path, monkeypatch):
-    """No test reads or writes the user's real judgment cache."""
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's real judgment store."""
     monkeypatch.setenv("JUDGERANK_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("JUDGERANK_STORE", raising=False)
-
-
-def graded_request(grades: list[float], qid: str = "q1") -> Request:
-    """Items whose simulated relevance is grades[i]; item ids are d0, d1, ... in input order."""
-    items = tuple(Item(f"d{i}", f"passage number {i} on topic {qid} with filler text {i * 7919}") for i in range(len(grades)))
-    return Request(Query(qid, f"query {qid}"), items)
-
-
-def simulated(request: Request, grades: list[float], **kwargs) -> SimulatedBackend:
-    return SimulatedBackend({i.text: g for i, g in zip(request.items, grades)}, **kwargs)

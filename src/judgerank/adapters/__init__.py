@@ -7,7 +7,7 @@
     judgerank.server.mcp            the MCP server (`judgerank mcp`)
 
 Each turns the framework's documents into one judgerank request per query through the public
-API (core.Ranker), so the judgment cache, budgets and costs work as they do everywhere else,
+API (a Reranker, core.place), so the judgment store, budgets and costs work as they do everywhere else,
 and maps the ranking back. Nothing here is imported by `import judgerank`; importing an adapter
 checks that the installed framework has the interface it was written for (compat.py).
 """

@@ -15,7 +15,7 @@ import warnings
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
-from judgerank.errors import JudgerankError
+from judgerank.core.errors import JudgerankError
 
 
 @dataclass(frozen=True)

@@ -26,16 +26,16 @@ require("haystack")
 
 from haystack import Document, component, default_from_dict, default_to_dict  # noqa: E402
 
-from judgerank.adapters.core import Ranker  # noqa: E402
-from judgerank.engine import DEFAULT_METHOD  # noqa: E402
-from judgerank.types import Costs  # noqa: E402
+from judgerank.adapters.core import make_reranker, place  # noqa: E402
+from judgerank.core.costs import Costs  # noqa: E402
+from judgerank.strategies.registry import DEFAULT_RERANK_METHOD  # noqa: E402
 
 
 @component
 class JudgerankRanker:
     """Ranks documents for a query and keeps the top_k (all when None).
 
-    method, model, base_url, cache, max_calls, max_tokens (each query's budget) and options as
+    method, model, base_url, store, max_calls, max_tokens (each query's budget) and options as
     for judgerank.Reranker; runtime shares a judgerank.Runtime (not serialised by to_dict). The
     model loads in warm_up, or at the first query.
     """
@@ -43,10 +43,10 @@ class JudgerankRanker:
     def __init__(
         self,
         top_k: int | None = 10,
-        method: str = DEFAULT_METHOD,
+        method: str = DEFAULT_RERANK_METHOD,
         model: str | None = None,
         base_url: str | None = None,
-        cache: str | None = "default",
+        store: str | None = "default",
         max_calls: int | None = None,
         max_tokens: int | None = None,
         options: dict[str, Any] | None = None,
@@ -55,19 +55,19 @@ class JudgerankRanker:
         if top_k is not None and top_k < 1:
             raise ValueError(f"top_k must be at least 1, not {top_k}")
         self.top_k = top_k
-        self._init = dict(method=method, model=model, base_url=base_url, cache=cache, max_calls=max_calls,
+        self._init = dict(method=method, model=model, base_url=base_url, store=store, max_calls=max_calls,
                           max_tokens=max_tokens, options=options)
-        self._ranker = Ranker(method, model, base_url=base_url, cache=cache, max_calls=max_calls,
-                              max_tokens=max_tokens, runtime=runtime, options=options)
+        self._reranker = make_reranker(method, model, base_url=base_url, store=store, max_calls=max_calls,
+                                       max_tokens=max_tokens, runtime=runtime, options=options)
 
     @property
     def costs(self) -> Costs:
         """What every query so far cost, added up."""
-        return self._ranker.costs
+        return self._reranker.costs
 
     def warm_up(self) -> None:
         """Load the model now rather than at the first query (Pipeline.warm_up calls this)."""
-        self._ranker.reranker  # noqa: B018 (made on first access)
+        self._reranker.warm_up()
 
     def to_dict(self) -> dict[str, Any]:
         return default_to_dict(self, top_k=self.top_k, **self._init)
@@ -78,7 +78,7 @@ class JudgerankRanker:
 
     @component.output_types(documents=list[Document])
     def run(self, query: str, documents: list[Document], top_k: int | None = None) -> dict[str, list[Document]]:
-        placed, ranking = self._ranker.rank(query, [d.content or "" for d in documents])
+        placed, ranking = place(self._reranker, query, [d.content or "" for d in documents])
         keep = top_k if top_k is not None else self.top_k
         out = [
             dataclasses.replace(documents[p.index], score=p.relevance,
@@ -94,4 +94,4 @@ class JudgerankRanker:
 
     def close(self) -> None:
         """Release the model and the judgment store."""
-        self._ranker.close()
+        self._reranker.close()

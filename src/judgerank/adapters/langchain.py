@@ -25,6 +25,7 @@ from langchain_core.callbacks import Callbacks  # noqa: E402
 from langchain_core.documents import BaseDocumentCompressor, Document  # noqa: E402
 from pydantic import ConfigDict  # noqa: E402
 
+from judgerank.adapters.core import place  # noqa: E402
 from judgerank.adapters.settings import RankerSettings  # noqa: E402
 
 
@@ -36,11 +37,11 @@ class JudgerankCompressor(RankerSettings, BaseDocumentCompressor):
     def compress_documents(
         self, documents: Sequence[Document], query: str, callbacks: Callbacks | None = None
     ) -> Sequence[Document]:
-        placed, ranking = self._ranker.rank(query, [d.page_content for d in documents])
+        placed, ranking = place(self._reranker, query, [d.page_content for d in documents])
         out = []
-        for place in placed[: self.top_n]:
-            doc = documents[place.index]
-            metadata = {**doc.metadata, "relevance_score": place.relevance, "judgerank": place.info(ranking)}
+        for spot in placed[: self.top_n]:
+            doc = documents[spot.index]
+            metadata = {**doc.metadata, "relevance_score": spot.relevance, "judgerank": spot.info(ranking)}
             out.append(Document(page_content=doc.page_content, metadata=metadata, id=doc.id))
         return out
 

@@ -21,6 +21,7 @@ from llama_index.core.bridge.pydantic import ConfigDict  # noqa: E402
 from llama_index.core.postprocessor.types import BaseNodePostprocessor  # noqa: E402
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle  # noqa: E402
 
+from judgerank.adapters.core import place  # noqa: E402
 from judgerank.adapters.settings import RankerSettings  # noqa: E402
 
 KEY = "judgerank"
@@ -39,12 +40,12 @@ class JudgerankPostprocessor(RankerSettings, BaseNodePostprocessor):
         if query_bundle is None:
             raise ValueError("JudgerankPostprocessor needs the query: pass query_bundle or query_str")
         texts = [n.node.get_content(metadata_mode=MetadataMode.NONE) for n in nodes]
-        placed, ranking = self._ranker.rank(query_bundle.query_str, texts)
+        placed, ranking = place(self._reranker, query_bundle.query_str, texts)
         out = []
-        for place in placed[: self.top_n]:
-            node = nodes[place.index].node.model_copy()
-            node.metadata = {**node.metadata, KEY: place.info(ranking)}
+        for spot in placed[: self.top_n]:
+            node = nodes[spot.index].node.model_copy()
+            node.metadata = {**node.metadata, KEY: spot.info(ranking)}
             node.excluded_llm_metadata_keys = [*node.excluded_llm_metadata_keys, KEY]
             node.excluded_embed_metadata_keys = [*node.excluded_embed_metadata_keys, KEY]
-            out.append(NodeWithScore(node=node, score=place.relevance))
+            out.append(NodeWithScore(node=node, score=spot.relevance))
         return out

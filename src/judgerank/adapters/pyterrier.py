@@ -26,39 +26,39 @@ require("pyterrier")
 import pandas as pd  # noqa: E402
 import pyterrier as pt  # noqa: E402
 
-from judgerank.adapters.core import Ranker  # noqa: E402
-from judgerank.engine import DEFAULT_METHOD  # noqa: E402
-from judgerank.errors import JudgerankError  # noqa: E402
-from judgerank.types import Costs  # noqa: E402
+from judgerank.adapters.core import make_reranker, place  # noqa: E402
+from judgerank.core.costs import Costs  # noqa: E402
+from judgerank.core.errors import JudgerankError  # noqa: E402
+from judgerank.strategies.registry import DEFAULT_RERANK_METHOD  # noqa: E402
 
 NEEDED = ("qid", "query", "docno", "text")
 
 
 class JudgerankReranker(pt.Transformer):
-    """Reranks each query's documents. method, model, base_url, cache, max_calls, max_tokens (each
+    """Reranks each query's documents. method, model, base_url, store, max_calls, max_tokens (each
     query's budget) and runtime as for judgerank.Reranker; other keyword arguments are method
     options (depth, window, ...). The model loads at the first query."""
 
     def __init__(
         self,
-        method: str = DEFAULT_METHOD,
+        method: str = DEFAULT_RERANK_METHOD,
         model: str | None = None,
         *,
         base_url: str | None = None,
-        cache: str | None = "default",
+        store: str | None = "default",
         max_calls: int | None = None,
         max_tokens: int | None = None,
         runtime: Any = None,
         **options: Any,
     ) -> None:
         self.method = method
-        self.ranker = Ranker(method, model, base_url=base_url, cache=cache, max_calls=max_calls,
-                             max_tokens=max_tokens, runtime=runtime, options=options)
+        self.reranker = make_reranker(method, model, base_url=base_url, store=store, max_calls=max_calls,
+                                      max_tokens=max_tokens, runtime=runtime, options=options)
 
     @property
     def costs(self) -> Costs:
         """What every query so far cost, added up."""
-        return self.ranker.costs
+        return self.reranker.costs
 
     def __repr__(self) -> str:
         return f"JudgerankReranker({self.method!r})"
@@ -79,7 +79,7 @@ class JudgerankReranker(pt.Transformer):
             if order:  # the incoming order is the first stage's: by rank, else by falling score
                 group = group.sort_values(order[0], ascending=order[0] == "rank", kind="stable")
             group = group.reset_index(drop=True)
-            placed, _ = self.ranker.rank(str(group["query"].iloc[0]), group["text"].astype(str).tolist(), str(qid))
+            placed, _ = place(self.reranker, str(group["query"].iloc[0]), group["text"].astype(str).tolist(), str(qid))
             n = len(placed)
             rows = group.iloc[[p.index for p in placed]].copy()
             rows["score"] = [float(n - r) for r in range(n)]
@@ -91,4 +91,4 @@ class JudgerankReranker(pt.Transformer):
 
     def close(self) -> None:
         """Release the model and the judgment store."""
-        self.ranker.close()
+        self.reranker.close()

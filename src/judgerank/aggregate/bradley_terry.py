@@ -14,11 +14,13 @@ that every player gets a finite rating even when the data alone define none.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from scipy.sparse.csgraph import connected_components
+from scipy.special import expit
 
-from judgerank.errors import JudgerankError
+from judgerank.core.errors import JudgerankError
 
 
 def mle_exists(w: np.ndarray) -> bool:
@@ -70,6 +72,17 @@ def to_scale(theta: np.ndarray, scale: float = 400.0, base: float = 10.0, init: 
     return init + theta * scale / math.log(base)
 
 
+def soft_wins(players: Sequence[str], results: Iterable[tuple[str, str, float]]) -> np.ndarray:
+    """The win matrix of soft outcomes (a, b, p): a wins with weight p, b with 1 - p (a judge's
+    probability, or 1, 0 and 0.5 for a win, a loss and a tie)."""
+    index = {p: n for n, p in enumerate(players)}
+    w = np.zeros((len(players), len(players)))
+    for a, b, p in results:
+        w[index[a], index[b]] += p
+        w[index[b], index[a]] += 1.0 - p
+    return w
+
+
 def win_probability(theta: np.ndarray) -> np.ndarray:
     """P[i, j] = P(i beats j) under the fitted model."""
-    return 1.0 / (1.0 + np.exp(theta[None, :] - theta[:, None]))
+    return expit(theta[:, None] - theta[None, :])

@@ -30,7 +30,7 @@ from scipy.special import expit
 from scipy.stats import norm
 
 from judgerank.aggregate.bootstrap import in_seeded_chunks
-from judgerank.errors import JudgerankError
+from judgerank.core.errors import JudgerankError
 
 HESSIAN_RIDGE = 1e-5  # arena-rank's hessian_reg: keeps H invertible for players with few battles
 BOOTSTRAP_PRIOR = 0.01  # virtual games that keep resamples without a finite MLE finite

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.special import expit
 
 from judgerank.aggregate.battles import Battles, Ties
 
@@ -35,7 +36,7 @@ def elo(
     factor = math.log(base) / scale
     for step in orders:
         ia, ib, s = a[step], b[step], outcome[step]
-        expected = 1.0 / (1.0 + np.exp(factor * (ratings[rows, ib] - ratings[rows, ia])))
+        expected = expit(factor * (ratings[rows, ia] - ratings[rows, ib]))
         delta = k * (s - expected)
         ratings[rows, ia] += delta
         ratings[rows, ib] -= delta

@@ -25,8 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import logit
 
-from judgerank.types import Preference
+from judgerank.core.types import Preference
 
 EDGE = 1e-4  # probabilities are clipped to [EDGE, 1 - EDGE] before their log-odds are taken
 MIN_NOISE_SD = 0.1  # a floor on the measured noise: a judge is never taken as exact
@@ -43,7 +44,7 @@ class Posterior:
 
 def log_odds(p: float) -> float:
     p = min(max(p, EDGE), 1.0 - EDGE)
-    return math.log(p / (1.0 - p))
+    return float(logit(p))
 
 
 def reading(pref: Preference) -> float:

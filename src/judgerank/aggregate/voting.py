@@ -1,4 +1,4 @@
-"""Counting rules: win rate, Copeland, Borda, and reciprocal-rank fusion of several rankings."""
+"""Counting rules: win rate, Copeland, and reciprocal-rank fusion of several rankings."""
 
 from __future__ import annotations
 
@@ -18,19 +18,13 @@ def copeland(w: np.ndarray) -> np.ndarray:
     return np.sign(w - w.T).sum(axis=1)
 
 
-def borda(rankings: Sequence[Sequence[int]], n: int) -> np.ndarray:
-    """Points n-1-position per ranking; items missing from a ranking score nothing there."""
-    points = np.zeros(n)
-    for ranking in rankings:
-        for position, item in enumerate(ranking):
-            points[item] += n - 1 - position
-    return points
-
-
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], n: int, k: float = 60.0) -> np.ndarray:
-    """Sum over rankings of 1 / (k + rank), rank counted from 1 (Cormack et al.)."""
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[int]], n: int, k: float = 60.0, weights: Sequence[float] | None = None
+) -> np.ndarray:
+    """Sum over rankings of weight / (k + rank), rank counted from 1 (Cormack et al.); a ranking
+    may hold only some of the n items (the others get nothing from it)."""
     score = np.zeros(n)
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights if weights is not None else [1.0] * len(rankings)):
         for position, item in enumerate(ranking):
-            score[item] += 1.0 / (k + position + 1)
+            score[item] += weight / (k + position + 1)
     return score

@@ -10,6 +10,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+import numpy as np
+
+from judgerank.core.flops import ModelShape
+
 Message = tuple[str, str]  # (role, content)
 
 
@@ -86,6 +90,21 @@ class AttentionResult:
     retries: int = 0
 
 
+class Backend:
+    """What every backend is: a name for the judgment store (`identity`: everything that can change
+    a result, nothing that cannot), whether many threads may send it batches at once
+    (`concurrent`), its shape where known (FLOPs are estimated from it) and `close()`. A backend
+    also offers one or more of the capabilities below; the judgment store and the runtime ask for
+    them by these Protocols, never by probing for attributes."""
+
+    identity: str = "backend"
+    concurrent: bool = False
+    shape: ModelShape | None = None
+
+    def close(self) -> None:
+        """Release what the backend holds (a model, an HTTP client); the default holds nothing."""
+
+
 @runtime_checkable
 class ChoiceBackend(Protocol):
     """A model that scores choice tokens after a prompt."""
@@ -119,6 +138,14 @@ class SimilarityBackend(Protocol):
 
 
 @runtime_checkable
+class VectorBackend(SimilarityBackend, Protocol):
+    """A bi-encoder that also gives its unit-length vectors (pseudo-relevance feedback in one pass)."""
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        ...
+
+
+@runtime_checkable
 class AttentionBackend(Protocol):
     """A model whose attention weights can be read (open weights in process)."""
 
@@ -126,4 +153,12 @@ class AttentionBackend(Protocol):
 
     def iter_attention(self, requests: Sequence[AttentionRequest]) -> Iterator[tuple[int, AttentionResult]]:
         """Yield (index into requests, result) as each is computed, in any order."""
+        ...
+
+
+@runtime_checkable
+class Tokenizing(Protocol):
+    """A model whose tokenizer can be asked whether a label is one token (FIRST's labels)."""
+
+    def is_single_token(self, text: str) -> bool:
         ...

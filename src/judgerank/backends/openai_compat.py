@@ -21,9 +21,10 @@ from typing import Any
 
 import httpx
 import tenacity
+from scipy.special import logsumexp
 
-from judgerank.backends.base import ChoiceRequest, ChoiceResult, GenerateRequest, Generation, Message
-from judgerank.errors import BackendError, JudgerankError
+from judgerank.backends.base import Backend, ChoiceRequest, ChoiceResult, GenerateRequest, Generation, Message
+from judgerank.core.errors import BackendError, JudgerankError
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
@@ -37,7 +38,7 @@ class _Retryable(Exception):
         self.status = status
 
 
-class OpenAICompatBackend:
+class OpenAICompatBackend(Backend):
     """base_url: up to and including /v1; endpoint: "chat" (/chat/completions, the server
     applies the model's chat template) or "completions" (/completions, messages joined as
     plain text). The API key is read from the environment variable `api_key_env`, if set.
@@ -81,7 +82,6 @@ class OpenAICompatBackend:
         self.identity = f"openai:{namespace + '/' if namespace else ''}{model}:{endpoint}:top{top_logprobs}"
         key = os.environ.get(api_key_env) if api_key_env else None
         self._headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self.retried = 0  # retries over the backend's life, for metrics and tests
         self.bounded_choices = 0  # choices scored by the top-k bound, not their own log-probability
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="judgerank-http", daemon=True)
@@ -156,8 +156,6 @@ class OpenAICompatBackend:
                 async for attempt in retrying:
                     with attempt:
                         attempts += 1
-                        if attempts > 1:
-                            self.retried += 1
                         return await self._attempt(body), attempts - 1
         except _Retryable as exc:
             raise BackendError(f"{self.url}: gave up after {attempts} attempts ({exc})", exc.status) from None
@@ -270,5 +268,5 @@ def _choice_logprobs(top: dict[str, float], choices: Sequence[str]) -> tuple[tup
             continue
         matches = [lp for token, lp in top.items() if token.strip() == choice.strip()]
         bounded += not matches
-        out.append(math.log(sum(math.exp(lp) for lp in matches)) if matches else floor)
+        out.append(float(logsumexp(matches)) if matches else floor)
     return tuple(out), bounded

@@ -12,19 +12,21 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
+from scipy.special import log_softmax
 
 from judgerank.backends.base import (
     AttentionRequest,
     AttentionResult,
+    Backend,
     ChoiceRequest,
     ChoiceResult,
     GenerateRequest,
     Generation,
 )
-from judgerank.flops import ModelShape
+from judgerank.core.flops import ModelShape
 
 
-class SimulatedBackend:
+class SimulatedBackend(Backend):
     """Choice i of a multi-item prompt stands for the i-th item shown, except that with two items
     shown and five digit choices they are a five-point scale (first much better ... second much
     better); with one item shown, the choices are graded labels ('0'..'3') or, for two
@@ -108,8 +110,7 @@ class SimulatedBackend:
             self.calls += 1
             if self.delay:
                 time.sleep(self.delay)
-            logits = self._logits(request)
-            logp = logits - np.logaddexp.reduce(logits)
+            logp = log_softmax(self._logits(request))
             tokens = self.count_tokens(request.messages)
             self.last_tokens = tokens
             yield i, ChoiceResult(tuple(float(x) for x in logp), tokens, tokens)

@@ -25,23 +25,17 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from judgerank.backends.base import AttentionRequest, AttentionResult
+from judgerank.backends.base import AttentionRequest, AttentionResult, Backend
 from judgerank.backends.llamacpp import quiet_loading
 from judgerank.backends.models import resolve_gguf
-from judgerank.errors import JudgerankError
-from judgerank.flops import ModelShape
+from judgerank.core.errors import JudgerankError, require_modules
+from judgerank.core.flops import ModelShape
 
 
 def check_installed() -> None:
     """Fail with what to install when the attention backend's libraries are missing."""
-    import importlib.util
-
-    missing = [m for m in ("torch", "transformers", "gguf", "accelerate") if importlib.util.find_spec(m) is None]
-    if missing:
-        raise JudgerankError(
-            f"icr needs the model's attention weights through transformers ({', '.join(missing)} missing): "
-            "pip install 'judgerank[attention]'"
-        )
+    require_modules("icr (the model's attention weights, read through transformers)", "attention", "torch",
+                    "transformers", "gguf", "accelerate")
 
 
 def model_source(model: str | None) -> tuple[str, dict[str, str], int, str]:
@@ -54,7 +48,7 @@ def model_source(model: str | None) -> tuple[str, dict[str, str], int, str]:
     return str(path.parent), {"gguf_file": path.name}, path.stat().st_size, path.stem
 
 
-class TransformersBackend:
+class TransformersBackend(Backend):
     """A causal LM run by transformers in this process, giving ICR's attention scores."""
 
     def __init__(self, model: str | None = None, *, n_ctx: int | None = None, n_threads: int | None = None) -> None:
@@ -82,7 +76,7 @@ class TransformersBackend:
             raise JudgerankError(f"model {name}: has no chat template")
         self.max_tokens: int = n_ctx or int(getattr(config, "max_position_embeddings", None) or 4096)
         params = sum(p.numel() for p in self.model.parameters())
-        self.shape = ModelShape(params, int(config.num_hidden_layers), int(config.hidden_size))
+        self.shape: ModelShape | None = ModelShape(params, int(config.num_hidden_layers), int(config.hidden_size))
         self.identity = f"transformers:{name}:{size}:bf16"
 
     def is_single_token(self, text: str) -> bool:

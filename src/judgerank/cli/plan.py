@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from judgerank.cli.base import app, out, with_method_options
+from judgerank.cli.app import app, out
+from judgerank.cli.options import FormatOpt, method_options, with_method_options
+from judgerank.cli.show import as_tables, emit, table
+from judgerank.core.errors import JudgerankError
+from judgerank.rerank.plan import Prediction, predict
+from judgerank.runtime import ModelSpec, build_backend
+from judgerank.strategies.registry import DEFAULT_JUDGE_METHOD, DEFAULT_RERANK_METHOD, METHODS, Options, method_for, names_for
 
 
 @app.command()
-def methods() -> None:
+def methods(format: FormatOpt = None) -> None:
     """List the ranking methods: the jobs each serves, what it needs, its options, what its
     score means and what a ranking cut short by a budget holds."""
-    from judgerank.methods import DEFAULT_JUDGE_METHOD, DEFAULT_RERANK_METHOD, METHODS
-
     defaults = {DEFAULT_RERANK_METHOD: "rerank", DEFAULT_JUDGE_METHOD: "judge"}
+    if not as_tables(format):
+        for m in METHODS.values():
+            emit({"name": m.name, "summary": m.summary, "jobs": sorted(m.jobs), "needs": sorted(m.needs),
+                  "options": list(m.options), "score": m.score, "partial": m.partial,
+                  "default_for": defaults.get(m.name)})
+        return
     for m in METHODS.values():
         mark = f" (default for {defaults[m.name]})" if m.name in defaults else ""
         opts = ", ".join("--" + o.replace("_", "-") for o in m.options) or "none"
@@ -44,7 +52,7 @@ def plan(
     position_bias: Annotated[float, typer.Option(help="The simulated judge's bias toward the first item shown.")] = 0.0,
     spread: Annotated[float, typer.Option(help="How far apart the simulated judge sees the candidates: the spread "
                                                "of their strengths on its log-odds scale.", min=0.0)] = 2.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the predictions as JSON lines.")] = False,
+    format: FormatOpt = None,
     **options: Any,
 ) -> None:
     """Predict what methods will cost before running them: LLM calls, dependent rounds (batches
@@ -53,45 +61,45 @@ def plan(
     Methods whose calls do not depend on the answers are exact (their formula is shown); the
     others are run against the simulated judge on random lists: the mean and the range over
     --trials runs."""
-    from judgerank.methods import Options, method_for, names_for
-    from judgerank.plan import predict
-
     names = names_for("rerank") if method == "all" else [m.strip() for m in method.split(",") if m.strip()]
     for name in names:
         method_for("rerank", name)
-    opts = Options.of({k: v for k, v in options.items() if v is not None})
+    opts, tables = Options.of(method_options(options)), as_tables(format)
     count, shape, label = _tokenizer(model)
-    table = Table("method", "calls", "rounds", "prompt tokens", "FLOPs", "how", title=(
-        f"{n} candidates, passages of {passage_tokens} tokens ({label}), {cached:.0%} cached"))
-    formulas = []
+    predictions: list[Prediction] = []
     for name in names:
-        p = predict(name, n, opts, cached=cached, trials=trials, passage_tokens=passage_tokens,
-                    query_tokens=query_tokens, noise=noise, position_bias=position_bias, count_tokens=count, shape=shape,
-                    spread=spread)
-        if as_json:
-            out.print_json(json.dumps(p.as_dict()))
-            continue
+        predictions.append(predict(name, n, opts, cached=cached, trials=trials, passage_tokens=passage_tokens,
+                                   query_tokens=query_tokens, noise=noise, position_bias=position_bias,
+                                   count_tokens=count, shape=shape, spread=spread))
+        if not tables:
+            emit(predictions[-1].as_dict())
+    if tables:
+        _show_plan(predictions, f"{n} candidates, passages of {passage_tokens} tokens ({label}), {cached:.0%} cached")
 
-        def fmt(r: Any, digits: int = 0, sci: bool = False) -> str:
-            show = (lambda v: f"{v:.2e}") if sci else (lambda v: f"{v:,.{digits}f}")
-            return show(r.mean) if r.low == r.high else f"{show(r.mean)} ({show(r.low)}-{show(r.high)})"
 
-        if p.formula:
-            formulas.append(f"{name}: {p.formula}")
+def _show_plan(predictions: list[Any], title: str) -> None:
+    def fmt(r: Any, sci: bool = False) -> str:
+        show = (lambda v: f"{v:.2e}") if sci else (lambda v: f"{v:,.0f}")
+        return show(r.mean) if r.low == r.high else f"{show(r.mean)} ({show(r.low)}-{show(r.high)})"
+
+    t = table(title, ("method", "calls", "rounds", "prompt tokens", "FLOPs", "how"), left=("method", "how"))
+    for p in predictions:
         how = "exact" if p.formula else f"simulated x{p.trials}"
-        table.add_row(name, fmt(p.calls), fmt(p.rounds), fmt(p.prompt_tokens), fmt(p.flops, sci=True), how)
-    if not as_json:
-        out.print(table)
-        out.print("simulated: the mean (range) over the runs. exact:", highlight=False)
-        for line in formulas:
-            out.print(f"  {line}", highlight=False, soft_wrap=True)
+        t.add_row(p.method, fmt(p.calls), fmt(p.rounds), fmt(p.prompt_tokens), fmt(p.flops, sci=True), how)
+    out.print(t)
+    out.print("simulated: the mean (range) over the runs. exact:", highlight=False)
+    for p in predictions:
+        if p.formula:
+            out.print(f"  {p.method}: {p.formula}", highlight=False, soft_wrap=True)
 
 
 def _tokenizer(model: str | None) -> tuple[Any, Any, str]:
     """The model's prompt-token counter and shape (judgerank plan), loaded from its GGUF."""
-    from judgerank.runtime import ModelSpec, build_backend
+    from judgerank.backends.llamacpp import LlamaCppBackend  # llama_cpp itself: only now
 
     spec = ModelSpec.parse(model)
     spec.check()
     backend = build_backend(ModelSpec(spec.kind, spec.name, threads=1))
-    return (lambda messages: len(backend.prompt_tokens(messages))), backend.shape, f"{spec.name or 'smollm2-135m'} tokens"
+    if not isinstance(backend, LlamaCppBackend):
+        raise JudgerankError(f"plan counts tokens with a local GGUF's tokenizer; {model} is not one")
+    return (lambda messages: len(backend.prompt_tokens(messages))), backend.shape, f"{spec.label} tokens"

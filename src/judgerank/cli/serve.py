@@ -8,8 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from judgerank.cli.base import _store_spec, app, err
-from judgerank.errors import JudgerankError
+from judgerank.cli.app import app, err
+from judgerank.cli.options import NoStoreOpt, StoreOpt, store_spec
+from judgerank.core.errors import JudgerankError, needs_extra
 
 ServeModel = Annotated[
     str | None, typer.Option(help="Default model: a named model or GGUF path (embedded default if unset).")
@@ -30,8 +31,6 @@ MaxDocumentChars = Annotated[int, typer.Option(help="Most characters per documen
 Concurrency = Annotated[int, typer.Option(help="With --base-url: most requests in flight to that server.", min=1)]
 MaxCalls = Annotated[int, typer.Option(help="Ceiling on any request's new LLM calls (a request may ask for fewer; "
                                            "0 serves only stored judgments).", min=0)]
-ServeCache = Annotated[Path | None, typer.Option(help="Judgment cache shared by all requests (SQLite).")]
-NoCache = Annotated[bool, typer.Option("--no-cache", help="No judgment cache.")]
 ServeBaseUrl = Annotated[
     str | None, typer.Option(help="Judge with an OpenAI-compatible server (…/v1); --model names its model.")
 ]
@@ -39,12 +38,12 @@ ServeBaseUrl = Annotated[
 
 def _server_config(
     model: str | None, models: str, method: str | None, api_keys_file: Path | None, max_documents: int,
-    max_document_chars: int, max_calls: int | None, cache: Path | None, no_cache: bool, base_url: str | None,
+    max_document_chars: int, max_calls: int | None, store: str | None, no_store: bool, base_url: str | None,
     concurrency: int, **more: Any,
 ) -> Any:
     """The service's configuration from the command line; API keys from the file and the environment."""
-    from judgerank.engine import DEFAULT_METHOD
     from judgerank.server.service import ServerConfig
+    from judgerank.strategies.registry import DEFAULT_RERANK_METHOD
 
     keys = {k.strip() for k in os.environ.get("JUDGERANK_API_KEYS", "").split(",") if k.strip()}
     if api_keys_file is not None:
@@ -55,12 +54,12 @@ def _server_config(
     return ServerConfig(
         model=model,
         models=tuple(m.strip() for m in models.split(",") if m.strip()),
-        method=method or DEFAULT_METHOD,
+        method=method or DEFAULT_RERANK_METHOD,
         api_keys=frozenset(keys),
         max_documents=max_documents,
         max_document_chars=max_document_chars,
         max_calls=max_calls,
-        cache=_store_spec(cache, None, no_cache),
+        store=store_spec(store, no_store),
         base_url=base_url,
         concurrency=concurrency,
         **more,
@@ -82,8 +81,8 @@ def serve(
                                                 min=1)] = 4_000_000,
     concurrency: Concurrency = 8,
     max_calls: MaxCalls = 2000,
-    cache: ServeCache = None,
-    no_cache: NoCache = False,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
     base_url: ServeBaseUrl = None,
 ) -> None:
     """Serve /v1/rerank (Cohere/Jina shape; also /v2/rerank and /rerank), /v1/judge, /v1/arena,
@@ -93,9 +92,9 @@ def serve(
 
         from judgerank.server.app import create_app
     except ImportError as exc:
-        raise JudgerankError(f"judgerank serve needs the [server] extra: pip install 'judgerank[server]' ({exc})") from None
-    config = _server_config(model, models, method, api_keys_file, max_documents, max_document_chars, max_calls, cache,
-                            no_cache, base_url, concurrency, max_in_flight=max_in_flight,
+        raise needs_extra("judgerank serve", "server", hint=str(exc)) from None
+    config = _server_config(model, models, method, api_keys_file, max_documents, max_document_chars, max_calls, store,
+                            no_store, base_url, concurrency, max_in_flight=max_in_flight,
                             max_body_bytes=max_body_bytes)
     application = create_app(config)  # checks every model before the port is taken
     _check_port(host, port)
@@ -117,8 +116,8 @@ def mcp(
     max_document_chars: MaxDocumentChars = 20_000,
     concurrency: Concurrency = 8,
     max_calls: MaxCalls = 2000,
-    cache: ServeCache = None,
-    no_cache: NoCache = False,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
     base_url: ServeBaseUrl = None,
 ) -> None:
     """Serve the tools rerank, judge and arena to agents over the Model Context Protocol.
@@ -131,8 +130,8 @@ def mcp(
     require("mcp")  # one line naming the extra, not an import traceback
     from judgerank.server import mcp as mcp_server
 
-    config = _server_config(model, models, method, api_keys_file, max_documents, max_document_chars, max_calls, cache,
-                            no_cache, base_url, concurrency)
+    config = _server_config(model, models, method, api_keys_file, max_documents, max_document_chars, max_calls, store,
+                            no_store, base_url, concurrency)
     if transport == "stdio":
         import anyio
 
@@ -141,7 +140,7 @@ def mcp(
     try:
         import uvicorn
     except ImportError as exc:
-        raise JudgerankError(f"judgerank mcp --transport http needs uvicorn: pip install 'judgerank[server]' ({exc})") from None
+        raise needs_extra("judgerank mcp --transport http", "server", hint=str(exc)) from None
     application, service = mcp_server.http_app(config, host)  # checks every model before the port is taken
     _check_port(host, port)
     err.print(f"judgerank MCP on http://{host}:{port}/mcp ({'API keys required' if config.api_keys else 'no API keys'})")

@@ -1,4 +1,4 @@
-"""A job that can travel: what a worker needs to rebuild the Reranker or ResponseJudge of the
+"""A job that can travel: what a worker needs to rebuild the Reranker or Judge of the
 driver, and the JSON-ready result of one task.
 
 Nothing here holds a model or a connection: a JobSpec is plain data, pickled to each worker, and
@@ -15,7 +15,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from judgerank.types import Budget, Item, Query, Request
+from judgerank.core.costs import Budget
+from judgerank.core.types import Item, Query, Request
+from judgerank.judge import Judge
+from judgerank.rerank import Reranker
+from judgerank.runtime import Runtime
 
 Task = Request | tuple[Query, tuple[Item, ...]]
 
@@ -39,28 +43,19 @@ class Worker:
     """One worker's runtime and job; `run` turns a task into its JSON-ready result."""
 
     def __init__(self, spec: JobSpec) -> None:
-        from judgerank.runtime import Runtime
-
         self.spec = spec
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.runtime = Runtime(store=spec.store, base_url=spec.base_url, threads=spec.threads, context=spec.context,
                                concurrency=spec.concurrency)
         budget = Budget(spec.max_calls, spec.max_tokens)
-        if spec.kind == "rerank":
-            from judgerank.engine import Reranker
-
-            self.job: Any = Reranker(spec.method, spec.model, budget=budget, runtime=self.runtime, **spec.options)
-        else:
-            from judgerank.responses import ResponseJudge
-
-            self.job = ResponseJudge(spec.model, method=spec.method, budget=budget, runtime=self.runtime,
-                                     **spec.options)
+        self.job: Reranker | Judge = (
+            Reranker(spec.method, spec.model, budget=budget, runtime=self.runtime, **spec.options)
+            if spec.kind == "rerank" else Judge(spec.method, spec.model, budget=budget, runtime=self.runtime,
+                                                **spec.options))
 
     def run(self, task: Task) -> dict[str, Any]:
         """{"result": the ranking (or judged responses) as_dict, "worker", "seconds"}."""
         start = time.perf_counter()
-        if isinstance(task, Request):
-            result = self.job.rerank(task).as_dict()
-        else:
-            result = self.job.rank(*task).as_dict()
+        query, items = (task.query, task.items) if isinstance(task, Request) else task
+        result = self.job.rank(query, items).as_dict()
         return {"result": result, "worker": self.name, "seconds": time.perf_counter() - start}

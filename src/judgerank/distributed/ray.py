@@ -22,8 +22,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from judgerank.core.errors import JudgerankError, needs_extra
 from judgerank.distributed.jobs import JobSpec, Task, Worker
-from judgerank.errors import JudgerankError
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def connect(cluster: Cluster) -> int:
     try:
         import ray
     except ImportError:
-        raise JudgerankError("--ray needs Ray: pip install \"judgerank[ray]\"") from None
+        raise needs_extra("--ray", "ray") from None
     for name in ("ray", "ray.data"):  # Ray's own INFO lines would bury the progress line
         logging.getLogger(name).setLevel(logging.ERROR)
     # and its C++ core logs an error-level note on every run about actors that may restart

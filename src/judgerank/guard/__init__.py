@@ -15,6 +15,7 @@ Flags travel with the Ranking (`Ranking.flags`), and each code is explained in o
 
 from judgerank.guard.detect import FLAG_HELP, detect, detect_items
 from judgerank.guard.neutral import neutralise
-from judgerank.guard.policy import GUARD_POLICIES, apply_policy, guarded_verdict
+from judgerank.guard.policy import GUARD_POLICIES, apply_policy, guarded, guarded_verdict
 
-__all__ = ["FLAG_HELP", "GUARD_POLICIES", "apply_policy", "detect", "guarded_verdict", "detect_items", "neutralise"]
+__all__ = ["FLAG_HELP", "GUARD_POLICIES", "apply_policy", "detect", "detect_items", "guarded", "guarded_verdict",
+           "neutralise"]

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from judgerank.core.types import Item, Query
 from judgerank.guard.neutral import MARKER
-from judgerank.types import Item, Query
 
 FLAG_HELP: dict[str, str] = {
     "instruction": "the text gives instructions to the ranker or judge (e.g. 'ignore previous instructions')",

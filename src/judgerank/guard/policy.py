@@ -12,7 +12,10 @@ demoting the candidates it flags in the clean rankings moved nDCG@10 from 0.5963
 
 from __future__ import annotations
 
-from judgerank.types import Ranking, Verdict
+from collections.abc import Mapping, Sequence
+
+from judgerank.core.types import Item, Query, Ranking, Verdict
+from judgerank.guard.detect import detect_items
 
 GUARD_POLICIES = ("demote", "flag", "drop", "off")
 
@@ -31,6 +34,18 @@ def apply_policy(ranking: Ranking, flags: dict[str, list[str]], policy: str) -> 
     ranking.ids = [ranking.ids[n] for n in order]
     ranking.scores = [ranking.scores[n] for n in order]
     return ranking
+
+
+def guarded(ranking: Ranking, query: Query, items: Sequence[Item], policy: str, *, stuffing: bool = True,
+            found: Mapping[str, list[str]] | None = None) -> Ranking:
+    """The ranking with what the detector flags among `items` (and `found`, what the strategy
+    itself found suspect) acted on by `policy`; stuffing as for detect. Every job's one guard."""
+    if policy == "off":
+        return ranking
+    flags = detect_items(query, items, stuffing=stuffing)
+    for i, codes in (found or {}).items():
+        flags[i] = flags.get(i, []) + codes
+    return apply_policy(ranking, flags, policy)
 
 
 def guarded_verdict(verdict: Verdict, flags_a: list[str], flags_b: list[str], policy: str) -> Verdict:

@@ -1,12 +1,17 @@
-"""JSON-lines parsing with errors that name the file and line."""
+"""JSON and JSON-lines records with errors that name the file and line, and the candidate records
+(passages, responses) every job's files share: {"id", "text", "score"?} or a plain string."""
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
-from judgerank.errors import JudgerankError
+from judgerank.core.errors import JudgerankError, shown
+from judgerank.core.types import Item
+from judgerank.io.files import read_text
 
 
 def loads(text: str, source: object, number: int | None = None) -> Any:
@@ -57,3 +62,48 @@ def parse_jsonl(lines: Iterable[str], source: object) -> Iterator[tuple[int, dic
         if not isinstance(record, dict):
             raise JudgerankError(f"{source}:{number}: expected a JSON object")
         yield number, record
+
+
+def read_records(path: str | Path) -> list[tuple[int, dict]]:
+    """(number, object) of each record of a JSON list (number: its position) or of a JSONL file
+    (number: its line); anything but objects is an error naming the record."""
+    text = read_text(path)
+    if not text.lstrip().startswith("["):
+        return list(parse_jsonl(text.splitlines(), path))
+    data = loads(text, path)
+    if not isinstance(data, list):
+        raise JudgerankError(f"{path}: expected a JSON list of records")
+    for n, record in enumerate(data, 1):
+        if not isinstance(record, dict):
+            raise JudgerankError(f"{path}: record {n}: expected a JSON object")
+    return list(enumerate(data, 1))
+
+
+def item_of(record: object, where: str, default_id: str) -> Item:
+    """A candidate from a string (its id `default_id`) or an object with a text ("text",
+    "content" or "contents"), an optional id ("id" or "docid") and an optional first-stage
+    "score" (a finite number)."""
+    if isinstance(record, str):
+        return Item(default_id, record)
+    if not isinstance(record, dict):
+        raise JudgerankError(f"{where}: a candidate must be an object with 'id' and 'text'")
+    text = record.get("text", record.get("content", record.get("contents")))
+    if not isinstance(text, str):
+        raise JudgerankError(f"{where}: candidate has no 'text' string")
+    raw_id = record.get("id", record.get("docid", default_id))
+    return Item(str(raw_id), text, _score(record.get("score"), f"{where}: candidate {shown(str(raw_id), 40)}"))
+
+
+def _score(value: object, where: str) -> float | None:
+    """A first-stage score: absent, or a finite number."""
+    if value is None:
+        return None
+    try:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError
+        score = float(value)  # an integer of hundreds of digits overflows here
+    except (TypeError, OverflowError):
+        score = math.nan
+    if not math.isfinite(score):
+        raise JudgerankError(f"{where}: 'score' must be a finite number, not {shown(value, 30)}")
+    return score

@@ -1,4 +1,4 @@
-"""TREC files: runs (qid Q0 docid rank score tag), qrels (qid 0 docid grade), topics (qid<TAB>text).
+"""TREC files: runs (qid Q0 docid rank score tag) and qrels (qid 0 docid grade).
 
 Readers name the file and line of any malformed input.
 """
@@ -8,25 +8,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from judgerank.errors import JudgerankError, shown
-from judgerank.types import Ranking
+from judgerank.core.errors import JudgerankError, shown
+from judgerank.core.types import Ranking
+from judgerank.io.files import reading
 
 
 def _lines(path: str | Path) -> Iterable[tuple[int, str]]:
-    p = Path(path)
-    if not p.is_file():
-        raise JudgerankError(f"{p}: no such file")
-    try:
-        with p.open(encoding="utf-8") as fh:
-            for number, line in enumerate(fh, 1):
-                if line.strip():
-                    yield number, line
-    except UnicodeDecodeError as exc:
-        raise JudgerankError(f"{p}: not UTF-8 text ({exc.reason})") from exc
-
-
-def read_run(path: str | Path) -> dict[str, dict[str, float]]:
-    return read_run_with_tag(path)[0]
+    with reading(path) as fh:
+        for number, line in enumerate(fh, 1):
+            if line.strip():
+                yield number, line
 
 
 def read_run_with_tag(path: str | Path) -> tuple[dict[str, dict[str, float]], str]:
@@ -72,23 +63,7 @@ def read_qrels(path: str | Path) -> dict[str, dict[str, int]]:
     return qrels
 
 
-def read_topics(path: str | Path) -> dict[str, str]:
-    topics: dict[str, str] = {}
-    for number, line in _lines(path):
-        qid, sep, text = line.rstrip("\n").partition("\t")
-        if not sep or not text.strip():
-            raise JudgerankError(f"{path}:{number}: a topics line needs 'qid<TAB>query text'")
-        topics[qid] = text.strip()
-    return topics
-
-
 def run_lines(ranking: Ranking, tag: str) -> list[str]:
     """TREC run lines for one ranking; scores descend with rank so any evaluator keeps our order."""
     n = len(ranking.ids)
     return [f"{ranking.query_id} Q0 {doc} {r} {n - r + 1} {tag}" for r, doc in enumerate(ranking.ids, 1)]
-
-
-def write_run(rankings: Iterable[Ranking], path: str | Path, tag: str = "judgerank") -> None:
-    with Path(path).open("w", encoding="utf-8") as fh:
-        for ranking in rankings:
-            fh.writelines(line + "\n" for line in run_lines(ranking, tag))

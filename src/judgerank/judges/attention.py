@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from judgerank.backends.base import AttentionRequest, AttentionResult
-from judgerank.cache import CachedModel
-from judgerank.judges.base import ask
+from judgerank.backends.base import AttentionRequest
+from judgerank.core.types import Answers, Item, Query
+from judgerank.judges.base import prepared
 from judgerank.judges.templates import load_template
-from judgerank.types import Item, Query
+from judgerank.store.cached import CachedModel
 
 CONTENT_FREE = "N/A"  # the calibration query, as in the paper
 SEPARATOR = "\n\n"
@@ -24,8 +24,8 @@ SEPARATOR = "\n\n"
 class AttentionJudge:
     """Scores a whole list in one call (two forward passes: the query's and the calibration's)."""
 
-    def __init__(self, backend: CachedModel, template: str = "icr", max_words: int = 100) -> None:
-        self.backend = backend
+    def __init__(self, model: CachedModel, template: str = "icr", max_words: int = 100) -> None:
+        self.model = model
         self.template = load_template(template)
         self.max_words = max_words
         head, found, probe = self.template.user.partition("{passages}")
@@ -33,16 +33,16 @@ class AttentionJudge:
         self.head, self.probe = head.rstrip("\n"), probe.lstrip("\n")
 
     def request(self, query: Query, items: Sequence[Item]) -> AttentionRequest:
-        segments = tuple(f"[{n}] {self.backend.clip(i.text, self.max_words)}" for n, i in enumerate(items, 1))
-        q = self.backend.clip(query.text, self.max_words)
+        m = self.model
+        segments = tuple(f"[{n}] {prepared(m, i.text, self.max_words)}" for n, i in enumerate(items, 1))
+        q = prepared(m, query.text, self.max_words)
         return AttentionRequest(
             self.template.system, self.head, segments, SEPARATOR, self.probe.format(query=q),
             self.probe.format(query=CONTENT_FREE), self.template.key,
         )
 
-    def scores(self, query: Query, items: Sequence[Item]) -> list[float]:
-        def per_item(results: Sequence[AttentionResult | None]) -> list[float | None]:
-            (result,) = results
-            return [None] * len(items) if result is None else list(result.scores)
-
-        return ask(self.backend.attention, [self.request(query, items)], per_item)
+    def scores(self, query: Query, items: Sequence[Item]) -> Answers[float]:
+        (result,) = self.model.attention([self.request(query, items)]).values
+        if result is None:  # the Budget stopped its one call
+            return Answers([None] * len(items), False)
+        return Answers.whole(result.scores)

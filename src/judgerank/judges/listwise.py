@@ -25,11 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from judgerank.backends.base import ChoiceRequest, ChoiceResult, GenerateRequest, Generation
-from judgerank.cache import CachedModel
-from judgerank.errors import JudgerankError
-from judgerank.judges.base import ask
+from judgerank.core.errors import JudgerankError
+from judgerank.core.types import Answers, Item, Query
+from judgerank.judges.base import prepared
 from judgerank.judges.templates import load_template
-from judgerank.types import Item, Query
+from judgerank.store.cached import CachedModel
 
 LABEL = re.compile(r"\[\s*(\d+)\s*\]")
 NUMBER = re.compile(r"\d+")
@@ -77,12 +77,12 @@ def require_scores(items: Sequence[Item], where: str = "") -> None:
                              f"{missing!r} has none: give a 'score' for every candidate in the input")
 
 
-def _passages(backend: CachedModel, items: Sequence[Item], labels: Sequence[str], max_words: int,
+def _passages(model: CachedModel, items: Sequence[Item], labels: Sequence[str], max_words: int,
               insert_scores: bool = False) -> str:
     if not insert_scores:
-        return "\n".join(f"{label} {backend.clip(i.text, max_words)}" for label, i in zip(labels, items))
+        return "\n".join(f"{label} {prepared(model, i.text, max_words)}" for label, i in zip(labels, items))
     require_scores(items)
-    return "\n".join(f"{label} (retriever score {i.score:.4g}) {backend.clip(i.text, max_words)}"
+    return "\n".join(f"{label} (retriever score {i.score:.4g}) {prepared(model, i.text, max_words)}"
                      for label, i in zip(labels, items))
 
 
@@ -109,22 +109,22 @@ def single_token_labels(n: int, base: Sequence[str], is_single: Callable[[str], 
 class PermutationJudge:
     """Generates a permutation per window; `report` accumulates the parse repairs."""
 
-    def __init__(self, backend: CachedModel, template: str = "listwise-permutation", max_words: int = 100,
+    def __init__(self, model: CachedModel, template: str = "listwise-permutation", max_words: int = 100,
                  insert_scores: bool = False) -> None:
-        self.backend = backend
+        self.model = model
         self.template = load_template(f"{template}-scores" if insert_scores else template)
         self.max_words = max_words
         self.insert_scores = insert_scores
         self.report = ParseReport()
 
-    def rank_windows(self, query: Query, windows: Sequence[Sequence[Item]]) -> list[list[int]]:
-        q = self.backend.clip(query.text, self.max_words)
+    def rank_windows(self, query: Query, windows: Sequence[Sequence[Item]]) -> Answers[list[int]]:
+        m = self.model
+        q = prepared(m, query.text, self.max_words)
         requests = []
         for items in windows:
             labels = [f"[{n + 1}]" for n in range(len(items))]
-            passages = _passages(self.backend, items, labels, self.max_words, self.insert_scores)
-            fields = {"query": q, "passages": passages, "n": str(len(items))}
-            messages = self.template.messages(**fields)
+            passages = _passages(m, items, labels, self.max_words, self.insert_scores)
+            messages = self.template.messages(query=q, passages=passages, n=str(len(items)))
             requests.append(GenerateRequest(messages, max_tokens=6 * len(items) + 8, template=self.template.key))
 
         def orders(generations: Sequence[Generation | None]) -> list[list[int] | None]:
@@ -138,15 +138,15 @@ class PermutationJudge:
                 out.append(order)
             return out
 
-        return ask(self.backend.generate, requests, orders)
+        return m.generate(requests).map(orders)
 
 
 class LabelJudge:
     """Scores each passage of a window by log P(its letter first): FIRST and setwise."""
 
-    def __init__(self, backend: CachedModel, template: str = "listwise-first", max_words: int = 100,
+    def __init__(self, model: CachedModel, template: str = "listwise-first", max_words: int = 100,
                  insert_scores: bool = False) -> None:
-        self.backend = backend
+        self.model = model
         self.template = load_template(f"{template}-scores" if insert_scores else template)
         self.max_words = max_words
         self.insert_scores = insert_scores
@@ -155,32 +155,29 @@ class LabelJudge:
     def labels(self, n: int) -> tuple[str, ...]:
         """The labels of a window of n, each one token for this model."""
         if n not in self._labels:
-            self._labels[n] = tuple(single_token_labels(n, self.template.choices, self.backend.is_single_token,
-                                                        self.backend.identity))
+            self._labels[n] = tuple(single_token_labels(n, self.template.choices, self.model.is_single_token,
+                                                        self.model.identity))
         return self._labels[n]
 
-    def label_logprobs(self, query: Query, windows: Sequence[Sequence[Item]]) -> list[np.ndarray]:
+    def label_logprobs(self, query: Query, windows: Sequence[Sequence[Item]]) -> Answers[np.ndarray]:
         """log P(label) per passage of each window (None for a window the Budget stopped)."""
-        q = self.backend.clip(query.text, self.max_words)
+        m = self.model
+        q = prepared(m, query.text, self.max_words)
         requests = []
         for items in windows:
             labels = self.labels(len(items))
-            passages = _passages(self.backend, items, [f"{x}:" for x in labels], self.max_words, self.insert_scores)
+            passages = _passages(m, items, [f"{x}:" for x in labels], self.max_words, self.insert_scores)
             requests.append(ChoiceRequest(self.template.messages(query=q, passages=passages), labels, self.template.key))
 
         def arrays(results: Sequence[ChoiceResult | None]) -> list[np.ndarray | None]:
             return [None if r is None else np.array(r.logprobs) for r in results]
 
-        return ask(self.backend.choice_logprobs, requests, arrays)
+        return m.choice_logprobs(requests).map(arrays)
 
-    def rank_windows(self, query: Query, windows: Sequence[Sequence[Item]]) -> list[list[int]]:
-        def orders(lps: Sequence[np.ndarray | None]) -> list[list[int] | None]:
-            return [None if lp is None else [int(k) for k in np.argsort(-lp, kind="stable")] for lp in lps]
+    def rank_windows(self, query: Query, windows: Sequence[Sequence[Item]]) -> Answers[list[int]]:
+        return self.label_logprobs(query, windows).map(
+            lambda lps: [None if lp is None else [int(k) for k in np.argsort(-lp, kind="stable")] for lp in lps])
 
-        return ask(lambda w: self.label_logprobs(query, w), windows, orders)
-
-    def best_of(self, query: Query, sets: Sequence[Sequence[Item]]) -> list[int]:
-        def picks(lps: Sequence[np.ndarray | None]) -> list[int | None]:
-            return [None if lp is None else int(np.argmax(lp)) for lp in lps]
-
-        return ask(lambda s: self.label_logprobs(query, s), sets, picks)
+    def best_of(self, query: Query, sets: Sequence[Sequence[Item]]) -> Answers[int]:
+        return self.label_logprobs(query, sets).map(
+            lambda lps: [None if lp is None else int(np.argmax(lp)) for lp in lps])

@@ -6,29 +6,31 @@ bias, and a disagreement between the orders is reported as a tie.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
+from scipy.special import expit
+
 from judgerank.backends.base import ChoiceResult
-from judgerank.cache import CachedModel
-from judgerank.judges.base import ask, in_groups
+from judgerank.core.types import Answers, Item, Preference, Query
+from judgerank.judges.base import in_groups, prepared
 from judgerank.judges.templates import load_template
-from judgerank.types import Item, Preference, Query
+from judgerank.store.cached import CachedModel
 
 
 class PairwiseJudge:
-    def __init__(self, backend: CachedModel, template: str = "pairwise-prp", max_words: int = 200) -> None:
-        self.backend = backend
+    def __init__(self, model: CachedModel, template: str = "pairwise-prp", max_words: int = 200) -> None:
+        self.model = model
         self.template = load_template(template)
         self.max_words = max_words
 
-    def compare(self, query: Query, pairs: Sequence[tuple[Item, Item]]) -> list[Preference]:
+    def compare(self, query: Query, pairs: Sequence[tuple[Item, Item]]) -> Answers[Preference]:
         if not pairs:
-            return []
-        q = self.backend.clip(query.text, self.max_words)
+            return Answers.whole([])
+        m = self.model
+        q = prepared(m, query.text, self.max_words)
         requests = []
         for a, b in pairs:
-            ta, tb = self.backend.clip(a.text, self.max_words), self.backend.clip(b.text, self.max_words)
+            ta, tb = prepared(m, a.text, self.max_words), prepared(m, b.text, self.max_words)
             requests.append(self.template.request(query=q, a=ta, b=tb))
             requests.append(self.template.request(query=q, a=tb, b=ta))
 
@@ -38,10 +40,10 @@ class PairwiseJudge:
                 for (a, b), g in zip(pairs, in_groups(results, 2))
             ]
 
-        return ask(self.backend.choice_logprobs, requests, preferences)
+        return m.choice_logprobs(requests).map(preferences)
 
 
 def _first_wins(result: ChoiceResult) -> float:
     """P(the passage shown first wins), normalised over the two answers {A, B}."""
     first, second = result.logprobs[:2]
-    return 0.5 * (1.0 + math.tanh(0.5 * (first - second)))  # the logistic function, safe for any gap
+    return float(expit(first - second))

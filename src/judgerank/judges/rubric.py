@@ -7,59 +7,54 @@ rating, which separates two responses that the most likely rating would call equ
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
+from scipy.special import softmax
 
 from judgerank.backends.base import ChoiceResult
-from judgerank.cache import CachedModel
-from judgerank.judges.base import ask
+from judgerank.core.types import Answers, Item, Query
+from judgerank.judges.base import prepared
 from judgerank.judges.templates import load_template
-from judgerank.types import Item, Query
+from judgerank.store.cached import CachedModel
 
 
 class RubricJudge:
     """A Scorer over responses; `distributions` batches responses from many prompts."""
 
-    def __init__(self, backend: CachedModel, template: str = "rubric-1-5", max_words: int = 400) -> None:
-        self.backend = backend
+    def __init__(self, model: CachedModel, template: str = "rubric-1-5", max_words: int = 400) -> None:
+        self.model = model
         self.template = load_template(template)
         self.with_reference = load_template(f"{template}-ref")
-        self.levels = np.array([float(c) for c in self.template.choices])
+        self.levels = self.template.levels
         self.max_words = max_words
         self._seen: dict[tuple[str, str | None, str], np.ndarray] = {}
 
-    def scores(self, query: Query, items: Sequence[Item]) -> list[float]:
-        def expected(dists: Sequence[np.ndarray | None]) -> list[Any]:
-            return [None if d is None else float(d @ self.levels) for d in dists]
+    def scores(self, query: Query, items: Sequence[Item]) -> Answers[float]:
+        return self.distributions([(query, i) for i in items]).map(
+            lambda dists: [None if d is None else float(d @ self.levels) for d in dists])
 
-        return ask(self.distributions, [(query, i) for i in items], expected)
-
-    def distributions(self, rated: Sequence[tuple[Query, Item]]) -> list[np.ndarray]:
+    def distributions(self, rated: Sequence[tuple[Query, Item]]) -> Answers[np.ndarray]:
         """P(rating = level) for each (prompt, response), in the order of `levels`. A response
         already rated by this judge (one job) is not asked again."""
         keys = [(q.text, q.reference, i.text) for q, i in rated]
         todo = list({k: (q, i) for k, (q, i) in zip(keys, rated) if k not in self._seen}.items())
+        if not todo:
+            return Answers.whole(self._seen[k] for k in keys)
+        m, words = self.model, self.max_words
         requests = []
         for _, (query, item) in todo:
-            fields = {
-                "question": self.backend.clip(query.text, self.max_words),
-                "answer": self.backend.clip(item.text, self.max_words),
-            }
+            fields = {"question": prepared(m, query.text, words), "answer": prepared(m, item.text, words)}
             template = self.template
             if query.reference:
                 template = self.with_reference
-                fields["reference"] = self.backend.clip(query.reference, self.max_words)
+                fields["reference"] = prepared(m, query.reference, words)
             requests.append(template.request(**fields))
+        answers = m.choice_logprobs(requests)
+        for (key, _), r in zip(todo, answers.values):
+            if r is not None:
+                self._seen[key] = _distribution(r)
+        return Answers([self._seen.get(k) for k in keys], answers.complete)
 
-        def remember(results: Sequence[ChoiceResult | None]) -> list[Any]:
-            for (key, _), r in zip(todo, results):
-                if r is not None:
-                    lp = np.array(r.logprobs, dtype=np.float64)
-                    p = np.exp(lp - lp.max())
-                    self._seen[key] = p / p.sum()
-            return [self._seen.get(k) for k in keys]
 
-        if not todo:
-            return remember([])
-        return ask(self.backend.choice_logprobs, requests, remember)
+def _distribution(result: ChoiceResult) -> np.ndarray:
+    return softmax(np.array(result.logprobs, dtype=np.float64))

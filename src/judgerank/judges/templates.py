@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+import numpy as np
+
 from judgerank.backends.base import ChoiceRequest
-from judgerank.errors import JudgerankError
+from judgerank.core.errors import JudgerankError
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,11 @@ class PromptTemplate:
     choices: tuple[str, ...]
     system: str
     user: str
+
+    @property
+    def levels(self) -> np.ndarray:
+        """The choices as numbers (graded and rubric templates: the grade each answer stands for)."""
+        return np.array([float(c) for c in self.choices])
 
     @property
     def key(self) -> str:

@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.special import softmax
 
 from judgerank.backends.base import ChoiceResult
-from judgerank.cache import CachedModel
-from judgerank.judges.base import ask, in_groups
+from judgerank.core.types import Answers, Item, Preference, Query
+from judgerank.judges.base import in_groups, prepared
 from judgerank.judges.templates import load_template
-from judgerank.types import Item, Preference, Query
+from judgerank.store.cached import CachedModel
 
 Matchup = tuple[Query, Item, Item]
 
@@ -27,69 +28,55 @@ Matchup = tuple[Query, Item, Item]
 class VerdictJudge:
     """A Comparer over responses; `compare_many` batches pairs from many prompts into one call."""
 
-    def __init__(self, backend: CachedModel, template: str = "judge-pair", max_words: int = 400) -> None:
-        self.backend = backend
+    def __init__(self, model: CachedModel, template: str = "judge-pair", max_words: int = 400) -> None:
+        self.model = model
         self.template = load_template(template)
         self.with_reference = load_template(f"{template}-ref")
         self.max_words = max_words
 
-    def compare(self, query: Query, pairs: Sequence[tuple[Item, Item]]) -> list[Preference]:
+    def compare(self, query: Query, pairs: Sequence[tuple[Item, Item]]) -> Answers[Preference]:
         return self.compare_many([(query, a, b) for a, b in pairs])
 
-    def compare_many(self, matchups: Sequence[Matchup]) -> list[Preference]:
+    def compare_many(self, matchups: Sequence[Matchup]) -> Answers[Preference]:
         if not matchups:
-            return []
-        five = self.template.kind == "verdict5"
+            return Answers.whole([])
+        m, words = self.model, self.max_words
         requests = []
         for query, a, b in matchups:
-            ta, tb = self.backend.clip(a.text, self.max_words), self.backend.clip(b.text, self.max_words)
-            fields = {"question": self.backend.clip(query.text, self.max_words)}
+            ta, tb = prepared(m, a.text, words), prepared(m, b.text, words)
+            fields = {"question": prepared(m, query.text, words)}
             template = self.template
             if query.reference:
                 template = self.with_reference
-                fields["reference"] = self.backend.clip(query.reference, self.max_words)
+                fields["reference"] = prepared(m, query.reference, words)
             requests.append(template.request(**fields, a=ta, b=tb))
             requests.append(template.request(**fields, a=tb, b=ta))
+        five = self.template.kind == "verdict5"
 
         def preferences(results: Sequence[ChoiceResult | None]) -> list[Preference | None]:
-            out: list[Preference | None] = []
-            for (_, a, b), group in zip(matchups, in_groups(results, 2)):
-                if group is None:
-                    out.append(None)
-                    continue
-                first, second = (_answer_probs(r) for r in group)
-                if five:  # shown order: first >> second, first > second, tie, second > first, second >> first
-                    in_a_first, in_a_second = first, second[::-1]
-                    out.append(
-                        Preference(
-                            a.id,
-                            b.id,
-                            p_a_first=float(in_a_first[0] + in_a_first[1] + 0.5 * in_a_first[2]),
-                            p_a_second=float(in_a_second[0] + in_a_second[1] + 0.5 * in_a_second[2]),
-                            tie_a_first=float(in_a_first[2]),
-                            tie_a_second=float(in_a_second[2]),
-                            levels_a_first=tuple(float(x) for x in in_a_first),
-                            levels_a_second=tuple(float(x) for x in in_a_second),
-                        )
-                    )
-                    continue
-                # first shown wins, second wins, tie
-                out.append(
-                    Preference(
-                        a.id,
-                        b.id,
-                        p_a_first=float(first[0] + 0.5 * first[2]),
-                        p_a_second=float(second[1] + 0.5 * second[2]),
-                        tie_a_first=float(first[2]),
-                        tie_a_second=float(second[2]),
-                    )
-                )
-            return out
+            return [None if group is None else _preference(a.id, b.id, *group, five=five)
+                    for (_, a, b), group in zip(matchups, in_groups(results, 2))]
 
-        return ask(self.backend.choice_logprobs, requests, preferences)
+        return m.choice_logprobs(requests).map(preferences)
+
+
+def _preference(a: str, b: str, first: ChoiceResult, second: ChoiceResult, *, five: bool) -> Preference:
+    p1, p2 = _answer_probs(first), _answer_probs(second)
+    if five:  # shown order: first >> second, first > second, tie, second > first, second >> first
+        in_a_first, in_a_second = p1, p2[::-1]
+        return Preference(
+            a, b,
+            p_a_first=float(in_a_first[0] + in_a_first[1] + 0.5 * in_a_first[2]),
+            p_a_second=float(in_a_second[0] + in_a_second[1] + 0.5 * in_a_second[2]),
+            tie_a_first=float(in_a_first[2]),
+            tie_a_second=float(in_a_second[2]),
+            levels_a_first=tuple(float(x) for x in in_a_first),
+            levels_a_second=tuple(float(x) for x in in_a_second),
+        )
+    # first shown wins, second wins, tie
+    return Preference(a, b, p_a_first=float(p1[0] + 0.5 * p1[2]), p_a_second=float(p2[1] + 0.5 * p2[2]),
+                      tie_a_first=float(p1[2]), tie_a_second=float(p2[2]))
 
 
 def _answer_probs(result: ChoiceResult) -> np.ndarray:
-    lp = np.array(result.logprobs, dtype=np.float64)
-    p = np.exp(lp - lp.max())
-    return p / p.sum()
+    return softmax(np.array(result.logprobs, dtype=np.float64))

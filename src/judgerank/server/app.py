@@ -42,11 +42,11 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 from judgerank import __version__
-from judgerank.cancel import run_cancellable
-from judgerank.errors import JudgerankError, StoreError
+from judgerank.core.cancel import run_cancellable
+from judgerank.core.costs import Costs
+from judgerank.core.errors import JudgerankError, StoreError
 from judgerank.server.models import ArenaIn, ArenaOut, JudgeIn, JudgeOut, RerankIn, RerankOut
 from judgerank.server.service import ServerConfig, Service, authorized, status_of
-from judgerank.types import Costs
 
 __all__ = ["ServerConfig", "create_app"]
 
@@ -76,28 +76,52 @@ class _Metrics:
 
 
 def create_app(config: ServerConfig | None = None) -> FastAPI:
+    """The HTTP app over one Service (its models checked now, before a port is taken)."""
     config = config or ServerConfig()
     metrics = _Metrics()
     service = Service(config, on_costs=metrics.charge)
-    # model work gets threads of its own: the default pool (40) would otherwise fill with
-    # requests waiting for the model, and everything else would wait behind them
-    workers = anyio.CapacityLimiter(config.max_in_flight)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         service.close()
 
-    # docs_url etc. are ours (below): served from local assets and behind the API key like the rest
+    # docs_url etc. are ours (_docs): served from local assets and behind the API key like the rest
     app = FastAPI(title="judgerank", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None, description="Rerank, judge and rate with LLMs, with costs counted.")
     app.state.runtime = service.runtime
-    in_flight = {"n": 0}
 
     def authorize(request: Request) -> None:
         if not authorized(request.headers.get("authorization", ""), config.api_keys):
             raise HTTPException(401, "missing or invalid API key (Authorization: Bearer ...)",
                                 headers={"WWW-Authenticate": "Bearer"})
+
+    guarded = [Depends(authorize)]
+    _count_and_limit(app, config, metrics)
+    _docs(app, guarded)
+    _operations(app, service, config, guarded)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's own handler echoes the input as UTF-8 and fails (500) on a lone surrogate;
+        # ASCII-escaped JSON carries any input back
+        body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True, default=str)
+        return Response(body, 422, media_type="application/json")
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", "models": service.model_names(), "method": config.method}
+
+    @app.get("/metrics", dependencies=guarded)
+    async def metrics_text() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return BodyLimit(app, config.max_body_bytes)  # type: ignore[return-value]  # an ASGI app around FastAPI
+
+
+def _count_and_limit(app: FastAPI, config: ServerConfig, metrics: _Metrics) -> None:
+    """Every request counted and timed; model work refused (429) past max_in_flight requests."""
+    in_flight = {"n": 0}
 
     @app.middleware("http")
     async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -121,44 +145,40 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         metrics.latency.labels(known).observe(time.perf_counter() - start)
         return response
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        # FastAPI's own handler echoes the input as UTF-8 and fails (500) on a lone surrogate;
-        # ASCII-escaped JSON carries any input back
-        body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True, default=str)
-        return Response(body, 422, media_type="application/json")
 
-    @app.get("/healthz")
-    async def healthz() -> dict[str, Any]:
-        return {"status": "ok", "models": service.model_names(), "method": config.method}
+def _docs(app: FastAPI, guarded: list[Any]) -> None:
+    """The OpenAPI document, Swagger UI and ReDoc, from local assets, behind the API key."""
 
-    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(authorize)])
+    @app.get("/openapi.json", include_in_schema=False, dependencies=guarded)
     def openapi() -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    @app.get("/docs", include_in_schema=False, dependencies=[Depends(authorize)])
+    @app.get("/docs", include_in_schema=False, dependencies=guarded)
     def swagger() -> Response:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="judgerank API",
                                    swagger_js_url="/docs-assets/swagger-ui-bundle.js",
                                    swagger_css_url="/docs-assets/swagger-ui.css",
                                    swagger_favicon_url="/docs-assets/favicon.png")
 
-    @app.get("/redoc", include_in_schema=False, dependencies=[Depends(authorize)])
+    @app.get("/redoc", include_in_schema=False, dependencies=guarded)
     def redoc() -> Response:
         return get_redoc_html(openapi_url="/openapi.json", title="judgerank API",
                               redoc_js_url="/docs-assets/redoc.standalone.js",
                               redoc_favicon_url="/docs-assets/favicon.png", with_google_fonts=False)
 
-    @app.get("/docs-assets/{name}", include_in_schema=False, dependencies=[Depends(authorize)])
+    @app.get("/docs-assets/{name}", include_in_schema=False, dependencies=guarded)
     def docs_asset(name: str) -> Response:
         folder = _docs_assets()
         if name not in DOCS_ASSETS or folder is None:
             raise HTTPException(404, "no such asset (the API docs need the [server] extra: fastapi-offline)")
         return FileResponse(folder / name)
 
-    @app.get("/metrics", dependencies=[Depends(authorize)])
-    async def metrics_text() -> PlainTextResponse:
-        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+def _operations(app: FastAPI, service: Service, config: ServerConfig, guarded: list[Any]) -> None:
+    """rerank (three paths), judge and arena, each run in a worker thread of its own: the default
+    pool (40) would otherwise fill with requests waiting for the model, and everything else
+    would wait behind them."""
+    workers = anyio.CapacityLimiter(config.max_in_flight)
 
     async def rerank(body: RerankIn, request: Request) -> RerankOut:
         return await _in_worker(lambda: service.rerank(body), request, workers)
@@ -167,20 +187,18 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     for path, summary in (("/v1/rerank", "Rerank documents (Cohere/Jina shape)"),
                           ("/v2/rerank", "Rerank documents (Cohere v2 path)"),
                           ("/rerank", "Rerank documents (the path without a version)")):
-        app.post(path, response_model=RerankOut, response_model_exclude_none=True,
-                 dependencies=[Depends(authorize)], summary=summary)(rerank)
+        app.post(path, response_model=RerankOut, response_model_exclude_none=True, dependencies=guarded,
+                 summary=summary)(rerank)
 
-    @app.post("/v1/judge", response_model=JudgeOut, dependencies=[Depends(authorize)],
+    @app.post("/v1/judge", response_model=JudgeOut, dependencies=guarded,
               summary="Order one prompt's responses with an LLM judge")
     async def judge(body: JudgeIn, request: Request) -> JudgeOut:
         return await _in_worker(lambda: service.judge(body), request, workers)
 
-    @app.post("/v1/arena", response_model=ArenaOut, dependencies=[Depends(authorize)],
+    @app.post("/v1/arena", response_model=ArenaOut, dependencies=guarded,
               summary="A leaderboard from battles (no model is asked)")
     async def leaderboard(body: ArenaIn, request: Request) -> ArenaOut:
         return await _in_worker(lambda: service.arena(body), request, workers)
-
-    return BodyLimit(app, config.max_body_bytes)  # type: ignore[return-value]  # an ASGI app around FastAPI
 
 
 _WORK = {"/v1/rerank", "/v2/rerank", "/rerank", "/v1/judge", "/v1/arena"}

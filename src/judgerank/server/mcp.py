@@ -28,7 +28,7 @@ from mcp.shared.exceptions import MCPError  # noqa: E402
 from pydantic import BaseModel, ValidationError  # noqa: E402
 
 from judgerank import __version__  # noqa: E402
-from judgerank.errors import JudgerankError, StoreError  # noqa: E402
+from judgerank.core.errors import JudgerankError, StoreError  # noqa: E402
 from judgerank.server.models import ArenaIn, JudgeIn, RerankIn  # noqa: E402
 from judgerank.server.service import ServerConfig, Service, authorized, status_of  # noqa: E402
 
@@ -99,9 +99,6 @@ async def serve_stdio(config: ServerConfig) -> None:
             await server.run(read, write, server.create_initialization_options())
     finally:
         service.close()
-
-
-ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
 
 
 def http_app(config: ServerConfig, host: str = "127.0.0.1") -> tuple[Any, Service]:

@@ -10,11 +10,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from judgerank.arena import METHODS as ARENA_METHODS
-from judgerank.arena import PlayerRow
+from judgerank.arena.raters import METHODS as ARENA_METHODS
+from judgerank.arena.ratings import PlayerRow
 from judgerank.guard.policy import GUARD_POLICIES
 from judgerank.io.jsonl import lone_surrogate
-from judgerank.methods import DEFAULT_JUDGE_METHOD, names_for
+from judgerank.strategies.registry import DEFAULT_JUDGE_METHOD, names_for
 
 # the registry's names, so the schemas list exactly the methods each operation accepts
 RerankMethod: Any = Literal[tuple(names_for("rerank"))]

@@ -9,18 +9,20 @@ ServiceError with an HTTP-style status, anything else is a judgerank error for t
 from __future__ import annotations
 
 import secrets
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from judgerank.arena import arena
-from judgerank.cancel import Cancelled
-from judgerank.engine import Reranker
-from judgerank.errors import BackendError, JudgerankError, StoreError
-from judgerank.methods import DEFAULT_RERANK_METHOD, method_for
-from judgerank.responses import ResponseJudge
+from judgerank.arena.raters import Anchor, Bootstrap, Sandwich, rater
+from judgerank.arena.ratings import rate_players
+from judgerank.backends.base import Backend
+from judgerank.core.costs import Budget, Costs
+from judgerank.core.errors import BackendError, Cancelled, JudgerankError, StoreError
+from judgerank.core.types import Item, Query
+from judgerank.judge import Judge
+from judgerank.rerank import Reranker
 from judgerank.runtime import Runtime
 from judgerank.server.models import (
     ArenaIn,
@@ -34,8 +36,7 @@ from judgerank.server.models import (
     RerankResult,
     TextIn,
 )
-from judgerank.types import Budget, Costs, Item, Query
-from judgerank.types import Request as RankRequest
+from judgerank.strategies.registry import DEFAULT_RERANK_METHOD, method_for
 
 DEFAULT_MAX_CALLS = 2000  # new model calls one request may cause: pointwise over 2,000 documents
 DEFAULT_MAX_BODY_BYTES = 4_000_000  # bytes of one request body: 1,000 documents of ~4,000 characters
@@ -58,9 +59,9 @@ class ServerConfig:
     max_in_flight: int = 64
     max_calls: int | None = DEFAULT_MAX_CALLS  # ceiling on any request's budget (None: no ceiling)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # a larger request body is refused (413) before it is parsed
-    cache: str | Path | None = "default"
-    backends: dict[str | None, Any] = field(default_factory=dict)  # ready backends by model name (tests)
-    similarity_backend: Any = None
+    store: str | Path | None = "default"  # the judgment store every request shares
+    backends: dict[str | None, Backend] = field(default_factory=dict)  # ready backends by model name (tests)
+    similarity_backend: Backend | None = None
 
 
 class ServiceError(JudgerankError):
@@ -106,15 +107,37 @@ class Service:
         self.on_costs = on_costs
         method_for("rerank", config.method)
         self.runtime = Runtime(
-            store=config.cache, base_url=config.base_url, concurrency=config.concurrency, backends=config.backends,
+            store=config.store, base_url=config.base_url, concurrency=config.concurrency, backends=config.backends,
             similarity_backend=config.similarity_backend,
         )
         self.allowed = {config.model, *config.models}
         for name in self.allowed:
             self.runtime.check(name)  # a model that cannot be had fails at start, not at the first request
+        self._facades: dict[Hashable, Reranker | Judge] = {}
+        self._lock = threading.Lock()
 
     def close(self) -> None:
         self.runtime.close()
+
+    def reranker(self, method: str, model: str | None, guard: str) -> Reranker:
+        """The Reranker for these settings, made once and kept (the runtime holds its models)."""
+        with self._lock:
+            facade = self._facades.get(("rerank", method, model, guard))
+            if facade is None:
+                facade = self._facades[("rerank", method, model, guard)] = Reranker(
+                    method, model, runtime=self.runtime, guard=guard)
+        assert isinstance(facade, Reranker)
+        return facade
+
+    def judge_of(self, method: str, model: str | None, top_k: int, guard: str) -> Judge:
+        """The Judge for these settings, made once and kept."""
+        with self._lock:
+            facade = self._facades.get(("judge", method, model, top_k, guard))
+            if facade is None:
+                facade = self._facades[("judge", method, model, top_k, guard)] = Judge(
+                    method, model, runtime=self.runtime, top_k=top_k, guard=guard)
+        assert isinstance(facade, Judge)
+        return facade
 
     def model_names(self) -> list[str]:
         return [self.config.model or "default", *self.config.models]
@@ -157,9 +180,9 @@ class Service:
         self.check_sizes([d.text for d in docs], "documents")
         method = body.method or self.config.method
         model = self.resolve(body.model)
-        items = tuple(Item(str(n), d.text) for n, d in enumerate(docs))
-        reranker = Reranker(method, model, budget=self.budget(body.budget), runtime=self.runtime, guard=body.guard)
-        ranking = reranker.rerank(RankRequest(Query("q", body.query), items))
+        items = [Item(str(n), d.text) for n, d in enumerate(docs)]
+        reranker = self.reranker(method, model, body.guard)
+        ranking = reranker.rank(Query("q", body.query), items, budget=self.budget(body.budget))
         self._charge(ranking.costs)
         relevance = reranker.relevance(ranking, body.relevance)
         keep = body.top_n or len(ranking.ids)
@@ -202,9 +225,8 @@ class Service:
         model = self.resolve(body.model)
         items = [Item(r.id if r.id is not None else str(n), r.text) for n, r in enumerate(responses)]
         index = {item.id: n for n, item in enumerate(items)}
-        judge = ResponseJudge(model, method=body.method, top_k=body.top_k, budget=self.budget(body.budget),
-                              runtime=self.runtime, guard=body.guard)
-        result = judge.rank(Query("p", body.prompt, body.reference), items)
+        judge = self.judge_of(body.method, model, body.top_k, body.guard)
+        result = judge.rank(Query("p", body.prompt, body.reference), items, budget=self.budget(body.budget))
         self._charge(result.ranking.costs)
         return JudgeOut(
             id=str(uuid.uuid4()),
@@ -213,7 +235,7 @@ class Service:
             ranking=[
                 JudgedResponse(
                     id=rid, index=index[rid], score=score,
-                    rating=float(result.ratings[rid] @ result.levels) if rid in result.ratings else None,
+                    rating=result.rating(rid),
                     flags=result.ranking.flags.get(rid),
                 )
                 for rid, score in zip(result.ranking.ids, result.ranking.scores)
@@ -226,7 +248,9 @@ class Service:
         """A leaderboard from battles; no model is asked."""
         if len(body.battles) > self.config.max_battles:
             raise ServiceError(413, f"too many battles: {len(body.battles)} > max_battles {self.config.max_battles}")
-        board = arena([b.model_dump() for b in body.battles], body.method, ties=body.ties, bootstrap=body.bootstrap,
-                      level=body.level, seed=body.seed, scale=body.scale, sandwich=body.sandwich, anchor=body.anchor)
+        interval = (Sandwich(body.level) if body.sandwich else Bootstrap(body.bootstrap, body.level) if body.bootstrap
+                    else None)
+        board = rate_players([b.model_dump() for b in body.battles], rater(body.method), interval, ties=body.ties,
+                             seed=body.seed, scale=body.scale, anchor=Anchor(body.anchor) if body.anchor else None)
         return ArenaOut(method=board.method, leaderboard=board.rows, notes=board.notes, settings=board.settings,
                         seconds=board.seconds)

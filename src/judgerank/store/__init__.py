@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from judgerank.store.base import JudgmentStore, judgment_key
-from judgerank.store.postgres import is_postgres_url
+from judgerank.store.postgres import PostgresStore, is_postgres_url
 from judgerank.store.sqlite import SQLiteStore, default_store_path
 
 __all__ = ["JudgmentStore", "SQLiteStore", "default_store_path", "judgment_key", "open_store"]
@@ -26,7 +26,5 @@ def open_store(spec: StoreSpec) -> JudgmentStore | None:
     if spec == "default":
         spec = os.environ.get("JUDGERANK_STORE") or default_store_path()
     if is_postgres_url(spec):
-        from judgerank.store.postgres import PostgresStore
-
         return PostgresStore(str(spec))
     return SQLiteStore(spec)

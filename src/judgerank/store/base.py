@@ -21,6 +21,11 @@ class JudgmentStore(Protocol):
 
     readonly: bool
 
+    @property
+    def location(self) -> str:
+        """Where the judgments are kept, for messages: a path, or a URL with its password hidden."""
+        ...
+
     def get_many(self, keys: Sequence[str]) -> dict[str, object]: ...
 
     def put_many(self, items: Iterable[tuple[str, object]]) -> None: ...

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from judgerank.errors import StoreError
+from judgerank.core.errors import StoreError, needs_extra
 
 SCHEMA_VERSION = 1
 LOCK_ID = 0x4A52414E  # the advisory lock taken while the schema is made ("JRAN")
@@ -51,8 +51,7 @@ class PostgresStore:
             import psycopg
             from psycopg_pool import ConnectionPool
         except ImportError as exc:
-            raise StoreError(f"store {redact(url)}: PostgreSQL needs psycopg: pip install \"judgerank[postgres]\" "
-                             f"({exc})") from None
+            raise StoreError(f"store {redact(url)}: {needs_extra('PostgreSQL', 'postgres', hint=str(exc))}") from None
         self.url = url
         self.shown = redact(url)
         self._psycopg = psycopg
@@ -95,6 +94,10 @@ class PostgresStore:
             if isinstance(exc, self._psycopg.Error) or type(exc).__module__.startswith("psycopg_pool"):
                 raise StoreError(f"store {self.shown}: cannot {doing} ({_first_line(exc)}); {_hint(exc)}") from None
             raise
+
+    @property
+    def location(self) -> str:
+        return self.shown
 
     def get_many(self, keys: Sequence[str]) -> dict[str, object]:
         unique = list(dict.fromkeys(keys))

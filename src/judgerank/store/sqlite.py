@@ -18,7 +18,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from judgerank.errors import StoreError
+from judgerank.backends.models import cache_dir
+from judgerank.core.errors import StoreError
 
 APPLICATION_ID = 0x4A52414E  # "JRAN": marks a file as a judgerank cache (PRAGMA application_id)
 SCHEMA_VERSION = 1
@@ -27,8 +28,6 @@ CHUNK = 500  # keys per SELECT: below SQLite's limit on bound parameters
 
 
 def default_store_path() -> Path:
-    from judgerank.backends.models import cache_dir
-
     return cache_dir() / "judgments.sqlite"
 
 
@@ -155,6 +154,10 @@ class SQLiteStore:
         problems = [r[0] for r in db.execute("PRAGMA quick_check(3)")]
         if problems != ["ok"]:
             raise sqlite3.DatabaseError(f"corrupt: {problems[0]}")
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
     # --- reading and writing ---------------------------------------------------------------
 

@@ -40,9 +40,9 @@ import numpy as np
 from scipy.stats import norm
 
 from judgerank.aggregate.posterior import answers_posterior, top_k_certificate
-from judgerank.errors import BudgetExhausted
-from judgerank.strategies.base import Comparer, Ordering, Scorer, ask_pairs, by_strength, content_seed
-from judgerank.types import Item, Preference, Query
+from judgerank.core.judging import Comparer, Scorer
+from judgerank.core.types import Item, Preference, Query
+from judgerank.strategies.base import Ordering, by_strength, content_seed
 
 # The prior: a candidate's strength on the judge's log-odds scale is N(0, STRENGTH_SD^2) across
 # candidates, and the first stage correlates FIRST_STAGE_RHO with it. Given the first stage's
@@ -78,11 +78,11 @@ def first_round(prior_mean: np.ndarray) -> list[tuple[int, int]]:
 @dataclass
 class ActiveTopK:
     judge: Comparer
-    k: int = 10
-    confidence: float = 0.9
-    batch: int = 4  # the CLI's default (judgerank.methods.Options.batch), which says why
-    prior: Scorer | None = None  # None: the input order
-    tolerance: float = 0.5  # strengths closer than this are ties the top k may hold in either order
+    k: int
+    confidence: float
+    batch: int  # judgerank.strategies.registry.Options.batch says why its default is 4
+    prior: Scorer | None  # None: the input order
+    tolerance: float  # strengths closer than this are ties the top k may hold in either order
 
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
         n = len(items)
@@ -92,17 +92,20 @@ class ActiveTopK:
         answers: list[Preference] = []
         asked: set[tuple[int, int]] = set()
         complete = True
-        try:
-            mean0 = first_stage_prior(n, self.prior.scores(query, items) if self.prior is not None else None)
-        except BudgetExhausted:  # the pointwise prior was cut: the input order stands in for it
-            mean0, complete = first_stage_prior(n), False
+        if self.prior is None:
+            mean0 = first_stage_prior(n)
+        else:
+            prior = self.prior.scores(query, items)
+            complete = prior.complete  # a pointwise prior cut short: the input order stands in for it
+            mean0 = first_stage_prior(n, prior.got() if complete else None)
         post = answers_posterior(mean0, PRIOR_SD, answers, index)
         cert = top_k_certificate(post, k, SAMPLES, rng, self.tolerance)
         pairs = first_round(mean0) if complete else []
         while pairs:  # empty: nothing left that could settle the top k
             asked.update(pairs)
-            fresh, complete = ask_pairs(self.judge, query, items, pairs)
-            answers += fresh
+            got = self.judge.compare(query, [(items[a], items[b]) for a, b in pairs])
+            answers += got.got()
+            complete = got.complete
             post = answers_posterior(mean0, PRIOR_SD, answers, index)
             cert = top_k_certificate(post, k, SAMPLES, rng, self.tolerance)
             if not complete:

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from judgerank.errors import BudgetExhausted
-from judgerank.strategies.base import Comparer, Ordering
+from judgerank.core.judging import Comparer
+from judgerank.core.types import Item, Query
+from judgerank.strategies.base import Ordering
 from judgerank.strategies.comparisons import Comparisons
-from judgerank.types import Item, Query
 
 
 @dataclass
@@ -25,11 +25,7 @@ class AllPairs:
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
         comps = Comparisons(self.judge, query, items)
         pairs = list(itertools.combinations(range(len(items)), 2))
-        complete = True
-        try:
-            comps.prefetch(pairs)  # one round: no pair waits for another
-        except BudgetExhausted:
-            complete = False
+        complete = comps.ask(pairs)  # one round: no pair waits for another
         wins = np.zeros(len(items))
         for a, b in pairs:
             p = comps.prob(a, b) if comps.known(a, b) else 0.5  # unjudged pairs count as ties

@@ -13,25 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
-from judgerank.aggregate.bradley_terry import bradley_terry
-from judgerank.aggregate.centrality import pagerank
+from judgerank.aggregate import rate
 from judgerank.aggregate.kemeny import kemeny
-from judgerank.aggregate.voting import win_rate
-from judgerank.errors import BudgetExhausted
+from judgerank.core.judging import SetJudge, WindowRanker
+from judgerank.core.types import Answers, Item, Query
 from judgerank.strategies.base import Ordering, content_seed
-from judgerank.types import Item, Query
-
-
-class WindowRanker(Protocol):
-    def rank_windows(self, query: Query, windows: Sequence[Sequence[Item]]) -> list[list[int]]: ...
-
-
-class SetJudge(Protocol):
-    def best_of(self, query: Query, sets: Sequence[Sequence[Item]]) -> list[int]: ...
 
 
 @dataclass
@@ -41,9 +30,9 @@ class SlidingWindow:
     is the whole list in one prompt however long ("Sliding Windows Are Not the End")."""
 
     ranker: WindowRanker
-    window: int | None = 20
-    stride: int = 10
-    passes: int = 1
+    window: int | None
+    stride: int
+    passes: int
 
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
         n = len(items)
@@ -51,23 +40,15 @@ class SlidingWindow:
         window = self.window or n
         starts = [0] if n <= window else [*range(n - window, 0, -self.stride), 0]
         complete = True
-        try:
-            for _ in range(self.passes):
-                for start in starts:
-                    part = order[start : start + window]
-                    try:
-                        (perm,) = self.ranker.rank_windows(query, [[items[i] for i in part]])
-                    except BudgetExhausted as stop:
-                        if not stop.partial or stop.partial[0] is None:
-                            raise
-                        perm, complete = stop.partial[0], False
-                    order[start : start + window] = [part[p] for p in perm]
-                    if not complete:
-                        break
-                if not complete:
-                    break
-        except BudgetExhausted:
-            complete = False
+        for start in [s for _ in range(self.passes) for s in starts]:
+            part = order[start : start + window]
+            answers = self.ranker.rank_windows(query, [[items[i] for i in part]])
+            perm = answers.first()
+            if perm is not None:  # a window cut short stays in its order before
+                order[start : start + window] = [part[p] for p in perm]
+            if not answers.complete:
+                complete = False
+                break
         return Ordering([items[i].id for i in order], [None] * n, complete)
 
 
@@ -78,9 +59,9 @@ class ShuffledWindows:
     the ranker's position bias."""
 
     ranker: WindowRanker
-    shuffles: int = 3
+    shuffles: int
 
-    def rank_windows(self, query: Query, windows: Sequence[Sequence[Item]]) -> list[list[int]]:
+    def rank_windows(self, query: Query, windows: Sequence[Sequence[Item]]) -> Answers[list[int]]:
         asks, perms = [], []
         for items in windows:
             rng = np.random.default_rng(content_seed(query.text, [i.id for i in items]))
@@ -88,16 +69,13 @@ class ShuffledWindows:
                 perm = list(range(len(items))) if s == 0 else [int(p) for p in rng.permutation(len(items))]
                 asks.append([items[p] for p in perm])
                 perms.append(perm)
-        try:
-            answers: list[list[int] | None] = list(self.ranker.rank_windows(query, asks))
-            stopped = None
-        except BudgetExhausted as stop:
-            answers, stopped = stop.partial, stop
+        answers = self.ranker.rank_windows(query, asks)
         merged: list[list[int] | None] = []
         for w, items in enumerate(windows):
             prefer = np.zeros((len(items), len(items)))
             got = 0
-            for perm, answer in zip(perms[w * self.shuffles : (w + 1) * self.shuffles], answers[w * self.shuffles :]):
+            shown = perms[w * self.shuffles : (w + 1) * self.shuffles]
+            for perm, answer in zip(shown, answers.values[w * self.shuffles :]):
                 if answer is None:
                     continue
                 got += 1
@@ -105,9 +83,7 @@ class ShuffledWindows:
                 for x in range(len(ranked)):
                     prefer[ranked[x], ranked[x + 1 :]] += 1.0
             merged.append(kemeny(prefer) if got else None)  # a cut window: the orders that came back
-        if stopped is not None:
-            raise stopped.carrying(merged)
-        return merged  # type: ignore[return-value]
+        return Answers(merged, answers.complete)
 
 
 @dataclass
@@ -116,66 +92,77 @@ class SetwiseTopK:
     together and the judge picks the best, which moves up. Sets of one heap level are batched."""
 
     judge: SetJudge
-    k: int = 10
-    set_size: int = 4
+    k: int
+    set_size: int
 
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
         n = len(items)
-        d = self.set_size - 1
         heap = list(range(n))
         memo: dict[tuple[int, ...], int] = {}
-
-        def best(groups: list[list[int]]) -> list[int]:
-            todo = list({tuple(sorted(g)): g for g in groups if tuple(sorted(g)) not in memo}.values())
-            if todo:
-                picks: list[int | None] = []
-                try:
-                    picks = list(self.judge.best_of(query, [[items[i] for i in g] for g in todo]))
-                except BudgetExhausted as stop:
-                    picks = stop.partial  # the sets judged before the stop stay known
-                    raise
-                finally:
-                    for g, pick in zip(todo, picks):
-                        if pick is not None:
-                            memo[tuple(sorted(g))] = g[pick]
-            return [memo[tuple(sorted(g))] for g in groups]
-
-        def sift_down(nodes: list[int]) -> None:
-            active = [v for v in nodes if d * v + 1 < len(heap)]
-            while active:
-                groups = [[heap[v]] + [heap[c] for c in range(d * v + 1, min(d * v + d + 1, len(heap)))] for v in active]
-                moved = []
-                for v, winner in zip(active, best(groups)):
-                    if winner != heap[v]:
-                        c = heap.index(winner, d * v + 1)
-                        heap[v], heap[c] = heap[c], heap[v]
-                        if d * c + 1 < len(heap):
-                            moved.append(c)
-                active = moved
-
+        sift = _SetSifter(self, query, items, heap, memo)
+        depth = {0: 0}
+        for v in range(1, n):
+            depth[v] = depth[(v - 1) // sift.d] + 1
+        internal = [v for v in range(n) if sift.d * v + 1 < n]
+        finished = all(sift.down([v for v in internal if depth[v] == level])
+                       for level in sorted({depth[v] for v in internal}, reverse=True))
         top: list[int] = []
-        complete = True
-        try:
-            depth = {0: 0}
-            for v in range(1, n):
-                depth[v] = depth[(v - 1) // d] + 1
-            internal = [v for v in range(n) if d * v + 1 < n]
-            for level in sorted({depth[v] for v in internal}, reverse=True):
-                sift_down([v for v in internal if depth[v] == level])
-            while heap and len(top) < self.k:
-                top.append(heap[0])
-                last = heap.pop()
-                if heap:
-                    heap[0] = last
-                    sift_down([0])
-        except BudgetExhausted:
-            complete = False
+        while finished and heap and len(top) < self.k:
+            top.append(heap[0])
+            last = heap.pop()
+            if heap:
+                heap[0] = last
+                finished = sift.down([0])
         found = set(top)
         order = top + [i for i in range(n) if i not in found]
-        return Ordering([items[i].id for i in order], [None] * n, complete)
+        return Ordering([items[i].id for i in order], [None] * n, finished)
 
 
-AGGREGATORS = ("bradley-terry", "pagerank", "win-rate")
+@dataclass
+class _SetSifter:
+    """The sift-down of SetwiseTopK's heap, each step one batch of sets; a set judged once is
+    remembered in `memo` (by its members). `down` says False when the Budget stopped it."""
+
+    owner: SetwiseTopK
+    query: Query
+    items: Sequence[Item]
+    heap: list[int]
+    memo: dict[tuple[int, ...], int]
+
+    @property
+    def d(self) -> int:
+        return self.owner.set_size - 1
+
+    def best(self, groups: list[list[int]]) -> bool:
+        todo = list({tuple(sorted(g)): g for g in groups if tuple(sorted(g)) not in self.memo}.values())
+        if not todo:
+            return True
+        answers = self.owner.judge.best_of(self.query, [[self.items[i] for i in g] for g in todo])
+        for g, pick in zip(todo, answers.values):
+            if pick is not None:  # the sets judged before a stop stay known
+                self.memo[tuple(sorted(g))] = g[pick]
+        return answers.complete
+
+    def down(self, nodes: list[int]) -> bool:
+        heap, d = self.heap, self.d
+        active = [v for v in nodes if d * v + 1 < len(heap)]
+        while active:
+            groups = [[heap[v]] + [heap[c] for c in range(d * v + 1, min(d * v + d + 1, len(heap)))] for v in active]
+            if not self.best(groups):
+                return False
+            moved = []
+            for v, group in zip(active, groups):
+                winner = self.memo[tuple(sorted(group))]
+                if winner != heap[v]:
+                    c = heap.index(winner, d * v + 1)
+                    heap[v], heap[c] = heap[c], heap[v]
+                    if d * c + 1 < len(heap):
+                        moved.append(c)
+            active = moved
+        return True
+
+
+AGGREGATORS = ("bradley-terry", "pagerank", "win-rate")  # JointRank's; judgerank.aggregate.rate computes each
 
 
 @dataclass
@@ -187,9 +174,9 @@ class JointRank:
     into one ranking."""
 
     ranker: WindowRanker
-    window: int = 20
-    replicas: int = 3
-    aggregator: str = "bradley-terry"
+    window: int
+    replicas: int
+    aggregator: str
 
     def blocks(self, items: Sequence[Item]) -> list[list[int]]:
         n = len(items)
@@ -204,27 +191,16 @@ class JointRank:
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
         n = len(items)
         if n <= self.window:
-            return SlidingWindow(self.ranker, self.window).rank(query, items)
+            return SlidingWindow(self.ranker, self.window, self.window, 1).rank(query, items)
         design = self.blocks(items)
         wins = np.zeros((n, n))
-        complete = True
-        try:  # one round: no block waits for another
-            perms: list[list[int] | None] = list(self.ranker.rank_windows(query, [[items[i] for i in b] for b in design]))
-        except BudgetExhausted as stop:
-            perms, complete = stop.partial, False
-        for block, perm in zip(design, perms):
+        answers = self.ranker.rank_windows(query, [[items[i] for i in b] for b in design])  # one round
+        for block, perm in zip(design, answers.values):
             if perm is None:
                 continue
             ranked = [block[p] for p in perm]
             for x in range(len(ranked)):
                 wins[ranked[x], ranked[x + 1 :]] += 1.0
-        scores = self._aggregate(wins)
+        scores = rate(self.aggregator, wins, prior=1.0)
         order = sorted(range(n), key=lambda i: (-scores[i], i))
-        return Ordering([items[i].id for i in order], [float(scores[i]) for i in order], complete)
-
-    def _aggregate(self, wins: np.ndarray) -> np.ndarray:
-        if self.aggregator == "bradley-terry":
-            return bradley_terry(wins, prior=1.0)
-        if self.aggregator == "pagerank":
-            return pagerank(wins)
-        return np.nan_to_num(win_rate(wins), nan=0.0)
+        return Ordering([items[i].id for i in order], [float(scores[i]) for i in order], answers.complete)

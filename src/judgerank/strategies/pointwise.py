@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from judgerank.errors import BudgetExhausted
-from judgerank.strategies.base import Ordering, Scorer
-from judgerank.types import Item, Query
+from judgerank.core.judging import Scorer
+from judgerank.core.types import Item, Query
+from judgerank.strategies.base import Ordering
 
 
 @dataclass
@@ -21,13 +21,9 @@ class PointwiseSort:
     judge: Scorer
 
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
-        complete = True
-        try:
-            values: list[float | None] = list(self.judge.scores(query, items))
-        except BudgetExhausted as stop:
-            values, complete = stop.partial, False
-        scores = {i.id: v for i, v in zip(items, values) if v is not None}
+        answers = self.judge.scores(query, items)
+        scores = {i.id: v for i, v in zip(items, answers.values) if v is not None}
         # stable sort: equal scores keep the input order; unscored items follow in input order
         scored = sorted((i.id for i in items if i.id in scores), key=lambda d: -scores[d])
         rest = [i.id for i in items if i.id not in scores]
-        return Ordering(scored + rest, [scores[d] for d in scored] + [None] * len(rest), complete)
+        return Ordering(scored + rest, [scores[d] for d in scored] + [None] * len(rest), answers.complete)

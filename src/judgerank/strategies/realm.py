@@ -25,10 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from judgerank.aggregate.posterior import Posterior, answers_posterior, log_odds, samples_of
-from judgerank.errors import BudgetExhausted
+from judgerank.core.judging import Comparer, Scorer
+from judgerank.core.types import Item, Preference, Query
 from judgerank.strategies.active import PRIOR_SD, SAMPLES, first_stage_prior
-from judgerank.strategies.base import Comparer, Ordering, Scorer, ask_pairs, by_strength, content_seed
-from judgerank.types import Item, Preference, Query
+from judgerank.strategies.base import Ordering, by_strength, content_seed
 
 POINTWISE_SD = 1.5  # a pointwise log-odds as a reading of strength: coarser than a comparison
 MARGIN = 0.05  # a candidate whose top-k membership or place is surer than 1 - MARGIN is settled
@@ -38,7 +38,7 @@ MARGIN = 0.05  # a candidate whose top-k membership or place is surer than 1 - M
 class RealmTopK:
     judge: Comparer
     scorer: Scorer
-    k: int = 10
+    k: int
 
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
         n = len(items)
@@ -48,13 +48,9 @@ class RealmTopK:
         mean0 = first_stage_prior(n)
         answers: list[Preference] = []
         asked: set[tuple[int, int]] = set()
-        points: dict[int, float] = {}
-        complete = True
-        try:
-            scores: list[float | None] = list(self.scorer.scores(query, items))
-        except BudgetExhausted as stop:
-            scores, complete = stop.partial, False
-        points = {i: log_odds(s) for i, s in enumerate(scores) if s is not None}
+        pointwise = self.scorer.scores(query, items)
+        complete = pointwise.complete
+        points = {i: log_odds(s) for i, s in enumerate(pointwise.values) if s is not None}
         post = _posterior(mean0, answers, points, index)
         parts = [_uncertain(post, k, rng)] if complete else []
         while parts:
@@ -62,8 +58,9 @@ class RealmTopK:
             pairs = [(pivot, i) for part, pivot in zip(parts, pivots) for i in part
                      if i != pivot and (min(i, pivot), max(i, pivot)) not in asked]
             asked.update((min(a, b), max(a, b)) for a, b in pairs)
-            fresh, complete = ask_pairs(self.judge, query, items, pairs)
-            answers += fresh
+            got = self.judge.compare(query, [(items[a], items[b]) for a, b in pairs])
+            answers += got.got()
+            complete = got.complete
             post = _posterior(mean0, answers, points, index)
             if not complete:
                 break

@@ -1,0 +1,95 @@
+"""The typer app every command registers on, its two consoles, and `main`, which turns every
+failure into one line on stderr and an exit status (2 for a usage or input error, 130 for an
+interruption, 1 for our own fault; JUDGERANK_DEBUG=1 shows the traceback)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from judgerank import __version__
+from judgerank.core.errors import JudgerankError
+
+app = typer.Typer(
+    help="Turn LLM judgments into reliable rankings.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+# options renamed, still accepted: the store was once called the cache
+ALIASES = {"--cache": "--store", "--no-cache": "--no-store"}
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"judgerank {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True)
+    ] = False,
+) -> None:
+    """Turn LLM judgments into reliable rankings: rerank passages, judge responses, rank players."""
+
+
+class Interrupted(JudgerankError):
+    """Ctrl-C: the message says what was kept and how to resume."""
+
+
+def _click_exceptions() -> Any:
+    """The click exceptions typer raises: its vendored copy where it has one, else click's."""
+    try:
+        return importlib.import_module("typer._click.exceptions")
+    except ImportError:  # typer releases that use click itself
+        return importlib.import_module("click.exceptions")
+
+
+def _aliased(argv: list[str]) -> list[str]:
+    """argv with the renamed options spelt as they are now (--cache PATH is --store PATH)."""
+    out_args = []
+    for arg in argv:
+        name, eq, value = arg.partition("=")
+        out_args.append(ALIASES[name] + eq + value if name in ALIASES else arg)
+    return out_args
+
+
+def main() -> None:
+    errors = _click_exceptions()
+    try:
+        app(args=_aliased(sys.argv[1:]), standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except errors.NoArgsIsHelpError:
+        sys.exit(2)  # the help is already printed
+    except errors.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx is not None else "judgerank"
+        err.print(f"judgerank: error: {exc.format_message()} (see '{command} --help')", markup=False, highlight=False,
+                  soft_wrap=True)
+        sys.exit(2)
+    except errors.ClickException as exc:
+        err.print(f"judgerank: error: {exc.format_message()}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except Interrupted as exc:
+        err.print(f"judgerank: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(130)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("judgerank: interrupted; finished judgments are in the store: run the same command again to resume")
+        sys.exit(130)
+    except JudgerankError as exc:
+        err.print(f"judgerank: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - the CLI promises no tracebacks
+        if os.environ.get("JUDGERANK_DEBUG"):
+            raise
+        err.print(f"judgerank: internal error: {type(exc).__name__}: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)

@@ -1,0 +1,144 @@
+"""The judges of one job: every judge a strategy asks for, sharing the runtime's models and store
+and the job's Ledger.
+
+A rerank job judges passages for relevance; a judge job judges responses (a 1-5 rubric and A/B/tie
+verdicts). Judges are made when a strategy asks for them and their model is loaded when they are
+first asked for a judgment, so a stage that is never asked never loads a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol
+
+from judgerank.core.costs import Costs, Ledger
+from judgerank.core.judging import Comparer, Scorer
+from judgerank.core.types import Answers, Item, Preference, Query
+from judgerank.judges.attention import AttentionJudge
+from judgerank.judges.graph import ComparisonGraph, GraphComparer
+from judgerank.judges.listwise import LabelJudge, ParseReport, PermutationJudge
+from judgerank.judges.pairwise import PairwiseJudge
+from judgerank.judges.pointwise import PointwiseJudge, SimilarityJudge
+from judgerank.judges.rubric import RubricJudge
+from judgerank.judges.verdict import VerdictJudge
+from judgerank.store.base import JudgmentStore
+from judgerank.store.cached import CachedModel, Held
+
+JobKind = Literal["rerank", "judge"]
+
+
+class Models(Protocol):
+    """Where a job's models come from (the Runtime): each loaded on first use, held once."""
+
+    store: JudgmentStore | None
+
+    def model(self, model: str | None = None) -> Held: ...
+
+    def embedding(self) -> Held: ...
+
+    def attention(self, model: str | None = None) -> Held: ...
+
+
+class Recorder:
+    """A comparer that keeps every Preference its judge returns, for the judge's diagnostics
+    (the pairs judged before a budget stop count too)."""
+
+    def __init__(self, judge: VerdictJudge) -> None:
+        self.judge = judge
+        self.seen: list[Preference] = []
+
+    def compare(self, query: Query, pairs: Sequence[tuple[Item, Item]]) -> Answers[Preference]:
+        answers = self.judge.compare(query, pairs)
+        self.seen += answers.got()
+        return answers
+
+
+class JobJudges:
+    """The Judges a strategy is built from (judgerank.strategies.registry.Judges), for one job.
+
+    model_label: the name the model's calibrations are filed under. max_words: how much of each
+    text a response judge reads. neutralise: chat-template markers in untrusted text made inert
+    (off only with --guard off). spotlight: the pointwise relevance prompt's spotlighting.
+    verdict_template: judge-pair or judge-pair-5 (five-level verdicts)."""
+
+    def __init__(self, models: Models, kind: JobKind, model: str | None, model_label: str, ledger: Ledger, *,
+                 max_words: int = 400, neutralise: bool = True, spotlight: str = "off",
+                 verdict_template: str = "judge-pair") -> None:
+        self.models = models
+        self.kind = kind
+        self.model_name = model
+        self.model_label = model_label
+        self.ledger = ledger
+        self.max_words = max_words
+        self.neutralise = neutralise
+        self.spotlight = spotlight
+        self.verdict_template = verdict_template
+        self._permutations: list[PermutationJudge] = []
+        self._verdicts: Recorder | None = None
+        self._rubric: RubricJudge | None = None
+        self._graph: ComparisonGraph | None = None
+
+    def _cached(self, load: Any) -> CachedModel:
+        return CachedModel(load, self.models.store, self.ledger, self.neutralise)
+
+    def _llm(self) -> CachedModel:
+        return self._cached(lambda: self.models.model(self.model_name))
+
+    # --- what strategies ask for ------------------------------------------------------------
+
+    def scorer(self, graded: bool = False) -> Scorer:
+        if self.kind == "judge":
+            return self.rubric()
+        if graded:
+            return PointwiseJudge(self._llm(), "relevance-graded")
+        return PointwiseJudge(self._llm(), "relevance-yes-no", spotlight=self.spotlight)
+
+    def comparer(self, imply: float = 1.0) -> Comparer:
+        """The job's comparison graph (judgerank.judges.graph), answering orders implied by
+        confident chains (links of probability at least `imply`; 1: none) without a call."""
+        if self._graph is None:
+            judge = self.verdicts() if self.kind == "judge" else PairwiseJudge(self._llm())
+            self._graph = ComparisonGraph(judge, self.ledger)
+        return GraphComparer(self._graph, imply)
+
+    def similarity(self, feedback: int = 0, weight: float = 1.0) -> SimilarityJudge:
+        return SimilarityJudge(self._cached(self.models.embedding), feedback, weight)
+
+    def permutation(self, insert_scores: bool = False) -> PermutationJudge:
+        judge = PermutationJudge(self._llm(), insert_scores=insert_scores)
+        self._permutations.append(judge)
+        return judge
+
+    def labels(self, template: str, insert_scores: bool = False) -> LabelJudge:
+        return LabelJudge(self._llm(), template, insert_scores=insert_scores)
+
+    def attention(self) -> AttentionJudge:
+        return AttentionJudge(self._cached(lambda: self.models.attention(self.model_name)))
+
+    # --- response judging: one rubric and one verdict judge per job ----------------------
+
+    def rubric(self) -> RubricJudge:
+        if self._rubric is None:
+            self._rubric = RubricJudge(self._llm(), max_words=self.max_words)
+        return self._rubric
+
+    def verdicts(self) -> Recorder:
+        if self._verdicts is None:
+            self._verdicts = Recorder(VerdictJudge(self._llm(), self.verdict_template, max_words=self.max_words))
+        return self._verdicts
+
+    @property
+    def preferences(self) -> list[Preference]:
+        return self._verdicts.seen if self._verdicts is not None else []
+
+    def parse_report(self) -> dict[str, int] | None:
+        """What parsing generated permutations repaired in this job (None: nothing generated)."""
+        if not self._permutations:
+            return None
+        total = ParseReport()
+        for judge in self._permutations:
+            total.add(judge.report)
+        return vars(total)
+
+    def close(self) -> Costs:
+        return self.ledger.close()

@@ -1,0 +1,463 @@
+"""The HTTP service under a real uvicorn on loopback, with a simulated judge whose answers are known."""
+
+from __future__ import annotations
+
+import math
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+pytest.importorskip("fastapi", reason="the HTTP service needs the [server] extra")
+uvicorn = pytest.importorskip("uvicorn", reason="the HTTP service needs the [server] extra")
+
+from helpers import Stub  # noqa: E402
+
+from judgerank.backends.simulated import SimulatedBackend  # noqa: E402
+from judgerank.server.app import ServerConfig, create_app  # noqa: E402
+
+DOCS = [
+    "fleas live for two to three months",  # 0: grade 1
+    "the flea life cycle takes about a month: egg, larva, pupa, adult",  # 1: grade 3
+    "the eiffel tower is in paris",  # 2: grade 0
+    "adult fleas can live up to a year without a host",  # 3: grade 2
+]
+GRADES = {DOCS[0]: 1.0, DOCS[1]: 3.0, DOCS[2]: 0.0, DOCS[3]: 2.0}
+BEST_FIRST = [1, 3, 0, 2]
+
+
+def Lexical() -> Stub:  # noqa: N802 (a backend, made like one)
+    """A similarity backend for the embedding methods: shared words with the query."""
+    return Stub("lexical", similarity=lambda query, text: len(set(query.lower().split()) & set(text.lower().split())))
+
+
+class LiveServer:
+    def __init__(self, config: ServerConfig) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.time() + 20
+        while not self.server.started:
+            if time.time() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def config(tmp_path, **kwargs) -> ServerConfig:
+    backend = kwargs.pop("backend", None) or SimulatedBackend(GRADES)
+    base = dict(method="pointwise", store=tmp_path / "cache.sqlite", backends={None: backend}, similarity_backend=Lexical())
+    return ServerConfig(**(base | kwargs))
+
+
+@pytest.fixture
+def live(tmp_path) -> Iterator[LiveServer]:
+    with LiveServer(config(tmp_path)) as server:
+        yield server
+
+
+def test_rerank_has_the_cohere_shape(live):
+    body = {"query": "how long do fleas live", "documents": DOCS, "top_n": 3, "return_documents": True}
+    reply = httpx.post(f"{live.url}/v1/rerank", json=body, timeout=30)
+    assert reply.status_code == 200, reply.text
+    data = reply.json()
+    assert [r["index"] for r in data["results"]] == BEST_FIRST[:3]
+    scores = [r["relevance_score"] for r in data["results"]]
+    assert scores == sorted(scores, reverse=True) and all(0.0 < s <= 1.0 for s in scores)
+    assert data["results"][0]["document"] == {"text": DOCS[1]}
+    assert data["meta"]["judgerank"]["costs"]["calls"] == 4
+    assert data["usage"]["total_tokens"] > 0
+    bare = httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": DOCS}, timeout=30).json()
+    assert len(bare["results"]) == 4 and "document" not in bare["results"][0]
+
+
+def test_rerank_answers_on_every_path_clients_use(live):
+    body = {"query": "how long do fleas live", "documents": DOCS}
+    for path in ("/v1/rerank", "/v2/rerank", "/rerank"):
+        reply = httpx.post(f"{live.url}{path}", json=body, timeout=30)
+        assert reply.status_code == 200, (path, reply.text)
+        assert [r["index"] for r in reply.json()["results"]] == BEST_FIRST, path
+
+
+def test_arena_endpoint_gives_the_leaderboard(live):
+    battles = [{"model_a": "x", "model_b": "y", "winner": "model_a"}, {"model_a": "x", "model_b": "y", "winner": "tie"},
+               {"model_a": "y", "model_b": "z", "winner": "model_a"}, {"model_a": "z", "model_b": "x", "winner": "b"}]
+    reply = httpx.post(f"{live.url}/v1/arena", json={"battles": battles, "method": "win-rate"}, timeout=30)
+    assert reply.status_code == 200, reply.text
+    board = reply.json()["leaderboard"]
+    assert [row["player"] for row in board] == ["x", "y", "z"]
+    assert board[0]["wins"] == 2 and board[0]["ties"] == 1
+    bad = httpx.post(f"{live.url}/v1/arena", json={"battles": [{"model_a": "x", "model_b": "y", "winner": "?"}]})
+    assert bad.status_code == 422 and "battle 0: unknown outcome" in bad.text
+    pinned = httpx.post(f"{live.url}/v1/arena", json={"battles": battles, "sandwich": True, "anchor": "y"}, timeout=30)
+    assert pinned.status_code == 200, pinned.text
+    rows = {r["player"]: r for r in pinned.json()["leaderboard"]}
+    assert rows["y"]["rating"] == rows["y"]["lower"] == 1000.0 and rows["y"]["vs_anchor"] == 0.5
+    assert rows["x"]["lower"] < rows["x"]["rating"] < rows["x"]["upper"]
+    absent = httpx.post(f"{live.url}/v1/arena", json={"battles": battles, "anchor": "w"}, timeout=30)
+    assert absent.status_code in (400, 422) and "anchor 'w' is not a player" in absent.text
+
+
+def test_documents_as_objects_come_back_whole(live):
+    docs = [{"text": d, "title": f"t{n}"} for n, d in enumerate(DOCS)]
+    data = httpx.post(f"{live.url}/v1/rerank", json={"query": "fleas", "documents": docs, "return_documents": True}).json()
+    assert data["results"][0]["document"] == {"text": DOCS[1], "title": "t1"}
+
+
+def test_an_unchanged_cohere_client_works(live):
+    cohere = pytest.importorskip("cohere")
+    v1 = cohere.Client(api_key="unused", base_url=live.url).rerank(
+        model="default", query="how long do fleas live", documents=DOCS, top_n=2
+    )
+    assert [r.index for r in v1.results] == BEST_FIRST[:2]
+    v2 = cohere.ClientV2(api_key="unused", base_url=live.url).rerank(
+        model="default", query="how long do fleas live", documents=DOCS, top_n=4
+    )
+    assert [r.index for r in v2.results] == BEST_FIRST
+
+
+def test_the_cache_is_shared_across_requests(live):
+    body = {"query": "shared", "documents": DOCS}
+    first = httpx.post(f"{live.url}/v1/rerank", json=body).json()["meta"]["judgerank"]["costs"]
+    second = httpx.post(f"{live.url}/v1/rerank", json=body).json()["meta"]["judgerank"]["costs"]
+    assert first["calls"] == 4 and first["cache_hits"] == 0
+    assert second["calls"] == 0 and second["cache_hits"] == 4
+
+
+def test_methods_and_budgets_per_request(live):
+    body = {"query": "fleas", "documents": DOCS, "method": "allpairs", "budget": {"max_calls": 2}}
+    data = httpx.post(f"{live.url}/v1/rerank", json=body).json()
+    assert data["meta"]["judgerank"]["complete"] is False and data["meta"]["judgerank"]["costs"]["calls"] <= 2
+    body = {"query": "fleas", "documents": DOCS, "method": "cascade"}
+    assert httpx.post(f"{live.url}/v1/rerank", json=body).status_code == 200
+    for bad, message in (({"method": "bogus"}, "'cascade', 'pointwise'"), ({"model": "gpt-9"}, "unknown model 'gpt-9'")):
+        reply = httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": DOCS} | bad)
+        assert reply.status_code == 422 and message in str(reply.json()["detail"])
+
+
+def test_judge_ranks_responses_with_diagnostics(live):
+    body = {"prompt": "how long do fleas live", "responses": [{"id": f"r{n}", "text": d} for n, d in enumerate(DOCS)]}
+    data = httpx.post(f"{live.url}/v1/judge", json=body, timeout=30).json()
+    assert data["best"] == "r1"
+    assert [r["index"] for r in data["ranking"]] == BEST_FIRST
+    assert data["diagnostics"]["pairs"] == 6 and data["diagnostics"]["position_consistency"] == 1.0
+    assert data["costs"]["calls"] == 12 + 4
+
+
+def test_health_and_metrics(live):
+    assert httpx.get(f"{live.url}/healthz").json()["status"] == "ok"
+    httpx.post(f"{live.url}/v1/rerank", json={"query": "metrics", "documents": DOCS})
+    httpx.post(f"{live.url}/v1/rerank", json={"query": "metrics", "documents": DOCS})
+    httpx.post(f"{live.url}/v1/rerank", json={"query": "", "documents": DOCS})
+    text = httpx.get(f"{live.url}/metrics").text
+    assert 'judgerank_requests_total{endpoint="/v1/rerank",status="200"} 2.0' in text
+    assert 'judgerank_requests_total{endpoint="/v1/rerank",status="422"} 1.0' in text
+    assert "judgerank_llm_calls_total 4.0" in text
+    assert "judgerank_cache_hits_total 4.0" in text
+    assert 'judgerank_request_seconds_count{endpoint="/v1/rerank"} 3.0' in text
+
+
+def test_api_keys(tmp_path):
+    with LiveServer(config(tmp_path, api_keys=frozenset({"secret-1", "secret-2"}))) as live:
+        body = {"query": "q", "documents": DOCS}
+        assert httpx.post(f"{live.url}/v1/rerank", json=body).status_code == 401
+        wrong = httpx.post(f"{live.url}/v1/rerank", json=body, headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401 and "API key" in wrong.json()["detail"]
+        assert httpx.get(f"{live.url}/metrics").status_code == 401
+        ok = httpx.post(f"{live.url}/v1/rerank", json=body, headers={"Authorization": "Bearer secret-2"})
+        assert ok.status_code == 200
+        assert httpx.get(f"{live.url}/healthz").status_code == 200
+
+
+def test_limits_name_the_limit(tmp_path):
+    with LiveServer(config(tmp_path, max_documents=3, max_document_chars=50)) as live:
+        reply = httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": DOCS})
+        assert reply.status_code == 413 and "max_documents 3" in reply.json()["detail"]
+        reply = httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": ["short", "x" * 51]})
+        assert reply.status_code == 413 and "document 1 has 51 characters > max_document_chars 50" in reply.json()["detail"]
+        reply = httpx.post(f"{live.url}/v1/judge", json={"prompt": "p", "responses": ["a", "b", "c", "d"]})
+        assert reply.status_code == 413 and "max_documents" in reply.json()["detail"]
+        assert httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": []}).status_code == 422
+
+
+def test_concurrency_limit_turns_away_the_excess(tmp_path):
+    class Slow(SimulatedBackend):
+        def iter_choice_logprobs(self, requests):
+            time.sleep(0.5)
+            return super().iter_choice_logprobs(requests)
+
+    with LiveServer(config(tmp_path, backend=Slow(GRADES), max_in_flight=2, store=None)) as live:
+        results = []
+
+        def call(n):
+            results.append(
+                httpx.post(f"{live.url}/v1/rerank", json={"query": f"q{n}", "documents": DOCS}, timeout=30).status_code
+            )
+
+        threads = [threading.Thread(target=call, args=(n,)) for n in range(5)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results).count(200) >= 2 and 429 in results and set(results) <= {200, 429}
+
+
+# --- hostile clients ------------------------------------------------------------------------------
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(tmp_path):
+    with LiveServer(config(tmp_path, max_body_bytes=5_000)) as live:
+        big = {"query": "q", "documents": ["x" * 3_000, "y" * 3_000]}
+        reply = httpx.post(f"{live.url}/v1/rerank", json=big)
+        assert reply.status_code == 413 and "max_body_bytes 5000" in reply.json()["detail"]
+
+        def chunks():  # no Content-Length: counted as it arrives
+            yield b'{"query": "q", "documents": ["'
+            for _ in range(10):
+                yield b"z" * 1_000
+            yield b'"]}'
+
+        assert httpx.post(f"{live.url}/v1/rerank", content=chunks()).status_code == 413
+        assert httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": DOCS}).status_code == 200
+    assert ServerConfig().max_calls == 2000 and ServerConfig().max_body_bytes == 4_000_000  # on by default
+
+
+def test_a_lone_surrogate_is_a_422_not_a_500(live):
+    for path, body in (("/v1/rerank", b'{"query": "fleas \\ud800", "documents": ["a", "b"]}'),
+                       ("/v1/rerank", b'{"query": "fleas", "documents": ["a", {"text": "\\udfff"}]}'),
+                       ("/v1/judge", b'{"prompt": "p", "responses": ["a", "\\ud800b"]}'),
+                       ("/v1/arena", b'{"battles": [{"model_a": "\\ud800", "model_b": "y", "winner": "model_a"}]}')):
+        reply = httpx.post(f"{live.url}{path}", content=body, headers={"content-type": "application/json"})
+        assert reply.status_code == 422 and "lone surrogate" in reply.text, (path, reply.text)
+    paired = b'{"query": "fleas \\ud83d\\ude00", "documents": ["a", "b"]}'  # an emoji, escaped: fine
+    assert httpx.post(f"{live.url}/v1/rerank", content=paired, headers={"content-type": "application/json"}).status_code == 200
+
+
+def test_api_keys_are_compared_exactly(tmp_path):
+    with LiveServer(config(tmp_path, api_keys=frozenset({"k1"}))) as live:
+        body = {"query": "q", "documents": DOCS}
+        for header, status in ((b"Bearer k1", 200), (b"Bearer k1\xc2\xa0", 401),
+                               (b"Bearer k1\xa0", 401), (b"Bearer \xe2\x80\x8bk1", 401), (b"Bearer K1", 401)):
+            reply = httpx.post(f"{live.url}/v1/rerank", json=body, headers={b"Authorization": header})
+            assert reply.status_code == status, header
+
+
+@pytest.mark.slow
+def test_health_metrics_and_cache_hits_do_not_queue_behind_model_work(tmp_path):
+    backend = SimulatedBackend(GRADES, delay=0.3)
+    with LiveServer(config(tmp_path, backend=backend)) as live:
+        cached = {"query": "cached query", "documents": DOCS}
+        assert httpx.post(f"{live.url}/v1/rerank", json=cached, timeout=30).status_code == 200
+
+        def wait_for_the_model(n):  # 50 uncached requests: ~60 s of model work, more than the thread pool
+            try:
+                httpx.post(f"{live.url}/v1/rerank", json={"query": f"busy {n}", "documents": DOCS}, timeout=6)
+            except httpx.TimeoutException:
+                pass
+
+        threads = [threading.Thread(target=wait_for_the_model, args=(n,)) for n in range(50)]
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        for path in ("/healthz", "/metrics"):
+            assert httpx.get(f"{live.url}{path}", timeout=5).status_code == 200
+        reply = httpx.post(f"{live.url}/v1/rerank", json=cached, timeout=5)
+        assert reply.status_code == 200 and reply.json()["meta"]["judgerank"]["costs"]["calls"] == 0
+        # answered while the model still had most of the 50 requests' work ahead of it: they did
+        # not wait behind it (bench/server_load.py measures how long they take under such a flood)
+        assert backend.calls < 4 * 50 / 2
+        for t in threads:
+            t.join()
+
+
+@pytest.mark.slow
+def test_a_client_that_disconnects_stops_its_model_calls(tmp_path):
+    docs = [f"passage number {n} about fleas" for n in range(40)]
+    backend = SimulatedBackend(GRADES, delay=0.1)  # 40 calls: 4 s of model work
+    with LiveServer(config(tmp_path, backend=backend)) as live:
+        with pytest.raises(httpx.TimeoutException):
+            httpx.post(f"{live.url}/v1/rerank", json={"query": "fleas", "documents": docs}, timeout=0.8)
+        time.sleep(0.8)
+        stopped = backend.calls
+        time.sleep(0.8)
+        assert backend.calls == stopped < 30  # no call after the stop
+        reply = httpx.post(f"{live.url}/v1/rerank", json={"query": "fleas", "documents": docs}, timeout=30)
+        costs = reply.json()["meta"]["judgerank"]["costs"]
+        assert costs["cache_hits"] == stopped and costs["calls"] == 40 - stopped  # finished judgments were kept
+
+
+# --- fuzzing from the OpenAPI schema: whatever a client sends, never a 500 -------------------------
+
+@pytest.fixture
+def fuzz_server(tmp_path) -> Iterator[LiveServer]:
+    # every endpoint, with bodies near (and over) each size limit
+    with LiveServer(config(tmp_path, max_documents=8, max_document_chars=300, max_body_bytes=2500)) as server:
+        yield server
+
+
+@pytest.mark.slow
+def test_fuzzed_requests_never_get_a_server_error(fuzz_server):
+    schemathesis = pytest.importorskip("schemathesis", reason="API fuzzing needs schemathesis (the test extra)")
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.checks import not_a_server_error
+
+    schema = schemathesis.openapi.from_url(f"{fuzz_server.url}/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert {op.path for op in operations} >= {"/v1/rerank", "/v2/rerank", "/v1/judge", "/healthz", "/metrics"}
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        def fuzz(case):
+            case.call_and_validate(base_url=fuzz_server.url, checks=[not_a_server_error])
+
+        fuzz()
+
+
+# --- serving in parallel ---------------------------------------------------------------------------
+
+
+def timed_posts(url: str, bodies: list[dict], path: str = "/v1/rerank") -> tuple[float, list[int]]:
+    statuses: list[int] = []
+
+    def post(body: dict) -> None:
+        statuses.append(httpx.post(f"{url}{path}", json=body, timeout=60).status_code)
+
+    threads = [threading.Thread(target=post, args=(b,)) for b in bodies]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start, statuses
+
+
+def test_requests_to_an_http_model_run_at_the_same_time(tmp_path):
+    from helpers.standin_openai import StandinOpenAI
+
+    delay = 0.2
+    with StandinOpenAI(delay=delay) as upstream:
+        cfg = ServerConfig(model="standin", base_url=upstream.url, method="pointwise", store=None, concurrency=32)
+        with LiveServer(cfg) as live:
+            one, statuses = timed_posts(live.url, [{"query": "warm up", "documents": DOCS}])
+            assert statuses == [200]
+            eight, statuses = timed_posts(live.url, [{"query": f"q{n}", "documents": DOCS} for n in range(8)])
+            assert statuses == [200] * 8
+            assert upstream.max_in_flight >= 16  # requests overlapped at the model server
+            # one after another, eight requests would take at least 8 x the upstream's delay (each asks
+            # its passages in one batch, which takes one delay at best); a bound on the upstream's
+            # delay, not on a measured single request, holds on a loaded machine too
+            assert eight < 0.75 * 8 * delay, (eight, one)
+
+
+def test_two_in_process_models_serve_two_requests_at_once(tmp_path):
+    slow = {None: SimulatedBackend(GRADES, delay=0.15), "other": SimulatedBackend(GRADES, delay=0.15)}
+    cfg = config(tmp_path, store=None, models=("other",))
+    cfg.backends = slow
+    with LiveServer(cfg) as live:
+        one, _ = timed_posts(live.url, [{"query": "solo", "documents": DOCS}])
+        pair, statuses = timed_posts(
+            live.url, [{"query": "a", "documents": DOCS}, {"query": "b", "documents": DOCS, "model": "other"}]
+        )
+        same, _ = timed_posts(live.url, [{"query": "c", "documents": DOCS}, {"query": "d", "documents": DOCS}])
+        assert statuses == [200, 200]
+        assert pair < 1.5 * one, (pair, one)  # different models side by side
+        assert same > 1.7 * one, (same, one)  # one in-process model takes one batch at a time
+
+
+@pytest.mark.slow
+def test_backend_failures_are_gateway_errors_naming_the_endpoint(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    cfg = ServerConfig(model="m", base_url=f"http://127.0.0.1:{dead}/v1", method="pointwise", store=None)
+    with LiveServer(cfg) as live:
+        reply = httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": DOCS}, timeout=120)
+        assert reply.status_code == 503
+        assert f"127.0.0.1:{dead}/v1/chat/completions" in reply.json()["detail"]
+
+
+def test_a_store_failure_is_a_500_without_path_or_trace(tmp_path):
+    cfg = config(tmp_path, store=tmp_path / "c.sqlite")
+    with LiveServer(cfg) as live:
+        live.server.config.app.state.runtime.store.close()  # every later read fails inside the store
+        reply = httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": DOCS})
+        assert reply.status_code == 500
+        assert str(tmp_path) not in reply.text and "Traceback" not in reply.text
+
+
+def test_relevance_scores_are_probabilities_that_can_be_thresholded(live):
+    body = {"query": "how long do fleas live", "documents": DOCS}
+    data = httpx.post(f"{live.url}/v1/rerank", json=body).json()
+    scores = {r["index"]: r["relevance_score"] for r in data["results"]}
+    assert data["meta"]["judgerank"]["relevance"] == "probability"
+    # the simulated judge's yes-vs-no log-odds are grade - 1.5: relevant (grade >= 2) above one half
+    assert scores[1] > 0.5 and scores[3] > 0.5 and scores[0] < 0.5 and scores[2] < 0.5
+    assert scores[1] == pytest.approx(1 / (1 + math.exp(-1.5)), abs=1e-6)
+    again = httpx.post(f"{live.url}/v1/rerank", json=body | {"documents": DOCS[::-1]}).json()
+    assert {DOCS[::-1][r["index"]]: r["relevance_score"] for r in again["results"]} == {
+        DOCS[i]: s for i, s in scores.items()}  # the same document gets the same score in any company
+    ranked = httpx.post(f"{live.url}/v1/rerank", json=body | {"relevance": "rank"}).json()
+    assert [r["relevance_score"] for r in ranked["results"]] == [1.0, 0.75, 0.5, 0.25]
+
+
+def test_costs_have_one_type_on_every_endpoint(live):
+    rerank = httpx.post(f"{live.url}/v1/rerank", json={"query": "types", "documents": DOCS}).json()
+    judge = httpx.post(f"{live.url}/v1/judge", json={"prompt": "types", "responses": DOCS}).json()
+    for costs in (rerank["meta"]["judgerank"]["costs"], judge["costs"]):
+        assert isinstance(costs["calls"], int) and isinstance(costs["prompt_tokens"], int)
+        assert isinstance(costs["seconds"], float)
+
+
+def test_api_docs_render_offline_from_local_assets(tmp_path, chromium):
+    import subprocess
+
+    with LiveServer(config(tmp_path)) as live:
+        page = httpx.get(f"{live.url}/docs").text
+        assert "/docs-assets/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+        assert httpx.get(f"{live.url}/docs-assets/swagger-ui-bundle.js").status_code == 200
+        assert "cdn" not in httpx.get(f"{live.url}/redoc").text.lower()
+        assert httpx.get(f"{live.url}/docs-assets/..%2Fcore.py").status_code == 404
+        dom = subprocess.run([*chromium, "--virtual-time-budget=10000", "--dump-dom", f"{live.url}/docs"],
+                             capture_output=True, text=True,
+                             timeout=120).stdout
+        assert "/v1/rerank" in dom and "/v1/judge" in dom  # Swagger UI rendered the operations
+
+
+def test_docs_and_schema_need_the_key_when_keys_are_set(tmp_path):
+    with LiveServer(config(tmp_path, api_keys=frozenset({"k1"}))) as live:
+        for path in ("/docs", "/redoc", "/openapi.json", "/docs-assets/swagger-ui.css"):
+            assert httpx.get(f"{live.url}{path}").status_code == 401, path
+        ok = httpx.get(f"{live.url}/openapi.json", headers={"Authorization": "Bearer k1"})
+        assert ok.status_code == 200 and "/v1/rerank" in ok.json()["paths"]
+
+
+def test_the_service_keeps_one_facade_per_method_model_and_guard(tmp_path):
+    """Requests reuse the Reranker and Judge made for their settings: nothing is rebuilt per request."""
+    from judgerank.server.models import JudgeIn, RerankIn
+    from judgerank.server.service import Service
+
+    service = Service(config(tmp_path))
+    try:
+        for query in ("fleas", "tower", "fleas"):
+            service.rerank(RerankIn(query=query, documents=DOCS))
+        service.rerank(RerankIn(query="fleas", documents=DOCS, guard="flag"))
+        for prompt in ("which?", "which one?"):
+            service.judge(JudgeIn(prompt=prompt, responses=DOCS[:2]))
+        assert service.reranker("pointwise", None, "demote") is service.reranker("pointwise", None, "demote")
+        assert len(service._facades) == 3  # pointwise with demote, with flag; the judge's allpairs
+    finally:
+        service.close()
