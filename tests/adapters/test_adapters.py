@@ -113,6 +113,13 @@ def test_langchain_compression_retriever_returns_judgeranks_order(one_query):
     assert [d.metadata["docid"] for d in again] == expected.ids[:10]
     assert compressor.costs.calls == 2 * DEPTH  # no store (store=None): each query asks again
     assert base.docs[0].metadata == {"docid": request.items[0].id}  # the retriever's documents are not changed
+    # verdicts in words through the adapter's options: what the same Reranker gives
+    in_words = JudgerankCompressor(top_n=10, method="pointwise", model=model, store=None,
+                                   options={"verdicts": "text", "samples": 3, "temperature": 1.0})
+    with Reranker("pointwise", model, store=None, verdicts="text", samples=3, temperature=1.0) as reranker:
+        said = reranker.rank(request.query, request.items)
+    docs = ContextualCompressionRetriever(base_compressor=in_words, base_retriever=base).invoke(request.query.text)
+    assert [d.metadata["docid"] for d in docs] == said.ids[:10] and said.costs.calls == 3 * DEPTH
 
 
 @pytest.mark.llm

@@ -4,18 +4,13 @@ the embedded GGUF, directly and through a proxy that injects faults."""
 from __future__ import annotations
 
 import math
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from helpers.faultproxy import FaultProxy
+from helpers.llamaserver import llama_server as serving
 
 from judgerank import Reranker
-from judgerank.backends.models import resolve_gguf
 from judgerank.backends.openai_compat import OpenAICompatBackend
 from judgerank.core.errors import BackendError
 from judgerank.core.types import Item, Query, Request
@@ -41,40 +36,8 @@ ITEMS = tuple(Item(f"d{n}", t) for n, t in enumerate(PASSAGES))
 
 @pytest.fixture(scope="module")
 def llama_server() -> Iterator[int]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [
-        sys.executable,
-        "-m",
-        "llama_cpp.server",
-        "--model",
-        str(resolve_gguf(None)),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--n_ctx",
-        "4096",
-        "--verbose",
-        "False",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"llama_cpp.server did not start: {process.stderr.read().decode()[-2000:]}")
-            time.sleep(0.5)
+    with serving() as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 def backend(url: str, **kwargs) -> OpenAICompatBackend:

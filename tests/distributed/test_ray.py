@@ -48,7 +48,9 @@ def simulated(tmp_path) -> tuple[list, str]:
 
 
 @pytest.mark.parametrize("method,options", [("pointwise", {}), ("pairwise-heap", {"top_k": 3}),
-                                            ("jointrank", {"set_size": 4, "replicas": 2})])
+                                            ("jointrank", {"set_size": 4, "replicas": 2}),
+                                            ("pairwise-heap", {"top_k": 3, "verdicts": "text", "samples": 3,
+                                                               "temperature": 1.0})])
 def test_ray_gives_exactly_the_single_process_rankings(cluster, simulated, method, options):
     requests, model = simulated
     spec = JobSpec("rerank", method, model, store=None, options=options)

@@ -86,3 +86,14 @@ def test_the_embedded_models_shape_is_what_llama_cpp_reads():
     ranking = Reranker("pointwise", store=None, backend=backend).rank(request.query, request.items)
     assert ranking.costs.flops == pytest.approx(backend.shape.flops(ranking.costs.prompt_tokens))
     backend.close()
+
+
+@pytest.mark.parametrize("method", ["pointwise", "allpairs", "first", "listwise", "cascade"])
+def test_closed_forms_count_each_sample_in_words(method):
+    options = {**OPTIONS, "verdicts": "text", "samples": 3, "temperature": 1.0}
+    p = predict(method, 6, Options(**options), passage_tokens=10, query_tokens=2)
+    request = graded_request(GRADES[:6])
+    backend = simulated(request, GRADES[:6])
+    with Reranker(method, store=None, backend=backend, similarity_backend=SIMILARITY, **options) as reranker:
+        costs = reranker.rank(request.query, request.items).costs
+    assert (p.calls.mean, p.rounds.mean) == (costs.calls, costs.rounds), p.formula

@@ -461,3 +461,18 @@ def test_the_service_keeps_one_facade_per_method_model_and_guard(tmp_path):
         assert len(service._facades) == 3  # pointwise with demote, with flag; the judge's allpairs
     finally:
         service.close()
+
+
+def test_verdicts_in_words_and_what_the_judge_said(live):
+    body = {"query": "how long do fleas live", "documents": DOCS, "method": "allpairs",
+            "hearing": {"verdicts": "text", "samples": 3, "temperature": 1.0, "explain": True}}
+    reply = httpx.post(f"{live.url}/v1/rerank", json=body, timeout=60)
+    assert reply.status_code == 200, reply.text
+    meta = reply.json()["meta"]["judgerank"]
+    assert [r["index"] for r in reply.json()["results"]] == BEST_FIRST
+    assert meta["costs"]["calls"] == 3 * 12 and len(meta["explanations"]) == 12  # 6 pairs, both orders, 3 samples each
+    bad = httpx.post(f"{live.url}/v1/rerank", json=body | {"hearing": {"samples": 500}}, timeout=30)
+    assert bad.status_code == 422 and "samples" in bad.text
+    judged = httpx.post(f"{live.url}/v1/judge", json={"prompt": "how long do fleas live", "responses": DOCS[:2],
+                                                      "method": "allpairs", "hearing": {"verdicts": "text"}}, timeout=60)
+    assert judged.status_code == 200 and judged.json()["best"] == "1" and judged.json()["explanations"] is None

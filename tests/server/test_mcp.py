@@ -51,13 +51,15 @@ async def session_calls(client) -> dict:
     arena = await client.call_tool("arena", {"battles": [{"model_a": "x", "model_b": "y", "winner": "model_a"},
                                                          {"model_a": "y", "model_b": "x", "winner": "tie"}]})
     judge = await client.call_tool("judge", {"prompt": "flea life cycle", "responses": DOCS[1:3], "method": "pointwise"})
+    in_words = await client.call_tool("judge", {"prompt": "flea life cycle", "responses": DOCS[1:3], "method": "allpairs",
+                                                "hearing": {"verdicts": "text", "reasoning": True, "explain": True}})
     with pytest.raises(MCPError, match="unknown tool 'delete'"):
         await client.call_tool("delete", {})
     budgeted = await client.call_tool("rerank", {"query": "flea eggs", "documents": DOCS, "method": "pointwise",
                                                  "budget": {"max_calls": 2}})
     alive = await client.call_tool("arena", {"battles": [{"model_a": "x", "model_b": "y", "winner": "b"}]})
     return dict(found=found, good=good, bad_type=bad_type, bad_method=bad_method, arena=arena, judge=judge, alive=alive,
-                budgeted=budgeted)
+                budgeted=budgeted, in_words=in_words)
 
 
 def check(results: dict, model: str) -> None:
@@ -78,6 +80,10 @@ def check(results: dict, model: str) -> None:
     assert "invalid arguments: method" in results["bad_method"].content[0].text
     assert [row["player"] for row in results["arena"].structured_content["leaderboard"]] == ["x", "y"]
     assert results["judge"].structured_content["best"] == "1"  # the response the grades rate higher
+    in_words = results["in_words"].structured_content
+    assert in_words["best"] == "1" and in_words["costs"]["completion_tokens"] > 0
+    said = in_words["explanations"]  # both orders of the pair, and the two ratings
+    assert len(said) == 4 and all(e["reasoning"] == "Weighing what each shows." for e in said)
     assert not results["alive"].is_error  # the server survived the malformed calls
     budgeted = results["budgeted"].structured_content["meta"]["judgerank"]
     assert budgeted["costs"]["calls"] == 2 and budgeted["complete"] is False

@@ -46,20 +46,34 @@ class ChoiceResult:
 
 @dataclass(frozen=True)
 class GenerateRequest:
-    """A chat prompt to continue greedily, up to max_tokens; `template` as in ChoiceRequest."""
+    """A chat prompt to continue, up to max_tokens; `template` as in ChoiceRequest.
+
+    temperature 0 decodes greedily; above 0 it samples, `seed` choosing the draw (a judgment's
+    k samples are k seeds). Where the prompt asks for a verdict in words, `answers` are the
+    choices it stands for, `written` how the prompt asks each to be written, and `ranked` says
+    it asks for them all in order: models ignore these, the simulated judge answers with them."""
 
     messages: tuple[Message, ...]
     max_tokens: int
     template: str
+    temperature: float = 0.0
+    seed: int = 0
+    answers: tuple[str, ...] = ()
+    written: tuple[str, ...] = ()
+    ranked: bool = False
 
 
 @dataclass(frozen=True)
 class Generation:
+    """What a model wrote, and the reasoning it gave apart from it where it has a channel for
+    that (reasoning_content, or a <think> block that the reader splits off)."""
+
     text: str
     prompt_tokens: int
     completion_tokens: int
     evaluated_tokens: int = 0
     retries: int = 0
+    reasoning: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,7 @@ class Backend:
     identity: str = "backend"
     concurrent: bool = False
     shape: ModelShape | None = None
+    gives_logprobs: bool | None = None  # None: not known until a reply shows it (an HTTP endpoint)
 
     def close(self) -> None:
         """Release what the backend holds (a model, an HTTP client); the default holds nothing."""
@@ -118,7 +133,7 @@ class ChoiceBackend(Protocol):
 
 @runtime_checkable
 class TextBackend(Protocol):
-    """A model that generates text after a prompt (greedy), for listwise permutations."""
+    """A model that generates text after a prompt: listwise permutations, verdicts in words."""
 
     identity: str
 

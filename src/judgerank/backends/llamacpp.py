@@ -56,6 +56,7 @@ class LlamaCppBackend(Backend):
         # E2R-FLOPs' estimate of each call's compute needs the parameters and the layers' shape
         self.shape: ModelShape | None = ModelShape.from_gguf(meta, int(llama_cpp.llama_model_n_params(self._llm.model)))
         self.identity = f"llama.cpp:{meta.get('general.name', self.path.stem)}:{self.path.stat().st_size}"
+        self.gives_logprobs = True
         template = meta.get("tokenizer.chat_template")
         if not template:
             raise JudgerankError(f"model {self.path}: has no chat template in its GGUF metadata")
@@ -130,7 +131,9 @@ class LlamaCppBackend(Backend):
             yield i, ChoiceResult(tuple(float(logits[t]) - log_z for t in ids), len(prompts[i]), evaluated)
 
     def iter_generate(self, requests: Sequence[GenerateRequest]) -> Iterator[tuple[int, Generation]]:
-        """Greedy continuations, in token order like the choice requests, stopping at end of turn."""
+        """Continuations, in token order like the choice requests, stopping at end of turn:
+        greedy at temperature 0, else each token drawn from softmax(logits / temperature) by a
+        generator seeded with the request's seed (the same request, the same text)."""
         prompts = [self.prompt_tokens(r.messages) for r in requests]
         n_ctx = self._llm.n_ctx()
         for tokens, r in zip(prompts, requests):
@@ -144,8 +147,10 @@ class LlamaCppBackend(Backend):
             tokens = list(prompts[i])
             logits, evaluated = self._next_token_logits(tokens)
             out: list[int] = []
-            while len(out) < requests[i].max_tokens:
-                token = int(np.argmax(logits))
+            request = requests[i]
+            rng = np.random.default_rng(request.seed) if request.temperature > 0 else None
+            while len(out) < request.max_tokens:
+                token = int(np.argmax(logits)) if rng is None else _sampled(logits, request.temperature, rng)
                 if token in stop:
                     break
                 out.append(token)
@@ -166,6 +171,12 @@ class LlamaCppBackend(Backend):
         llm.eval(tokens[keep:])
         ptr = self._llama_cpp.llama_get_logits_ith(llm.ctx, -1)
         return np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)).copy(), len(tokens) - keep
+
+
+def _sampled(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
+    z = logits.astype(np.float64) / temperature
+    p = np.exp(z - z.max())
+    return int(rng.choice(len(p), p=p / p.sum()))
 
 
 _LOADING = threading.Lock()

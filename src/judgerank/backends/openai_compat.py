@@ -1,7 +1,11 @@
 """Backend for any OpenAI-compatible server: vLLM, SGLang, llama.cpp's server, Ollama, hosted APIs.
 
 Choice tokens are scored from `top_logprobs` of a one-token completion; text is generated for
-listwise prompts; token counts come from `usage`. A batch goes out in parallel, at most
+listwise prompts and for verdicts in words; token counts come from `usage`. A server that gives
+no log-probabilities (no `top_logprobs` in its reply, or a 400 that names them) raises
+NoLogprobs, which tells the judges to ask in words. A reasoning model's separate channel
+(`reasoning_content`, or `reasoning`) is kept beside the text. A server that wants
+`max_completion_tokens` instead of `max_tokens` (a 400 that names it) gets it from then on. A batch goes out in parallel, at most
 `concurrency` requests at a time, on an event loop in a background thread, and results are
 yielded as they arrive, so that the cache keeps each one at once. Timeouts, dropped connections,
 truncated bodies, 429 and 5xx are retried with exponential backoff; when the retries of one
@@ -24,7 +28,7 @@ import tenacity
 from scipy.special import logsumexp
 
 from judgerank.backends.base import Backend, ChoiceRequest, ChoiceResult, GenerateRequest, Generation, Message
-from judgerank.core.errors import BackendError, JudgerankError
+from judgerank.core.errors import BackendError, JudgerankError, NoLogprobs
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
@@ -83,6 +87,7 @@ class OpenAICompatBackend(Backend):
         key = os.environ.get(api_key_env) if api_key_env else None
         self._headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.bounded_choices = 0  # choices scored by the top-k bound, not their own log-probability
+        self._length_field = "max_tokens"  # or max_completion_tokens, once the server asks for it
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="judgerank-http", daemon=True)
         self._thread.start()
@@ -174,7 +179,11 @@ class OpenAICompatBackend(Backend):
         if response.status_code in RETRY_STATUS:
             raise _Retryable(f"HTTP {response.status_code}", 503 if response.status_code in (429, 503) else 502)
         if response.status_code >= 400:
-            raise BackendError(f"{self.url}: HTTP {response.status_code}: {response.text[:200]}")
+            text = response.text[:300]
+            if response.status_code == 400 and "logprobs" in body and "logprob" in text.lower():
+                raise NoLogprobs(f"{self.url}: HTTP {response.status_code}: the server gives no log-probabilities "
+                                 f"({text[:160]})")
+            raise BackendError(f"{self.url}: HTTP {response.status_code}: {text[:200]}")
         try:
             return response.json()
         except ValueError:
@@ -182,8 +191,10 @@ class OpenAICompatBackend(Backend):
 
     # --- requests and replies ----------------------------------------------------------------
 
-    def _body(self, messages: Sequence[Message], max_tokens: int) -> dict:
-        body: dict = {"model": self.model, "max_tokens": max_tokens, "temperature": 0.0}
+    def _body(self, messages: Sequence[Message], max_tokens: int, temperature: float = 0.0, seed: int = 0) -> dict:
+        body: dict = {"model": self.model, self._length_field: max_tokens, "temperature": temperature}
+        if temperature > 0:
+            body["seed"] = seed
         if self.endpoint == "chat":
             body["messages"] = [{"role": r, "content": c} for r, c in messages]
         else:
@@ -196,14 +207,28 @@ class OpenAICompatBackend(Backend):
             body |= {"logprobs": True, "top_logprobs": self.top_logprobs}
         else:
             body["logprobs"] = self.top_logprobs
-        reply, retries = await self._post(body)
+        reply, retries = await self._send(body)
         result, bounded = read_choice_reply(reply, self.endpoint, request.choices, self.url)
+        self.gives_logprobs = True
         self.bounded_choices += bounded
         return replace(result, retries=retries)
 
     async def _generate(self, request: GenerateRequest) -> Generation:
-        reply, retries = await self._post(self._body(request.messages, request.max_tokens))
+        reply, retries = await self._send(self._body(request.messages, request.max_tokens, request.temperature,
+                                                     request.seed))
         return replace(read_generation_reply(reply, self.endpoint, self.url), retries=retries)
+
+    async def _send(self, body: dict) -> tuple[dict, int]:
+        """_post, once more with max_completion_tokens when the server refuses max_tokens for it
+        (reasoning models on OpenAI's API); the server's choice is kept for later requests."""
+        try:
+            return await self._post(body)
+        except BackendError as exc:
+            if "HTTP 400" not in str(exc) or "max_completion_tokens" not in str(exc) or "max_tokens" not in body:
+                raise
+            self._length_field = "max_completion_tokens"
+            body = {("max_completion_tokens" if k == "max_tokens" else k): v for k, v in body.items()}
+            return await self._post(body)
 
 
 def _usage(reply: dict, completion: int = 0) -> tuple[int, int, int]:
@@ -234,7 +259,7 @@ def read_choice_reply(reply: Any, endpoint: str, choices: Sequence[str], url: st
             top[token] = value
         prompt_tokens, cached, completion = _usage(reply, 1)
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
-        raise BackendError(f"{url}: reply without top log-probabilities ({exc!r})"[:300]) from None
+        raise NoLogprobs(f"{url}: reply without top log-probabilities ({exc!r})"[:300]) from None
     logprobs, bounded = _choice_logprobs(top, choices)
     return ChoiceResult(logprobs, prompt_tokens, prompt_tokens - cached, completion_tokens=completion), bounded
 
@@ -243,13 +268,15 @@ def read_generation_reply(reply: Any, endpoint: str, url: str = "") -> Generatio
     """The generated text and token counts of a model server's reply; any other shape is a BackendError."""
     try:
         choice = reply["choices"][0]
-        text = choice["message"]["content"] if endpoint == "chat" else choice["text"]
-        if text is not None and not isinstance(text, str):
+        message = choice["message"] if endpoint == "chat" else {}
+        text = message["content"] if endpoint == "chat" else choice["text"]
+        reasoning = message.get("reasoning_content") or message.get("reasoning") or ""
+        if text is not None and not isinstance(text, str) or not isinstance(reasoning, str):
             raise TypeError(f"generated text is {type(text).__name__}, not a string")
         prompt_tokens, _, completion = _usage(reply)
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise BackendError(f"{url}: reply without generated text ({exc!r})"[:300]) from None
-    return Generation(text or "", prompt_tokens, completion, prompt_tokens)
+    return Generation(text or "", prompt_tokens, completion, prompt_tokens, reasoning=reasoning)
 
 
 def _choice_logprobs(top: dict[str, float], choices: Sequence[str]) -> tuple[tuple[float, ...], int]:

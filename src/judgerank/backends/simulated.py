@@ -23,6 +23,7 @@ from judgerank.backends.base import (
     GenerateRequest,
     Generation,
 )
+from judgerank.core.errors import NoLogprobs
 from judgerank.core.flops import ModelShape
 
 
@@ -45,6 +46,8 @@ class SimulatedBackend(Backend):
         delay: float = 0.0,
         count_tokens: Callable[[Sequence[tuple[str, str]]], int] | None = None,
         shape: ModelShape | None = None,
+        logprobs: bool = True,
+        unreadable: float = 0.0,
     ) -> None:
         # keys without surrounding whitespace: prompts show texts stripped
         self.grades = {text.strip()[:key_chars]: float(g) for text, g in grades.items()}
@@ -58,6 +61,10 @@ class SimulatedBackend(Backend):
         # with a shape, each call's FLOPs are estimated as for that model
         self.count_tokens = count_tokens or (lambda messages: sum(len(c.split()) for _, c in messages))
         self.shape = shape
+        # logprobs False: an endpoint that gives none, which (like an HTTP one) says so at the first request
+        self._logprobs = logprobs
+        self.unreadable = unreadable  # verdicts in words: the share of judgments answered with none, even when asked again
+        self.gives_logprobs = True if logprobs else None
         self.calls = 0
         self.last_tokens = 0  # tokens of the latest call (prompt + completion), for budget tests
         digest = hashlib.sha256(repr(sorted(self.grades.items())).encode()).hexdigest()[:12]
@@ -105,7 +112,36 @@ class SimulatedBackend(Backend):
         return [(self.grades[k] if k is not None else 0.0) + self.noise * self._rng("similarity", query, t).standard_normal()
                 for k, t in zip(keys, texts)]
 
+    def _verdict(self, request: GenerateRequest) -> str:
+        """The answer a judge in words would write: the choice drawn from the choices'
+        distribution at the request's temperature (greedy at 0; `seed` picks the draw), in the
+        written form asked. With `garble`, the first answer gives no verdict (the repair turn,
+        after an answer of its own, gets one); `unreadable` of the judgments get none at all.
+        Asked to think first, it writes a <think> block."""
+        repairing = len(request.messages) > 2 and request.messages[-2][0] == "assistant"
+        if self.garble and not repairing:
+            return "Both have merits, and it is hard to say."
+        if self.unreadable and self._rng("unreadable", request.messages[:2], request.seed).random() < self.unreadable:
+            return "I would rather not say."  # first and repair alike
+        logits = self._logits(ChoiceRequest(request.messages, request.answers, request.template))
+        if request.temperature > 0:
+            z = logits / request.temperature
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            rng = self._rng("sample", request.messages, request.seed)
+            order = [int(x) for x in rng.choice(len(p), size=len(p), replace=False, p=p)]  # Plackett-Luce
+        else:
+            order = [int(x) for x in np.argsort(-logits, kind="stable")]
+        if request.ranked:
+            verdict = "[[" + ", ".join(request.answers[n] for n in order) + "]]"
+        else:
+            verdict = request.written[order[0]] if request.written else request.answers[order[0]]
+        thinking = "Begin with your reasoning" in request.messages[-1][1]
+        return f"<think>Weighing what each shows.</think>\n{verdict}" if thinking else verdict
+
     def iter_choice_logprobs(self, requests: Sequence[ChoiceRequest]) -> Iterator[tuple[int, ChoiceResult]]:
+        if not self._logprobs:
+            raise NoLogprobs(f"{self.identity}: this stand-in gives no log-probabilities")
         for i, request in enumerate(requests):
             self.calls += 1
             if self.delay:
@@ -132,11 +168,18 @@ class SimulatedBackend(Backend):
             yield i, AttentionResult(tuple(float(x) for x in scores), tokens, tokens)
 
     def iter_generate(self, requests: Sequence[GenerateRequest]) -> Iterator[tuple[int, Generation]]:
-        """A listwise answer: the labels [1]..[n] of the items shown, best first by the same
-        noisy, position-biased strengths as the choices; `garble` appends a duplicate, an
-        invalid label and drops the last one, as small models do."""
+        """A verdict in words where the request names its answers (`_verdict`); else a listwise
+        answer: the labels [1]..[n] of the items shown, best first by the same noisy,
+        position-biased strengths as the choices; `garble` appends a duplicate, an invalid label
+        and drops the last one, as small models do."""
         for i, request in enumerate(requests):
             self.calls += 1
+            if request.answers:
+                text = self._verdict(request)
+                tokens = self.count_tokens(request.messages)
+                self.last_tokens = tokens + len(text.split())
+                yield i, Generation(text, tokens, len(text.split()), tokens)
+                continue
             shown = self._shown(ChoiceRequest(request.messages, (), request.template))
             probe = ChoiceRequest(request.messages, tuple(str(n) for n in range(len(shown))), request.template)
             strength = self._logits(probe) if len(shown) >= 2 else np.zeros(len(shown))

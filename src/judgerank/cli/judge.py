@@ -24,9 +24,11 @@ from judgerank.cli.options import (
     budget,
     check_writable,
     make_runtime,
+    method_options,
     names,
+    with_hearing_options,
 )
-from judgerank.cli.show import as_tables, emit, number, table
+from judgerank.cli.show import as_tables, emit, number, show_said, table
 from judgerank.cli.tasks import ACTIVITY, FlagTally, Output, id_of_json, job_spec, join_cluster, on_ray, print_costs, run_tasks
 from judgerank.core.costs import Budget, Costs
 from judgerank.core.errors import JudgerankError
@@ -73,6 +75,7 @@ JudgesOpt = Annotated[str | None, typer.Option(
 
 
 @app.command()
+@with_hearing_options
 def judge(
     input: InputArg, mode: ModeOpt = "pairwise", method: JudgeMethodOpt = "allpairs", model: ModelOpt = None,
     gold: GoldOpt = None, top_k: TopKOpt = 10, limit: LimitOpt = None, show: ShowOpt = 10, ratings: RatingsOpt = True,
@@ -80,7 +83,7 @@ def judge(
     battles: BattlesOpt = None, base_url: BaseUrlOpt = None, store: StoreOpt = None, no_store: NoStoreOpt = False,
     threads: ThreadsOpt = None, format: FormatOpt = None, ray: RayOpt = None, workers: WorkersOpt = None,
     cpus_per_worker: CpusOpt = 1.0, ordered: OrderedOpt = False, guard: GuardOpt = "demote",
-    max_words: MaxWordsOpt = 400, five_levels: FiveOpt = False, judges: JudgesOpt = None,
+    max_words: MaxWordsOpt = 400, five_levels: FiveOpt = False, judges: JudgesOpt = None, **hearing: Any,
 ) -> None:
     """Rank responses with an LLM judge, or score it against gold labels, with diagnostics.
 
@@ -95,7 +98,7 @@ def judge(
             raise JudgerankError("--judges pools verdicts on a pairs file ({input, output_1, output_2}) and names every "
                                  "juror (MODEL[@TEMPLATE]); leave out --model, --five-levels, --mode and --ray")
         jury = Jury(parse_jurors(judges), runtime=make_runtime(store, no_store, base_url, threads), budget=limits,
-                    ratings=ratings, max_words=max_words, guard=guard)
+                    ratings=ratings, max_words=max_words, guard=guard, **method_options(hearing))
         _jury(jury, pairs, out_path, battles, tables)
         return
     if ray is not None and pairs:
@@ -104,7 +107,7 @@ def judge(
     runtime = make_runtime(store, no_store, base_url, threads)
     template = "judge-pair-5" if five_levels else "judge-pair"
     judge_ = Judge(method, model, budget=limits, runtime=runtime, top_k=top_k, ratings=ratings, guard=guard,
-                   max_words=max_words, template=template)
+                   max_words=max_words, template=template, **method_options(hearing))
     cluster = join_cluster(ray, workers, cpus_per_worker, ordered) if ray is not None else None  # errors first
     battle_sink = Output(battles)
     if pairs:
@@ -112,7 +115,8 @@ def judge(
     else:
         sink = Output(out_path, resume=id_of_json if battles is None else None, method=judge_.method.name)
         prompts: Prompts = [t for t in tasks if not isinstance(t, PairTask) and t[0].id not in sink.done]
-        options = {"top_k": top_k, "ratings": ratings, "guard": guard, "max_words": max_words, "template": template}
+        options = {"top_k": top_k, "ratings": ratings, "guard": guard, "max_words": max_words, "template": template,
+                   **method_options(hearing)}
         ray_job = (job_spec("judge", method, model, base_url, runtime, threads, cpus_per_worker, max_calls,
                             max_tokens, options), cluster) if cluster is not None else None
         _prompts(judge_, prompts, sink, battle_sink, show, tables, ray_job)
@@ -262,13 +266,14 @@ def _show(result: RankedResponses, query: Query, responses: list[Item], rows: in
     texts = {i.id: i.text for i in responses}
     r = result
     t = table(f"{query.text[:80]}  [{r.ranking.method}]", ("rank", "id", "score", "rating", "text"),
-              left=("id", "text"), caption=f"score: {judge_.method.score}; rating: expected 1-5 rubric rating",
+              left=("id", "text"), caption=f"score: {judge_.method.score}; rating: expected rubric rating",
               wide="text", spare=50)
     for n, (rid, score) in enumerate(zip(r.ranking.ids[:rows], r.ranking.scores[:rows]), 1):
         rating = number(r.rating(rid), ".2f").replace("–", "-")
         shown = f"{score:.3f}" if score is not None else ("not judged" if not r.ranking.complete else "-")
         t.add_row(str(n), rid, shown, rating, texts[rid])
     out.print(t)
+    show_said(r.ranking.explanations)
     for note in r.notes:
         err.print(f"note: {note}", markup=False)
 

@@ -15,7 +15,7 @@ from judgerank.cli.tasks import ACTIVITY
 from judgerank.core.costs import Budget
 from judgerank.core.errors import JudgerankError
 from judgerank.runtime import Runtime
-from judgerank.strategies.registry import METHODS, Options
+from judgerank.strategies.registry import HEARING, METHODS, Options
 
 MODEL_HELP = (
     "GGUF path, or smollm2-135m (embedded default), qwen2.5-coder-0.5b, qwen2.5-coder-1.5b; "
@@ -65,15 +65,27 @@ def with_method_options(command: Callable[..., None]) -> Callable[..., None]:
     """Add every method option of the registry (judgerank.strategies.registry.Options) to a
     command, with its default and help, as keyword arguments; the command receives them in
     **options."""
+    return _with_options(command, lambda meta: True)
+
+
+def with_hearing_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add the options of how the judge is heard (--verdicts, --samples, --reasoning, --prompt,
+    ...) to a command, which receives them in **options."""
+    return _with_options(command, lambda meta: meta["panel"] == HEARING)
+
+
+def _with_options(command: Callable[..., None], chosen: Callable[[Any], bool]) -> Callable[..., None]:
     params = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.kind != p.VAR_KEYWORD]
     for f in fields(Options):
         meta = f.metadata
+        if not chosen(meta):
+            continue
         default = None if f.default is MISSING else f.default
         flags = [meta["flag"]] if meta["flag"] else []
         help_text = meta["help"] + (f" One of: {', '.join(meta['choices'])}." if meta["choices"] else "")
-        kind = {"int": int, "int | None": int | None, "str": str, "bool": bool, "float": float,
-                "float | None": float | None}[str(f.type)]
-        option = typer.Option(*flags, help=help_text, rich_help_panel="Method options")
+        kind = {"int": int, "int | None": int | None, "str": str, "str | None": str | None, "bool": bool,
+                "float": float, "float | None": float | None}[str(f.type)]
+        option = typer.Option(*flags, help=help_text, rich_help_panel=meta["panel"])
         params.append(
             inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[kind, option])
         )

@@ -27,7 +27,7 @@ from judgerank.cli.options import (
     names,
     with_method_options,
 )
-from judgerank.cli.show import as_tables, emit, table
+from judgerank.cli.show import as_tables, emit, show_said, table
 from judgerank.cli.tasks import FlagTally, Output, id_of_json, id_of_trec, job_spec, join_cluster, on_ray, run_tasks
 from judgerank.core.costs import Costs
 from judgerank.core.errors import JudgerankError
@@ -142,6 +142,7 @@ def _show(ranking: Ranking, request: Request, rows: int, reranker: Reranker) -> 
         mark = f"[flagged: {', '.join(ranking.flags[doc])}] " if doc in ranking.flags else ""
         t.add_row(str(r), doc, shown, mark + texts[doc], style="dim" if score is None and not ranking.complete else None)
     out.print(t)
+    show_said(ranking.explanations)
 
 
 @app.command()

@@ -34,16 +34,22 @@ MaxCalls = Annotated[int, typer.Option(help="Ceiling on any request's new LLM ca
 ServeBaseUrl = Annotated[
     str | None, typer.Option(help="Judge with an OpenAI-compatible server (…/v1); --model names its model.")
 ]
+ServePrompt = Annotated[str | None, typer.Option(
+    help="A prompt template of your own for every request (TOML, docs/templates.md); checked at start.")]
+ServeRubric = Annotated[str | None, typer.Option(
+    help="A rubric of your own for every judge request (TOML, docs/templates.md); checked at start.")]
 
 
 def _server_config(
     model: str | None, models: str, method: str | None, api_keys_file: Path | None, max_documents: int,
     max_document_chars: int, max_calls: int | None, store: str | None, no_store: bool, base_url: str | None,
-    concurrency: int, **more: Any,
+    concurrency: int, prompt: str | None = None, rubric: str | None = None, **more: Any,
 ) -> Any:
     """The service's configuration from the command line; API keys from the file and the environment."""
     from judgerank.server.service import ServerConfig
-    from judgerank.strategies.registry import DEFAULT_RERANK_METHOD
+    from judgerank.strategies.registry import DEFAULT_RERANK_METHOD, Options
+
+    Options(prompt=prompt, rubric=rubric).templates()  # a bad file fails now, naming what is wrong
 
     keys = {k.strip() for k in os.environ.get("JUDGERANK_API_KEYS", "").split(",") if k.strip()}
     if api_keys_file is not None:
@@ -62,6 +68,8 @@ def _server_config(
         store=store_spec(store, no_store),
         base_url=base_url,
         concurrency=concurrency,
+        prompt=prompt,
+        rubric=rubric,
         **more,
     )
 
@@ -84,6 +92,8 @@ def serve(
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
     base_url: ServeBaseUrl = None,
+    prompt: ServePrompt = None,
+    rubric: ServeRubric = None,
 ) -> None:
     """Serve /v1/rerank (Cohere/Jina shape; also /v2/rerank and /rerank), /v1/judge, /v1/arena,
     /healthz and /metrics over HTTP."""
@@ -94,7 +104,7 @@ def serve(
     except ImportError as exc:
         raise needs_extra("judgerank serve", "server", hint=str(exc)) from None
     config = _server_config(model, models, method, api_keys_file, max_documents, max_document_chars, max_calls, store,
-                            no_store, base_url, concurrency, max_in_flight=max_in_flight,
+                            no_store, base_url, concurrency, prompt, rubric, max_in_flight=max_in_flight,
                             max_body_bytes=max_body_bytes)
     application = create_app(config)  # checks every model before the port is taken
     _check_port(host, port)
@@ -119,6 +129,8 @@ def mcp(
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
     base_url: ServeBaseUrl = None,
+    prompt: ServePrompt = None,
+    rubric: ServeRubric = None,
 ) -> None:
     """Serve the tools rerank, judge and arena to agents over the Model Context Protocol.
 
@@ -131,7 +143,7 @@ def mcp(
     from judgerank.server import mcp as mcp_server
 
     config = _server_config(model, models, method, api_keys_file, max_documents, max_document_chars, max_calls, store,
-                            no_store, base_url, concurrency)
+                            no_store, base_url, concurrency, prompt, rubric)
     if transport == "stdio":
         import anyio
 

@@ -28,12 +28,15 @@ def emit(value: Any) -> None:
 
 
 def table(title: str | None, columns: Sequence[str], *, left: Sequence[str] = (), caption: str | None = None,
-          wide: str | None = None, spare: int = 40) -> Table:
+          wide: str | None = None, spare: int = 40, wrap: Sequence[str] = ()) -> Table:
     """A table whose columns are right-aligned numbers but for `left` ones; `wide` (a text column)
-    takes what the terminal has left after `spare` characters, cut with an ellipsis."""
+    takes what the terminal has left after `spare` characters, cut with an ellipsis; `wrap` ones
+    (left-aligned text) wrap whole."""
     t = Table(title=title, caption=caption, caption_justify="left")
     for col in columns:
-        if col == wide:
+        if col in wrap:
+            t.add_column(col, justify="left")
+        elif col == wide:
             t.add_column(col, overflow="ellipsis", no_wrap=True, max_width=max(16, out.width - spare))
         else:
             t.add_column(col, justify="left" if col in left else "right", no_wrap=True, min_width=len(col))
@@ -43,3 +46,14 @@ def table(title: str | None, columns: Sequence[str], *, left: Sequence[str] = ()
 def number(x: float | None, spec: str = ".3f") -> str:
     """A figure for a table: '–' where there is none."""
     return "–" if x is None else format(x, spec)
+
+
+def show_said(explanations: Sequence[dict[str, str | None]] | None) -> None:
+    """What the judge said for each verdict in words (--explain): a table under the ranking."""
+    if not explanations:
+        return
+    t = table("what the judge said", ("judgment", "verdict", "reasoning"), left=("judgment", "verdict"),
+              wrap=("reasoning",))
+    for said in explanations:
+        t.add_row(said["about"] or "", said["verdict"] or "(unparsed)", said["reasoning"] or "")
+    out.print(t)

@@ -48,6 +48,9 @@ class Activity:
         self.label = ""
 
     def __call__(self, event: str, value: Any) -> None:
+        if event == "note":
+            err.print(f"note: {value}", markup=False, highlight=False, soft_wrap=True)
+            return
         if self.progress is None or self.task is None:
             return
         if event == "loading":
@@ -184,6 +187,8 @@ def print_costs(costs: Costs, count: int, incomplete: int, unit: Unit = ("query"
     generated = f"{costs.completion_tokens} generated tokens, " if costs.completion_tokens else ""
     if costs.retries:
         note += f"  ({costs.retries} backend retries)"
+    if costs.repairs:
+        note += f"  ({costs.repairs} verdicts in words asked again, {costs.unparsed} still unreadable and left out)"
     if costs.clipped_texts:
         note += f"  ({costs.clipped_texts} long texts clipped to fit the prompt)"
     err.print(
@@ -250,7 +255,9 @@ def join_cluster(address: str, workers: int | None, cpus_per_worker: float, orde
 def job_spec(kind: str, method: str, model: str | None, base_url: str | None, runtime: Runtime, threads: int | None,
              cpus_per_worker: float, max_calls: int | None, max_tokens: int | None, options: dict[str, Any],
              context: int | None = None) -> JobSpec:
-    """The job as Ray workers rebuild it; the driver's runtime is closed (each worker opens its own)."""
+    """The job as Ray workers rebuild it; the driver's runtime is closed (each worker opens its own).
+    A prompt or rubric file is named by its absolute path, which workers on this machine read."""
+    options = {k: str(Path(v).resolve()) if k in ("prompt", "rubric") and v else v for k, v in options.items()}
     spec = JobSpec(kind, method, model, base_url, store=_store_for_workers(runtime),  # type: ignore[arg-type]
                    threads=threads or max(1, int(cpus_per_worker)), max_calls=max_calls, max_tokens=max_tokens,
                    options=options, context=context)

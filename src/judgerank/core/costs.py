@@ -25,7 +25,9 @@ class Costs:
 
     prompt_tokens counts every prompt token a backend was asked for; evaluated_tokens counts the
     ones it actually computed (the rest came from a reused KV-cache prefix). retries counts
-    failed attempts that an HTTP backend repeated. rounds counts the batches sent to a model:
+    failed attempts that an HTTP backend repeated. repairs counts the verdicts in words that were
+    asked again once because they could not be read, unparsed the ones still unreadable after
+    that (left out of every aggregate). rounds counts the batches sent to a model:
     each waited for the answers of the one before, so with a backend that runs a batch at once
     they bound the latency. implied counts comparisons answered by transitivity without a call.
     flops estimates the model's compute (judgerank.core.flops; 0 where the model's shape is
@@ -42,6 +44,8 @@ class Costs:
     embedded_texts: int = 0
     clipped_texts: int = 0  # passages, responses or queries cut to fit a prompt (each counted once)
     retries: int = 0
+    repairs: int = 0  # verdicts in words that needed the repair turn (judgerank.judges.words)
+    unparsed: int = 0  # verdicts in words still unreadable after it: left out, never read as a default
     flops: float = 0.0
     seconds: float = 0.0
 
@@ -113,6 +117,12 @@ class Ledger:
         """A text was cut to fit a prompt (counted once per job, however often it is shown)."""
         self._clipped.add(hash(text))
         self.costs.clipped_texts = len(self._clipped)
+
+    def repaired(self, n: int = 1) -> None:
+        self.costs.repairs += n
+
+    def unreadable(self, n: int = 1) -> None:
+        self.costs.unparsed += n
 
     def embedded(self, n: int) -> None:
         self.costs.embedded_texts += n

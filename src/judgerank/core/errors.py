@@ -32,6 +32,11 @@ class BackendError(JudgerankError):
         self.status = status
 
 
+class NoLogprobs(BackendError):
+    """A model server gives no log-probabilities (a reply without them, or a request for them
+    refused): with verdicts "auto" the judges ask for verdicts in words from then on."""
+
+
 class StoreError(JudgerankError):
     """The judgment store cannot be opened, read or written; the message names the file."""
 

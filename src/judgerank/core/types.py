@@ -192,6 +192,8 @@ class Ranking:
     parse: dict[str, int] | None = None  # listwise methods: permutation repairs (duplicates, invalid, missing)
     flags: dict[str, list[str]] = field(default_factory=dict)  # id -> guard flag codes (judgerank.guard)
     certificate: float | None = None  # active: posterior probability that the top k is right
+    # --explain: what the judge said for each verdict in words ({about, verdict, reasoning}; verdict None: unparsed)
+    explanations: list[dict[str, str | None]] | None = None
 
     def as_dict(self) -> dict:
         """The ranking as JSON-ready data (what --out NAME.jsonl writes)."""
@@ -208,6 +210,7 @@ class Ranking:
             **({"certificate": self.certificate} if self.certificate is not None else {}),
             **({"parse": self.parse} if self.parse is not None else {}),
             **({"dropped": dropped} if dropped else {}),
+            **({"explanations": self.explanations} if self.explanations is not None else {}),
         }
 
     @classmethod
@@ -222,6 +225,7 @@ class Ranking:
             complete=data.get("complete", True),
             parse=data.get("parse"),
             certificate=data.get("certificate"),
+            explanations=data.get("explanations"),
             flags={row["id"]: row["flags"] for row in data["ranking"] if row.get("flags")} | data.get("dropped", {}),
         )
 

@@ -29,12 +29,15 @@ from judgerank.guard import detect, guarded, guarded_verdict
 from judgerank.judge.agreement import Agreement, agreement, cross_fitted_verdicts
 from judgerank.judge.diagnostics import Diagnostics, diagnose, naive_verdict, score_verdict
 from judgerank.judges.job import JobJudges
+from judgerank.judges.words import Said
 from judgerank.runtime import Runtime, RuntimeUser
 from judgerank.runtime.runtime import UNSET
 from judgerank.store import StoreSpec
 from judgerank.strategies.registry import DEFAULT_JUDGE_METHOD, Options, method_for
 
 VERDICT_TEMPLATES = ("judge-pair", "judge-pair-5")
+METHOD_KEYS = ("top_k", "imply", "guard", "verdicts", "samples", "temperature", "reasoning", "think_tokens",
+               "explain", "prompt", "rubric")  # the JudgeOptions that are method options
 
 
 class JudgeOptions(TypedDict, total=False):
@@ -42,7 +45,9 @@ class JudgeOptions(TypedDict, total=False):
     imply: as the method option; guard: what a flagged response gets (demote, flag, drop, off);
     ratings: also rate every response on the 1-5 rubric (the score-vs-pair diagnostic, N calls);
     max_words: words read of each prompt and response; template: judge-pair (A, B or tie) or
-    judge-pair-5 (arena-hard's five levels)."""
+    judge-pair-5 (arena-hard's five levels). How the judge is heard (verdicts, samples,
+    temperature, reasoning, think_tokens, explain) and a prompt or rubric file of your own: as
+    the method options of those names."""
 
     top_k: int
     imply: float
@@ -50,6 +55,14 @@ class JudgeOptions(TypedDict, total=False):
     ratings: bool
     max_words: int
     template: str
+    verdicts: str
+    samples: int
+    temperature: float | None
+    reasoning: bool
+    think_tokens: int
+    explain: bool
+    prompt: str | None
+    rubric: str | None
 
 
 @dataclass
@@ -107,6 +120,7 @@ class PairJudgment:
     flags_a: list[str] = field(default_factory=list)  # the guard's flags on each response
     flags_b: list[str] = field(default_factory=list)
     guard: str = "flag"  # the policy: with demote or drop, a flagged response loses to an unflagged one
+    explanations: list[dict[str, str | None]] | None = None  # --explain: what the judge said, both orders
 
     def guarded(self, verdict: Verdict) -> Verdict:
         """The verdict after the guard's policy (a flagged response loses to an unflagged one)."""
@@ -153,6 +167,7 @@ class PairJudgment:
                if self.rating_a is not None and self.rating_b is not None else {}),
             **({"flags_a": self.flags_a} if self.flags_a else {}),
             **({"flags_b": self.flags_b} if self.flags_b else {}),
+            **({"explanations": self.explanations} if self.explanations is not None else {}),
         }
 
 
@@ -215,7 +230,8 @@ class Judge(RuntimeUser):
             raise JudgerankError(f"template {self.template!r} does not give pairwise verdicts: use "
                                  f"{' or '.join(VERDICT_TEMPLATES)}")
         self.method = method_for("judge", method)
-        self.options = Options.of({k: v for k, v in options.items() if k in ("top_k", "imply", "guard")})
+        self.options = Options.of({k: v for k, v in options.items() if k in METHOD_KEYS})
+        self._templates = self.options.templates()
         self.ratings = options.get("ratings", True)
         self.max_words = options.get("max_words", 400)
         if self.max_words < 1:
@@ -225,10 +241,18 @@ class Judge(RuntimeUser):
         runtime = self._use_runtime(runtime, store, base_url, {model: backend} if backend is not None else None,
                                     cache=cache)
         runtime.check(model)
+        job = self._job()
+        self.method.build(job, self.options)  # builds judges only: no model is loaded, nothing is asked
+        if self.ratings:
+            job.rubric()
+        job.check_templates()
 
     def _job(self, ledger: Ledger | None = None, budget: Budget | None = None) -> JobJudges:
+        o = self.options
+        prompt, rubric = self._templates
         return self.runtime.job("judge", self.model, budget or self.budget, ledger, max_words=self.max_words,
-                                neutralise=self.options.guard != "off", verdict_template=self.template)
+                                neutralise=o.guard != "off", verdict_template=self.template, asking=o.asking,
+                                prompt=prompt, rubric=rubric, explain=o.explain)
 
     def rank(self, prompt: str | Query, responses: Sequence[Doc], *, budget: Budget | None = None) -> RankedResponses:
         """Order one prompt's responses (strings, Items or {id?, text} dicts), with diagnostics."""
@@ -249,7 +273,8 @@ class Judge(RuntimeUser):
         levels = rubric.levels
         expected = {rid: float(d @ levels) for rid, d in ratings.items()}
         argmax = {rid: float(levels[d.argmax()]) for rid, d in ratings.items()}
-        ranking = Ranking(query.id, ordering.ids, ordering.scores, self.method.name, job.close(), ordering.complete)
+        ranking = Ranking(query.id, ordering.ids, ordering.scores, self.method.name, job.close(), ordering.complete,
+                          explanations=[e.as_dict() for e in job.explanations] if self.options.explain else None)
         ranking = guarded(ranking, query, items, self.options.guard, stuffing=False)
         prefs = job.preferences
         return RankedResponses(ranking, ratings, levels, prefs, diagnose(prefs, expected, argmax), notes)
@@ -277,9 +302,11 @@ class Judge(RuntimeUser):
             if rated:
                 answers = rubric.distributions([(t.query, item) for t in batch for item in (t.a, t.b)])
                 dists, complete = answers.values, complete and answers.complete
+            said = _by_prompt(job.explanations) if self.options.explain else None
             for n, (task, pref) in enumerate(zip(batch, prefs.values)):
                 if pref is not None and (not rated or (dists[2 * n] is not None and dists[2 * n + 1] is not None)):
-                    judgment = PairJudgment(task, pref, dists[2 * n], dists[2 * n + 1], rubric.levels, *self._flags(task))
+                    judgment = PairJudgment(task, pref, dists[2 * n], dists[2 * n + 1], rubric.levels, *self._flags(task),
+                                            explanations=said.pop(task.query.id, []) if said is not None else None)
                     judged.append(judgment)
                     if on_judged is not None:
                         on_judged(judgment)
@@ -292,6 +319,14 @@ class Judge(RuntimeUser):
             return [], [], "off"
         q = task.query
         return detect(q, task.a.text, stuffing=False), detect(q, task.b.text, stuffing=False), self.options.guard
+
+
+def _by_prompt(said: Sequence[Said]) -> dict[str, list[dict[str, str | None]]]:
+    """What the judge said, by the prompt id each judgment names ("p1: 1 (shown first) vs 2")."""
+    out: dict[str, list[dict[str, str | None]]] = {}
+    for s in said:
+        out.setdefault(s.about.split(": ", 1)[0], []).append(s.as_dict())
+    return out
 
 
 class ResponseJudge(Judge):

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
 from judgerank.core.costs import Costs, Ledger
-from judgerank.core.judging import Comparer, Scorer
+from judgerank.core.errors import JudgerankError
+from judgerank.core.judging import Asking, Comparer, Scorer
 from judgerank.core.types import Answers, Item, Preference, Query
 from judgerank.judges.attention import AttentionJudge
 from judgerank.judges.graph import ComparisonGraph, GraphComparer
@@ -20,7 +21,9 @@ from judgerank.judges.listwise import LabelJudge, ParseReport, PermutationJudge
 from judgerank.judges.pairwise import PairwiseJudge
 from judgerank.judges.pointwise import PointwiseJudge, SimilarityJudge
 from judgerank.judges.rubric import RubricJudge
+from judgerank.judges.templates import PromptTemplate
 from judgerank.judges.verdict import VerdictJudge
+from judgerank.judges.words import Said
 from judgerank.store.base import JudgmentStore
 from judgerank.store.cached import CachedModel, Held
 
@@ -63,7 +66,9 @@ class JobJudges:
 
     def __init__(self, models: Models, kind: JobKind, model: str | None, model_label: str, ledger: Ledger, *,
                  max_words: int = 400, neutralise: bool = True, spotlight: str = "off",
-                 verdict_template: str = "judge-pair") -> None:
+                 verdict_template: str = "judge-pair", asking: Asking | None = None,
+                 prompt: PromptTemplate | None = None, rubric: tuple[PromptTemplate, PromptTemplate] | None = None,
+                 explain: bool = False) -> None:
         self.models = models
         self.kind = kind
         self.model_name = model
@@ -73,13 +78,23 @@ class JobJudges:
         self.neutralise = neutralise
         self.spotlight = spotlight
         self.verdict_template = verdict_template
+        self.asking = asking or Asking()
+        self.prompt = prompt  # the user's template: it replaces the built-in one of its kind
+        self.rubric_templates = rubric  # the user's rubric: it replaces the 1-5 rubric
+        self.explained: list[Said] | None = [] if explain else None
+        self.kinds_asked: set[str] = set()  # the kinds of template the job's judges use
         self._permutations: list[PermutationJudge] = []
         self._verdicts: Recorder | None = None
         self._rubric: RubricJudge | None = None
         self._graph: ComparisonGraph | None = None
 
     def _cached(self, load: Any) -> CachedModel:
-        return CachedModel(load, self.models.store, self.ledger, self.neutralise)
+        return CachedModel(load, self.models.store, self.ledger, self.neutralise, self.asking, self.explained)
+
+    def _template(self, kind: str, builtin: str) -> str | PromptTemplate:
+        """The user's template where it is of this kind, else the built-in one."""
+        self.kinds_asked.add(kind)
+        return self.prompt if self.prompt is not None and self.prompt.kind == kind else builtin
 
     def _llm(self) -> CachedModel:
         return self._cached(lambda: self.models.model(self.model_name))
@@ -90,14 +105,15 @@ class JobJudges:
         if self.kind == "judge":
             return self.rubric()
         if graded:
-            return PointwiseJudge(self._llm(), "relevance-graded")
-        return PointwiseJudge(self._llm(), "relevance-yes-no", spotlight=self.spotlight)
+            return PointwiseJudge(self._llm(), self._template("graded", "relevance-graded"))
+        return PointwiseJudge(self._llm(), self._template("binary", "relevance-yes-no"), spotlight=self.spotlight)
 
     def comparer(self, imply: float = 1.0) -> Comparer:
         """The job's comparison graph (judgerank.judges.graph), answering orders implied by
         confident chains (links of probability at least `imply`; 1: none) without a call."""
         if self._graph is None:
-            judge = self.verdicts() if self.kind == "judge" else PairwiseJudge(self._llm())
+            judge = self.verdicts() if self.kind == "judge" else PairwiseJudge(
+                self._llm(), self._template("pairwise", "pairwise-prp"))
             self._graph = ComparisonGraph(judge, self.ledger)
         return GraphComparer(self._graph, imply)
 
@@ -110,7 +126,7 @@ class JobJudges:
         return judge
 
     def labels(self, template: str, insert_scores: bool = False) -> LabelJudge:
-        return LabelJudge(self._llm(), template, insert_scores=insert_scores)
+        return LabelJudge(self._llm(), self._template("labels", template), insert_scores=insert_scores)
 
     def attention(self) -> AttentionJudge:
         return AttentionJudge(self._cached(lambda: self.models.attention(self.model_name)))
@@ -119,13 +135,42 @@ class JobJudges:
 
     def rubric(self) -> RubricJudge:
         if self._rubric is None:
-            self._rubric = RubricJudge(self._llm(), max_words=self.max_words)
+            self.kinds_asked.add("rating")
+            if self.rubric_templates is not None:
+                template: str | tuple[PromptTemplate, PromptTemplate] = self.rubric_templates
+            elif self.prompt is not None and self.prompt.kind == "rating":
+                template = (self.prompt, self.prompt)
+            else:
+                template = "rubric-1-5"
+            self._rubric = RubricJudge(self._llm(), template, max_words=self.max_words)
         return self._rubric
 
     def verdicts(self) -> Recorder:
         if self._verdicts is None:
-            self._verdicts = Recorder(VerdictJudge(self._llm(), self.verdict_template, max_words=self.max_words))
+            self.kinds_asked |= {"verdict", "verdict5"}
+            template = self.prompt if self.prompt is not None and self.prompt.kind in ("verdict", "verdict5") \
+                else self.verdict_template
+            self._verdicts = Recorder(VerdictJudge(self._llm(), template, max_words=self.max_words))
         return self._verdicts
+
+    def check_templates(self) -> None:
+        """After the strategy is built (nothing asked yet): a one-line error when the user's
+        template or rubric is of a kind this job never asks for."""
+        if self.prompt is not None and self.prompt.kind not in self.kinds_asked:
+            asked = ", ".join(sorted(self.kinds_asked)) or "no template"
+            raise JudgerankError(f"--prompt: a {self.prompt.kind} template, and this method asks for {asked}: give a "
+                                 f"template of one of those kinds, or a method that reads {self.prompt.kind} verdicts")
+        if self.rubric_templates is not None and "rating" not in self.kinds_asked:
+            raise JudgerankError("--rubric grades responses one at a time: use it with judgerank judge (method "
+                                 "pointwise, or with ratings)")
+        if self.prompt is not None and self.spotlight != "off":
+            raise JudgerankError("--spotlight marks the built-in relevance prompt: a --prompt of your own is used as "
+                                 "written, so leave out one of the two")
+
+    @property
+    def explanations(self) -> list[Said]:
+        """What the judge said for each verdict in words, with its reasoning (explain on)."""
+        return list(self.explained or [])
 
     @property
     def preferences(self) -> list[Preference]:

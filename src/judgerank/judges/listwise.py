@@ -28,7 +28,8 @@ from judgerank.backends.base import ChoiceRequest, ChoiceResult, GenerateRequest
 from judgerank.core.errors import JudgerankError
 from judgerank.core.types import Answers, Item, Query
 from judgerank.judges.base import prepared
-from judgerank.judges.templates import load_template
+from judgerank.judges.templates import PromptTemplate, load_template, template_of
+from judgerank.judges.words import choose
 from judgerank.store.cached import CachedModel
 
 LABEL = re.compile(r"\[\s*(\d+)\s*\]")
@@ -144,10 +145,12 @@ class PermutationJudge:
 class LabelJudge:
     """Scores each passage of a window by log P(its letter first): FIRST and setwise."""
 
-    def __init__(self, model: CachedModel, template: str = "listwise-first", max_words: int = 100,
+    def __init__(self, model: CachedModel, template: str | PromptTemplate = "listwise-first", max_words: int = 100,
                  insert_scores: bool = False) -> None:
         self.model = model
-        self.template = load_template(f"{template}-scores" if insert_scores else template)
+        if isinstance(template, str):
+            template = f"{template}-scores" if insert_scores else template
+        self.template = template_of(template)
         self.max_words = max_words
         self.insert_scores = insert_scores
         self._labels: dict[int, tuple[str, ...]] = {}
@@ -163,16 +166,18 @@ class LabelJudge:
         """log P(label) per passage of each window (None for a window the Budget stopped)."""
         m = self.model
         q = prepared(m, query.text, self.max_words)
+        t = self.template
         requests = []
         for items in windows:
             labels = self.labels(len(items))
             passages = _passages(m, items, [f"{x}:" for x in labels], self.max_words, self.insert_scores)
-            requests.append(ChoiceRequest(self.template.messages(query=q, passages=passages), labels, self.template.key))
+            requests.append((t, ChoiceRequest(t.messages(query=q, passages=passages), labels, t.key)))
 
         def arrays(results: Sequence[ChoiceResult | None]) -> list[np.ndarray | None]:
             return [None if r is None else np.array(r.logprobs) for r in results]
 
-        return m.choice_logprobs(requests).map(arrays)
+        about = [f"{query.id}: {', '.join(i.id for i in items)}" for items in windows]
+        return choose(m, requests, about).map(arrays)
 
     def rank_windows(self, query: Query, windows: Sequence[Sequence[Item]]) -> Answers[list[int]]:
         return self.label_logprobs(query, windows).map(

@@ -13,14 +13,15 @@ from scipy.special import expit
 from judgerank.backends.base import ChoiceResult
 from judgerank.core.types import Answers, Item, Preference, Query
 from judgerank.judges.base import in_groups, prepared
-from judgerank.judges.templates import load_template
+from judgerank.judges.templates import PromptTemplate, template_of
+from judgerank.judges.words import choose
 from judgerank.store.cached import CachedModel
 
 
 class PairwiseJudge:
-    def __init__(self, model: CachedModel, template: str = "pairwise-prp", max_words: int = 200) -> None:
+    def __init__(self, model: CachedModel, template: str | PromptTemplate = "pairwise-prp", max_words: int = 200) -> None:
         self.model = model
-        self.template = load_template(template)
+        self.template = template_of(template)
         self.max_words = max_words
 
     def compare(self, query: Query, pairs: Sequence[tuple[Item, Item]]) -> Answers[Preference]:
@@ -28,11 +29,12 @@ class PairwiseJudge:
             return Answers.whole([])
         m = self.model
         q = prepared(m, query.text, self.max_words)
-        requests = []
+        t = self.template
+        requests, about = [], []
         for a, b in pairs:
             ta, tb = prepared(m, a.text, self.max_words), prepared(m, b.text, self.max_words)
-            requests.append(self.template.request(query=q, a=ta, b=tb))
-            requests.append(self.template.request(query=q, a=tb, b=ta))
+            requests += [(t, t.request(query=q, a=ta, b=tb)), (t, t.request(query=q, a=tb, b=ta))]
+            about += [f"{query.id}: {a.id} (shown first) vs {b.id}", f"{query.id}: {b.id} (shown first) vs {a.id}"]
 
         def preferences(results: Sequence[ChoiceResult | None]) -> list[Preference | None]:
             return [
@@ -40,7 +42,7 @@ class PairwiseJudge:
                 for (a, b), g in zip(pairs, in_groups(results, 2))
             ]
 
-        return m.choice_logprobs(requests).map(preferences)
+        return choose(m, requests, about).map(preferences)
 
 
 def _first_wins(result: ChoiceResult) -> float:

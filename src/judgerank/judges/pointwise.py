@@ -16,24 +16,29 @@ from judgerank.backends.base import ChoiceResult
 from judgerank.core.types import Answers, Item, Query
 from judgerank.guard.spotlight import spotlit
 from judgerank.judges.base import prepared
-from judgerank.judges.templates import load_template
+from judgerank.judges.templates import PromptTemplate, template_of
+from judgerank.judges.words import choose
 from judgerank.store.cached import CachedModel
 
 
 class PointwiseJudge:
     """Relevance of each item from one prompt per item."""
 
-    def __init__(self, model: CachedModel, template: str, max_words: int = 200, spotlight: str = "off") -> None:
+    def __init__(self, model: CachedModel, template: str | PromptTemplate, max_words: int = 200,
+                 spotlight: str = "off") -> None:
         self.model = model
         self.spotlight = spotlight  # judgerank.guard.spotlight: the passage marked as data, with its own template
-        self.template = load_template(template if spotlight == "off" else f"{template}-{spotlight}")
+        if isinstance(template, str) and spotlight != "off":
+            template = f"{template}-{spotlight}"
+        self.template = template_of(template)
         self.max_words = max_words
 
     def scores(self, query: Query, items: Sequence[Item]) -> Answers[float]:
         t, m = self.template, self.model
         q = prepared(m, query.text, self.max_words)
-        requests = [t.request(query=q, passage=spotlit(prepared(m, i.text, self.max_words), self.spotlight)) for i in items]
-        return m.choice_logprobs(requests).map(self._scores)
+        requests = [(t, t.request(query=q, passage=spotlit(prepared(m, i.text, self.max_words), self.spotlight)))
+                    for i in items]
+        return choose(m, requests, [f"{query.id}: {i.id}" for i in items]).map(self._scores)
 
     def _scores(self, results: Sequence[ChoiceResult | None]) -> list[float | None]:
         return [None if r is None else self._score(np.array(r.logprobs, dtype=np.float64)) for r in results]

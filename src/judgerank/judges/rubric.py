@@ -14,17 +14,22 @@ from scipy.special import softmax
 from judgerank.backends.base import ChoiceResult
 from judgerank.core.types import Answers, Item, Query
 from judgerank.judges.base import prepared
-from judgerank.judges.templates import load_template
+from judgerank.judges.templates import PromptTemplate, load_template
+from judgerank.judges.verdict import NO_REFERENCE
+from judgerank.judges.words import choose
 from judgerank.store.cached import CachedModel
 
 
 class RubricJudge:
     """A Scorer over responses; `distributions` batches responses from many prompts."""
 
-    def __init__(self, model: CachedModel, template: str = "rubric-1-5", max_words: int = 400) -> None:
+    def __init__(self, model: CachedModel, template: str | tuple[PromptTemplate, PromptTemplate] = "rubric-1-5",
+                 max_words: int = 400) -> None:
         self.model = model
-        self.template = load_template(template)
-        self.with_reference = load_template(f"{template}-ref")
+        if isinstance(template, str):  # a built-in rubric and its twin that shows a reference answer
+            self.template, self.with_reference = load_template(template), load_template(f"{template}-ref")
+        else:
+            self.template, self.with_reference = template
         self.levels = self.template.levels
         self.max_words = max_words
         self._seen: dict[tuple[str, str | None, str], np.ndarray] = {}
@@ -43,13 +48,14 @@ class RubricJudge:
         m, words = self.model, self.max_words
         requests = []
         for _, (query, item) in todo:
-            fields = {"question": prepared(m, query.text, words), "answer": prepared(m, item.text, words)}
+            fields = {"question": prepared(m, query.text, words), "answer": prepared(m, item.text, words),
+                      "reference": NO_REFERENCE}
             template = self.template
             if query.reference:
                 template = self.with_reference
                 fields["reference"] = prepared(m, query.reference, words)
-            requests.append(template.request(**fields))
-        answers = m.choice_logprobs(requests)
+            requests.append((template, template.request(**fields)))
+        answers = choose(m, requests, [f"{q.id}: {i.id}" for _, (q, i) in todo])
         for (key, _), r in zip(todo, answers.values):
             if r is not None:
                 self._seen[key] = _distribution(r)

@@ -19,19 +19,23 @@ from scipy.special import softmax
 from judgerank.backends.base import ChoiceResult
 from judgerank.core.types import Answers, Item, Preference, Query
 from judgerank.judges.base import in_groups, prepared
-from judgerank.judges.templates import load_template
+from judgerank.judges.templates import PromptTemplate, load_template
+from judgerank.judges.words import choose
 from judgerank.store.cached import CachedModel
 
 Matchup = tuple[Query, Item, Item]
+NO_REFERENCE = "(no reference answer)"  # what a user's template that shows {reference} shows without one
 
 
 class VerdictJudge:
     """A Comparer over responses; `compare_many` batches pairs from many prompts into one call."""
 
-    def __init__(self, model: CachedModel, template: str = "judge-pair", max_words: int = 400) -> None:
+    def __init__(self, model: CachedModel, template: str | PromptTemplate = "judge-pair", max_words: int = 400) -> None:
         self.model = model
-        self.template = load_template(template)
-        self.with_reference = load_template(f"{template}-ref")
+        if isinstance(template, str):  # a built-in template and its twin that shows a reference answer
+            self.template, self.with_reference = load_template(template), load_template(f"{template}-ref")
+        else:  # a user's own shows {reference} where it wants one
+            self.template = self.with_reference = template
         self.max_words = max_words
 
     def compare(self, query: Query, pairs: Sequence[tuple[Item, Item]]) -> Answers[Preference]:
@@ -41,23 +45,24 @@ class VerdictJudge:
         if not matchups:
             return Answers.whole([])
         m, words = self.model, self.max_words
-        requests = []
+        requests, about = [], []
         for query, a, b in matchups:
             ta, tb = prepared(m, a.text, words), prepared(m, b.text, words)
-            fields = {"question": prepared(m, query.text, words)}
+            fields = {"question": prepared(m, query.text, words), "reference": NO_REFERENCE}
             template = self.template
             if query.reference:
                 template = self.with_reference
                 fields["reference"] = prepared(m, query.reference, words)
-            requests.append(template.request(**fields, a=ta, b=tb))
-            requests.append(template.request(**fields, a=tb, b=ta))
+            requests += [(template, template.request(**fields, a=ta, b=tb)),
+                         (template, template.request(**fields, a=tb, b=ta))]
+            about += [f"{query.id}: {a.id} (shown first) vs {b.id}", f"{query.id}: {b.id} (shown first) vs {a.id}"]
         five = self.template.kind == "verdict5"
 
         def preferences(results: Sequence[ChoiceResult | None]) -> list[Preference | None]:
             return [None if group is None else _preference(a.id, b.id, *group, five=five)
                     for (_, a, b), group in zip(matchups, in_groups(results, 2))]
 
-        return m.choice_logprobs(requests).map(preferences)
+        return choose(m, requests, about).map(preferences)
 
 
 def _preference(a: str, b: str, first: ChoiceResult, second: ChoiceResult, *, five: bool) -> Preference:

@@ -135,6 +135,10 @@ def predict(
                     query_tokens=query_tokens, noise=noise, position_bias=position_bias,
                     count_tokens=count_tokens, shape=shape, spread=spread)
     keep = 1.0 - cached
+    stage = options.then if method == "cascade" else method
+    if exact is not None and options.samples > 1 and "choices" in METHODS[stage].needs:
+        # each judgment asked `samples` times in words (repairs of unreadable answers come on top)
+        exact = exact[0] * options.samples, exact[1], f"{exact[2]}; x {options.samples} samples per judgment"
     if exact is not None:
         calls, rounds = Range(exact[0], exact[0], exact[0]), Range(exact[1], exact[1], exact[1])
     else:

@@ -16,6 +16,7 @@ from judgerank.backends.base import Backend
 from judgerank.core.costs import Budget, Costs
 from judgerank.core.types import Doc, Query, Ranking, Request, as_items, as_query, check_request
 from judgerank.guard import guarded
+from judgerank.judges.job import JobJudges
 from judgerank.judges.listwise import require_scores
 from judgerank.runtime import Runtime, RuntimeUser
 from judgerank.runtime.runtime import UNSET
@@ -64,6 +65,16 @@ class Reranker(RuntimeUser):
                                     similarity_backend, cache)
         # a model that cannot be had fails now, before any work; nothing is loaded here
         runtime.check(model, self.method.requirements(self.options, runtime.model_label(model)))
+        self._templates = self.options.templates()
+        job = self._job(self.budget)
+        self.method.build(job, self.options)  # builds judges only: no model is loaded, nothing is asked
+        job.check_templates()
+
+    def _job(self, budget: Budget) -> JobJudges:
+        o = self.options
+        prompt, rubric = self._templates
+        return self.runtime.job("rerank", self.model, budget, neutralise=o.guard != "off", spotlight=o.spotlight,
+                                asking=o.asking, prompt=prompt, rubric=rubric, explain=o.explain)
 
     def rank(self, query: str | Query, docs: Sequence[Doc], *, budget: Budget | None = None) -> Ranking:
         """Rank the docs (strings, Items or {id?, text} dicts; a string's id is its position) for
@@ -76,13 +87,13 @@ class Reranker(RuntimeUser):
         if o.insert_scores and self.method.reads("insert_scores", o, label):
             # before any window is judged: a sliding window meets the unscored one only late
             require_scores(items, f"query {request.query.id!r}: ")
-        job = self.runtime.job("rerank", self.model, budget or self.budget, neutralise=o.guard != "off",
-                               spotlight=o.spotlight)
+        job = self._job(budget or self.budget)
         ordering = self.method.build(job, o).rank(request.query, items)
         tail = [i.id for i in request.items[len(items) :]]
         ranking = Ranking(request.query.id, ordering.ids + tail, ordering.scores + [None] * len(tail),
                           self.method.name, job.close(), ordering.complete, job.parse_report(),
-                          certificate=ordering.certificate)
+                          certificate=ordering.certificate,
+                          explanations=[s.as_dict() for s in job.explanations] if o.explain else None)
         with self._lock:
             self.costs.add(ranking.costs)
         return guarded(ranking, request.query, request.items, o.guard, found=ordering.flags)

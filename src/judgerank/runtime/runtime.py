@@ -37,12 +37,20 @@ class HeldModel:
     spec: ModelSpec | None
     backend: Backend
     one_at_a_time: bool
+    observer: Observer | None = None  # the runtime's: told of notes about the model
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
 
     def slot(self) -> AbstractContextManager[Any]:
         return self._lock if self.one_at_a_time else nullcontext()
+
+    def note(self, text: str) -> None:
+        """Something the user should know about the model (the CLI prints it; else a warning)."""
+        if self.observer is not None:
+            self.observer("note", text)
+        else:
+            warnings.warn(text, RuntimeWarning, stacklevel=4)
 
 
 class Runtime:
@@ -153,6 +161,7 @@ class Runtime:
             if self.observer is not None:
                 self.observer("loading", name)
             held = load()
+            held.observer = self.observer
             with self._guard:
                 self._models[key] = held
             return held

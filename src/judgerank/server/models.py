@@ -45,6 +45,28 @@ class BudgetIn(BaseModel):
     max_tokens: int | None = Field(default=None, ge=0, description="most new prompt tokens")
 
 
+class HearingIn(BaseModel):
+    """How the judge is heard (judgerank.judges.words): verdicts from log-probabilities or in words,
+    sampled answers, reasoning before the verdict, and what it said (explain)."""
+
+    model_config = ConfigDict(extra="forbid")
+    verdicts: Literal["auto", "logprobs", "text"] = Field(
+        default="auto", description="logprobs, text (asked in words and parsed), or auto (words where the model "
+        "gives no log-probabilities)")
+    samples: int = Field(default=1, ge=1, le=20, description="answers in words per judgment; their vote shares "
+                         "are the probabilities")
+    temperature: float | None = Field(default=None, ge=0, le=2, description="sampling temperature (default 0.7 "
+                                      "with samples above 1, else greedy)")
+    reasoning: bool = Field(default=False, description="the judge thinks before its verdict")
+    think_tokens: int = Field(default=512, ge=16, le=8192, description="tokens the judge may think in")
+    explain: bool = Field(default=False, description="return what the judge said for each verdict in words, "
+                          "with its reasoning")
+
+    def options(self) -> dict[str, Any]:
+        """As method options (the fields left at their defaults left out)."""
+        return self.model_dump(exclude_defaults=True)
+
+
 class TextIn(BaseModel):
     """A document or response given as an object: its text, an optional id, any other fields."""
 
@@ -68,6 +90,7 @@ class RerankIn(Body):
         "the first result, falling by 1/n a rank",
     )
     guard: Guard = Field(default="demote", description=GUARD_HELP)
+    hearing: HearingIn | None = Field(default=None, description="how the judge is heard (verdicts in words, ...)")
     rank_fields: list[str] | None = None  # accepted for Cohere compatibility; text is ranked
     max_chunks_per_doc: int | None = None  # accepted for Cohere compatibility
 
@@ -94,6 +117,7 @@ class JudgeIn(Body):
     model: str | None = None
     budget: BudgetIn | None = None
     guard: Guard = Field(default="demote", description=GUARD_HELP)
+    hearing: HearingIn | None = Field(default=None, description="how the judge is heard (verdicts in words, ...)")
 
 
 class JudgedResponse(BaseModel):
@@ -111,6 +135,7 @@ class JudgeOut(BaseModel):
     ranking: list[JudgedResponse]
     diagnostics: dict[str, Any]
     costs: dict[str, int | float]
+    explanations: list[dict[str, str | None]] | None = None  # hearing.explain: what the judge said, per verdict
 
 
 class BattleIn(BaseModel):

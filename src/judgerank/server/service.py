@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from judgerank.arena.raters import Anchor, Bootstrap, Sandwich, rater
 from judgerank.arena.ratings import rate_players
@@ -22,12 +23,14 @@ from judgerank.core.costs import Budget, Costs
 from judgerank.core.errors import BackendError, Cancelled, JudgerankError, StoreError
 from judgerank.core.types import Item, Query
 from judgerank.judge import Judge
+from judgerank.judges.templates import read_prompt_file
 from judgerank.rerank import Reranker
 from judgerank.runtime import Runtime
 from judgerank.server.models import (
     ArenaIn,
     ArenaOut,
     BudgetIn,
+    HearingIn,
     JudgedResponse,
     JudgeIn,
     JudgeOut,
@@ -60,6 +63,8 @@ class ServerConfig:
     max_calls: int | None = DEFAULT_MAX_CALLS  # ceiling on any request's budget (None: no ceiling)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # a larger request body is refused (413) before it is parsed
     store: str | Path | None = "default"  # the judgment store every request shares
+    prompt: str | None = None  # the operator's own prompt template for every request (judgerank.judges.templates)
+    rubric: str | None = None  # the operator's own rubric for judge requests
     backends: dict[str | None, Backend] = field(default_factory=dict)  # ready backends by model name (tests)
     similarity_backend: Backend | None = None
 
@@ -96,6 +101,9 @@ def authorized(header: str, api_keys: frozenset[str]) -> bool:
     return scheme.lower() == "bearer" and any(secrets.compare_digest(given, k.encode()) for k in api_keys)
 
 
+JUDGE_KINDS = ("verdict", "verdict5", "rating")  # the kinds of template a judge request reads
+
+
 class Service:
     """The operations of the service on one Runtime (models loaded once, one judgment store).
 
@@ -113,31 +121,46 @@ class Service:
         self.allowed = {config.model, *config.models}
         for name in self.allowed:
             self.runtime.check(name)  # a model that cannot be had fails at start, not at the first request
+        self._prompt = read_prompt_file(config.prompt) if config.prompt else None
         self._facades: dict[Hashable, Reranker | Judge] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
         self.runtime.close()
 
-    def reranker(self, method: str, model: str | None, guard: str) -> Reranker:
+    def reranker(self, method: str, model: str | None, guard: str, hearing: HearingIn | None = None) -> Reranker:
         """The Reranker for these settings, made once and kept (the runtime holds its models)."""
+        heard = self._hearing(hearing, "rerank")
+        key = ("rerank", method, model, guard, tuple(sorted(heard.items())))
         with self._lock:
-            facade = self._facades.get(("rerank", method, model, guard))
+            facade = self._facades.get(key)
             if facade is None:
-                facade = self._facades[("rerank", method, model, guard)] = Reranker(
-                    method, model, runtime=self.runtime, guard=guard)
+                facade = self._facades[key] = Reranker(method, model, runtime=self.runtime, guard=guard, **heard)
         assert isinstance(facade, Reranker)
         return facade
 
-    def judge_of(self, method: str, model: str | None, top_k: int, guard: str) -> Judge:
+    def judge_of(self, method: str, model: str | None, top_k: int, guard: str,
+                 hearing: HearingIn | None = None) -> Judge:
         """The Judge for these settings, made once and kept."""
+        heard = self._hearing(hearing, "judge")
+        key = ("judge", method, model, top_k, guard, tuple(sorted(heard.items())))
         with self._lock:
-            facade = self._facades.get(("judge", method, model, top_k, guard))
+            facade = self._facades.get(key)
             if facade is None:
-                facade = self._facades[("judge", method, model, top_k, guard)] = Judge(
-                    method, model, runtime=self.runtime, top_k=top_k, guard=guard)
+                facade = self._facades[key] = Judge(method, model, runtime=self.runtime, top_k=top_k, guard=guard,
+                                                    **heard)
         assert isinstance(facade, Judge)
         return facade
+
+    def _hearing(self, hearing: HearingIn | None, job: str) -> dict[str, Any]:
+        """A request's hearing as method options, with the operator's prompt template (for the
+        job whose kinds of template it is) and rubric (judge requests)."""
+        heard = hearing.options() if hearing is not None else {}
+        if self._prompt is not None and (self._prompt.kind in JUDGE_KINDS) == (job == "judge"):
+            heard["prompt"] = self.config.prompt
+        if self.config.rubric and job == "judge":
+            heard["rubric"] = self.config.rubric
+        return heard
 
     def model_names(self) -> list[str]:
         return [self.config.model or "default", *self.config.models]
@@ -181,7 +204,7 @@ class Service:
         method = body.method or self.config.method
         model = self.resolve(body.model)
         items = [Item(str(n), d.text) for n, d in enumerate(docs)]
-        reranker = self.reranker(method, model, body.guard)
+        reranker = self.reranker(method, model, body.guard, body.hearing)
         ranking = reranker.rank(Query("q", body.query), items, budget=self.budget(body.budget))
         self._charge(ranking.costs)
         relevance = reranker.relevance(ranking, body.relevance)
@@ -210,6 +233,7 @@ class Service:
                     # the guard's flags by document index (judgerank.guard.FLAG_HELP explains each)
                     "flags": {doc: codes for doc, codes in ranking.flags.items()},
                     "guard": body.guard,
+                    **({"explanations": ranking.explanations} if ranking.explanations is not None else {}),
                 },
             },
             usage={"total_tokens": ranking.costs.prompt_tokens + ranking.costs.completion_tokens,
@@ -225,7 +249,7 @@ class Service:
         model = self.resolve(body.model)
         items = [Item(r.id if r.id is not None else str(n), r.text) for n, r in enumerate(responses)]
         index = {item.id: n for n, item in enumerate(items)}
-        judge = self.judge_of(body.method, model, body.top_k, body.guard)
+        judge = self.judge_of(body.method, model, body.top_k, body.guard, body.hearing)
         result = judge.rank(Query("p", body.prompt, body.reference), items, budget=self.budget(body.budget))
         self._charge(result.ranking.costs)
         return JudgeOut(
@@ -242,6 +266,7 @@ class Service:
             ],
             diagnostics=result.diagnostics.as_dict(),
             costs=result.ranking.costs.as_dict(),
+            explanations=result.ranking.explanations,
         )
 
     def arena(self, body: ArenaIn) -> ArenaOut:

@@ -36,6 +36,7 @@ from judgerank.backends.base import (
 from judgerank.core.cancel import check_cancelled
 from judgerank.core.costs import Ledger
 from judgerank.core.errors import JudgerankError
+from judgerank.core.judging import Asking
 from judgerank.core.types import Answers
 from judgerank.store.base import JudgmentStore, judgment_key
 
@@ -49,18 +50,37 @@ class Held(Protocol):
 
     def slot(self) -> AbstractContextManager[Any]: ...
 
+    def note(self, text: str) -> None:
+        """Tell the user something about the model once (the CLI prints it; else a warning)."""
+
 
 class CachedModel:
     """One backend (loaded by `load` on first use), the shared store and one job's Ledger.
     `neutralise`: untrusted text has its chat-template markers made inert before it is shown."""
 
     def __init__(self, load: Callable[[], Held], store: JudgmentStore | None, ledger: Ledger,
-                 neutralise: bool = True) -> None:
+                 neutralise: bool = True, asking: Asking | None = None, explained: list[Any] | None = None) -> None:
         self._load = load
         self._held: Held | None = None
         self.store = store
         self.ledger = ledger
         self.neutralise = neutralise
+        self.asking = asking or Asking()  # how choices are heard (judgerank.judges.words)
+        self.explained = explained  # where verdicts in words leave their reasoning (None: not kept)
+
+    @property
+    def gives_logprobs(self) -> bool | None:
+        """Whether the model gives log-probabilities (None: not known yet). Known without loading
+        the model where its kind tells."""
+        return self.backend.gives_logprobs
+
+    def no_logprobs(self, why: str) -> None:
+        """The model gives no log-probabilities: say so once (per model, for every job) and ask
+        in words from now on."""
+        backend = self.backend
+        if backend.gives_logprobs is not False:
+            backend.gives_logprobs = False
+            self.held.note(f"{why}: verdicts are asked in words from now on")
 
     @property
     def held(self) -> Held:
@@ -89,7 +109,9 @@ class CachedModel:
 
     def generate(self, requests: Sequence[GenerateRequest]) -> Answers[Generation]:
         backend: TextBackend = self._capable(TextBackend, "generate text (listwise permutations need it)")
-        keys = [judgment_key(self.identity, r.template, r.messages, "generate", r.max_tokens) for r in requests]
+        # a greedy request keeps the key it always had; a sampled one adds its temperature and seed
+        keys = [judgment_key(self.identity, r.template, r.messages, "generate", r.max_tokens,
+                             *((r.temperature, r.seed) if r.temperature or r.seed else ())) for r in requests]
         return self._through_store(keys, requests, backend.iter_generate, _generation_to_json, _generation_from_json)
 
     def attention(self, requests: Sequence[AttentionRequest]) -> Answers[AttentionResult]:
@@ -193,11 +215,13 @@ class CachedModel:
 
 
 def _generation_to_json(result: Generation) -> dict[str, Any]:
-    return {"text": result.text, "prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens}
+    return {"text": result.text, "prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens,
+            **({"reasoning": result.reasoning} if result.reasoning else {})}
 
 
 def _generation_from_json(value: Any) -> Generation:
-    return Generation(value["text"], value["prompt_tokens"], value["completion_tokens"])
+    return Generation(value["text"], value["prompt_tokens"], value["completion_tokens"],
+                      reasoning=value.get("reasoning", ""))
 
 
 def _attention_to_json(result: AttentionResult) -> dict[str, Any]:

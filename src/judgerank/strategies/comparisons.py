@@ -3,7 +3,9 @@
 Sorting strategies call `ask` with every comparison they can make independently, so a backend
 gets them as one batch, then `beats` answers from memory. A pair asked in either order is judged
 once. `ask` says whether everything asked came back: when the Budget cut the batch, the pairs
-that were judged are kept, and the strategy stops.
+that were judged are kept, and the strategy stops. A pair whose verdict could not be read
+(judgerank.judges.words: unparsed) is not asked again and counts as even: the sort keeps the two
+in input order, and no win is counted for either.
 """
 
 from __future__ import annotations
@@ -20,23 +22,27 @@ class Comparisons:
         self.query = query
         self.items = items
         self._prob: dict[tuple[int, int], float] = {}  # (i, j) with i < j: P(item i beats item j)
+        self._unread: set[tuple[int, int]] = set()  # asked, and no verdict could be read
 
     def ask(self, pairs: Iterable[tuple[int, int]]) -> bool:
         """Judge the pairs not yet known, in one batch; False when the Budget cut it."""
         todo = list(dict.fromkeys((min(a, b), max(a, b)) for a, b in pairs if a != b))
-        todo = [p for p in todo if p not in self._prob]
+        todo = [p for p in todo if p not in self._prob and p not in self._unread]
         if not todo:
             return True
         answers = self.judge.compare(self.query, [(self.items[a], self.items[b]) for a, b in todo])
         self._prob.update((p, pref.prob) for p, pref in zip(todo, answers.values) if pref is not None)
+        if answers.complete:
+            self._unread.update(p for p, pref in zip(todo, answers.values) if pref is None)
         return answers.complete
 
     def known(self, a: int, b: int) -> bool:
-        return (min(a, b), max(a, b)) in self._prob
+        pair = (min(a, b), max(a, b))
+        return pair in self._prob or pair in self._unread
 
     def prob(self, a: int, b: int) -> float:
-        """P(a beats b), for a pair already asked."""
-        p = self._prob[(min(a, b), max(a, b))]
+        """P(a beats b), for a pair already asked (an unread verdict: 1/2)."""
+        p = self._prob.get((min(a, b), max(a, b)), 0.5)
         return p if a < b else 1.0 - p
 
     def mean_win(self, a: int) -> float | None:

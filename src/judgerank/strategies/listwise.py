@@ -141,6 +141,8 @@ class _SetSifter:
         for g, pick in zip(todo, answers.values):
             if pick is not None:  # the sets judged before a stop stay known
                 self.memo[tuple(sorted(g))] = g[pick]
+            elif answers.complete:  # no verdict could be read: the input order decides, as a tie does in a sort
+                self.memo[tuple(sorted(g))] = min(g)
         return answers.complete
 
     def down(self, nodes: list[int]) -> bool:

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal, Protocol, TypedDict
 
 from judgerank.core.errors import JudgerankError
-from judgerank.core.judging import Comparer, LabelRanker, Scorer, WindowRanker
+from judgerank.core.judging import Asking, Comparer, LabelRanker, Scorer, WindowRanker
 from judgerank.guard.policy import GUARD_POLICIES
 from judgerank.guard.spotlight import SPOTLIGHTS
+from judgerank.judges.templates import PromptTemplate, read_prompt_file, read_rubric_file
 from judgerank.strategies.active import ActiveTopK
 from judgerank.strategies.allpairs import AllPairs
 from judgerank.strategies.base import Strategy
@@ -57,8 +58,12 @@ class Judges(Protocol):
     def attention(self) -> Scorer: ...
 
 
-def _option(help: str, *, minimum: int | None = None, choices: tuple[str, ...] = (), flag: str = "") -> dict[str, Any]:
-    return {"help": help, "minimum": minimum, "choices": choices, "flag": flag}
+def _option(help: str, *, minimum: int | None = None, choices: tuple[str, ...] = (), flag: str = "",
+            panel: str = "Method options") -> dict[str, Any]:
+    return {"help": help, "minimum": minimum, "choices": choices, "flag": flag, "panel": panel}
+
+
+HEARING = "How the judge is heard"  # the options of every method that reads choices (judgerank.judges.words)
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,30 @@ class Options:
     spotlight: str = field(default="off", metadata=_option(
         "Pointwise relevance prompts: mark each passage as data, by delimit (fenced in tags) or datamark (spaces "
         "replaced by ^); measured against injected text in docs/benchmarks.md.", choices=SPOTLIGHTS))
+    verdicts: str = field(default="auto", metadata=_option(
+        "How a verdict is read: logprobs (the probability of each answer token), text (asked in words, in a fixed "
+        "form, and parsed), auto (log-probabilities where the model gives them, else words; an endpoint that gives "
+        "none is found at its first reply).", choices=("auto", "logprobs", "text"), panel=HEARING))
+    samples: int = field(default=1, metadata=_option(
+        "Verdicts in words: answers asked per judgment, at --temperature; their vote shares (with a prior of half "
+        "an answer per choice) are the probabilities.", minimum=1, panel=HEARING))
+    temperature: float | None = field(default=None, metadata=_option(
+        "Verdicts in words: the sampling temperature (default: 0.7 with --samples above 1, else greedy).",
+        panel=HEARING))
+    reasoning: bool = field(default=False, metadata=_option(
+        "Verdicts in words: the judge thinks before its verdict (within --think-tokens); the reasoning is kept in "
+        "the store beside the judgment.", flag="--reasoning/--no-reasoning", panel=HEARING))
+    think_tokens: int = field(default=512, metadata=_option(
+        "With --reasoning: the tokens the judge may think in before its verdict.", minimum=16, panel=HEARING))
+    explain: bool = field(default=False, metadata=_option(
+        "Verdicts in words: report what the judge said for each verdict, with its reasoning (in the output and "
+        "--out).", flag="--explain/--no-explain", panel=HEARING))
+    prompt: str | None = field(default=None, metadata=_option(
+        "A prompt template of your own (TOML, as docs/templates.md describes): it replaces the built-in template "
+        "of its kind.", panel=HEARING))
+    rubric: str | None = field(default=None, metadata=_option(
+        "Judge: a rubric of your own (TOML: criteria and a description per score) for grading each response on "
+        "its own, Prometheus-style.", panel=HEARING))
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -134,10 +163,25 @@ class Options:
             raise JudgerankError(f"--confidence must be between 0 and 1 (exclusive), not {self.confidence}")
         if not 0.5 < self.imply <= 1.0:
             raise JudgerankError(f"--imply must be above 0.5 and at most 1, not {self.imply}")
+        self.asking  # noqa: B018  # checks --verdicts, --samples, --temperature and --think-tokens together
+        if self.explain and self.verdicts == "logprobs":
+            raise JudgerankError("--explain reports what the judge said in words: leave out --verdicts logprobs")
+        if self.samples > 1 and self.temperature == 0:
+            raise JudgerankError("--samples above 1 draws answers at a temperature: give --temperature above 0")
         then = METHODS.get(self.then)
         if then is None or "rerank" not in then.jobs or self.then == "cascade":
             names = ", ".join(m for m in names_for("rerank") if m != "cascade")
             raise JudgerankError(f"--then must be one of {names}, not {self.then!r}")
+
+    @property
+    def asking(self) -> Asking:
+        """How the job hears its judge."""
+        return Asking(self.verdicts, self.samples, self.temperature, self.reasoning, self.think_tokens)  # type: ignore[arg-type]
+
+    def templates(self) -> tuple[PromptTemplate | None, tuple[PromptTemplate, PromptTemplate] | None]:
+        """The user's prompt template and rubric, read and checked (one-line errors naming the file)."""
+        return (read_prompt_file(self.prompt) if self.prompt else None,
+                read_rubric_file(self.rubric) if self.rubric else None)
 
     @classmethod
     def names(cls) -> list[str]:
@@ -180,6 +224,14 @@ class MethodOptions(TypedDict, total=False):
     aggregator: str
     guard: str
     spotlight: str
+    verdicts: str
+    samples: int
+    temperature: float | None
+    reasoning: bool
+    think_tokens: int
+    explain: bool
+    prompt: str | None
+    rubric: str | None
 
 
 @dataclass(frozen=True)
