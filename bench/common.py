@@ -6,7 +6,10 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -60,3 +63,22 @@ def reopen_kept(path: Path, rows: list[dict]) -> TextIO:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
     return path.open("a")
+
+
+@contextmanager
+def llama_server(gguf: Path, alias: str, threads: int, n_ctx: int) -> Iterator[int]:
+    """A real `python -m llama_cpp.server` on loopback serving `gguf` as `alias`: its port, once it
+    answers; stopped on exit."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", alias,
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(threads),
+         "--n_threads_batch", str(threads), "--verbose", "False"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/v1/models", server)
+        yield port
+    finally:
+        server.terminate()
+        server.wait()

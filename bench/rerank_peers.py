@@ -38,7 +38,7 @@ from scipy.stats import kendalltau
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DL19, free_port, print_table, reopen_kept, require, wait_until_up  # noqa: E402
+from common import DL19, free_port, llama_server, print_table, reopen_kept, require  # noqa: E402
 from usage_proxy import UsageProxy  # noqa: E402
 
 from judgerank import Reranker  # noqa: E402
@@ -127,36 +127,25 @@ def main() -> None:
         report(methods, args, requests, qrels, kept_dir)
         return
     gguf = resolve_gguf(args.model)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", args.model,
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(args.n_ctx), "--n_threads", str(args.threads),
-         "--n_threads_batch", str(args.threads), "--verbose", "False"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
     (kept_dir if args.resume else out_dir).mkdir(parents=True, exist_ok=True)
     Path(args.log).parent.mkdir(parents=True, exist_ok=True)
     rows = []
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/v1/models", server)
-        with UsageProxy(f"http://127.0.0.1:{port}", free_port(), args.timeout) as proxy:
-            for name in methods:
-                label = labelled(name, args)
-                save = kept_file(kept_dir if args.resume else out_dir, label, args)
-                if args.resume:
-                    rankings, seconds, usage = run_resumable(name, args, requests, proxy, gguf, save, shard)
-                else:
-                    rankings, seconds = run_method(name, args, requests, proxy.url + "/v1", gguf)
-                    usage = proxy.reset()
-                    save.write_text("".join(json.dumps({"qid": q, "ranking": r}) + "\n" for q, r in rankings.items()))
-                rows.append(table_row(name, label, args, rankings, seconds, usage, qrels, requests))
-                print(f"{label}: nDCG@10 {rows[-1]['ndcg@10']}, {rows[-1]['tokens/q']} tokens/q, {rows[-1]['s/q']} s/q",
-                      file=sys.stderr, flush=True)
-                with open(args.log, "a") as fh:  # row by row: a later method's failure keeps the earlier rows
-                    fh.write(json.dumps({**rows[-1], "model": args.model}) + "\n")
-    finally:
-        server.terminate()
-        server.wait()
+    with llama_server(gguf, args.model, args.threads, args.n_ctx) as port, \
+            UsageProxy(f"http://127.0.0.1:{port}", free_port(), args.timeout) as proxy:
+        for name in methods:
+            label = labelled(name, args)
+            save = kept_file(kept_dir if args.resume else out_dir, label, args)
+            if args.resume:
+                rankings, seconds, usage = run_resumable(name, args, requests, proxy, gguf, save, shard)
+            else:
+                rankings, seconds = run_method(name, args, requests, proxy.url + "/v1", gguf)
+                usage = proxy.reset()
+                save.write_text("".join(json.dumps({"qid": q, "ranking": r}) + "\n" for q, r in rankings.items()))
+            rows.append(table_row(name, label, args, rankings, seconds, usage, qrels, requests))
+            print(f"{label}: nDCG@10 {rows[-1]['ndcg@10']}, {rows[-1]['tokens/q']} tokens/q, {rows[-1]['s/q']} s/q",
+                  file=sys.stderr, flush=True)
+            with open(args.log, "a") as fh:  # row by row: a later method's failure keeps the earlier rows
+                fh.write(json.dumps({**rows[-1], "model": args.model}) + "\n")
     if not rows:
         return
     print(f"DL19, first {len(requests)} queries, BM25 top {args.depth}, {args.model} on llama_cpp.server")

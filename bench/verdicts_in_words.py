@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import DATA, DL19, free_port, reopen_kept, require, wait_until_up
+from common import DATA, DL19, llama_server, reopen_kept, require
 
 from judgerank.backends.models import resolve_gguf
 from judgerank.core.types import Request
@@ -89,27 +88,15 @@ def queries(n: int, depth: int) -> list[Request]:
 
 
 def run(args: argparse.Namespace, rows: list[str], parts: list[str], kept: Path) -> None:
-    gguf = resolve_gguf(args.model)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", args.model,
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(args.n_ctx), "--n_threads", str(args.threads),
-         "--n_threads_batch", str(args.threads), "--verbose", "False"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
     store = BENCH / "out" / "verdicts-store.sqlite"
     store.parent.mkdir(exist_ok=True)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/v1/models", server)
-        with Runtime(store=store, base_url=f"http://127.0.0.1:{port}/v1", concurrency=2) as runtime:
-            for row in rows:
-                if "judge" in parts:
-                    judge_row(args, row, runtime, kept / f"llmbar-{row}.jsonl")
-                if "rerank" in parts:
-                    rerank_row(args, row, runtime, kept / f"dl19-{row}.jsonl")
-    finally:
-        server.terminate()
-        server.wait()
+    with llama_server(resolve_gguf(args.model), args.model, args.threads, args.n_ctx) as port, \
+            Runtime(store=store, base_url=f"http://127.0.0.1:{port}/v1", concurrency=2) as runtime:
+        for row in rows:
+            if "judge" in parts:
+                judge_row(args, row, runtime, kept / f"llmbar-{row}.jsonl")
+            if "rerank" in parts:
+                rerank_row(args, row, runtime, kept / f"dl19-{row}.jsonl")
 
 
 def _resume(path: Path) -> tuple[list[dict], Any]:
@@ -179,6 +166,16 @@ def _mean_interval(values: np.ndarray, rng: np.random.Generator) -> tuple[float,
     return _interval(lambda ix: values[ix].mean(), len(values), rng)
 
 
+def _difference(values: np.ndarray, base: np.ndarray | None, rng: np.random.Generator, scale: float,
+                spec: str) -> str:
+    """The paired difference from the logprobs row, with its interval ('–' before that row is in)."""
+    if base is None:
+        return "–"
+    d = values - base
+    lo, hi = _mean_interval(d, rng)
+    return f"{scale * d.mean():+{spec}} [{scale * lo:+{spec}}, {scale * hi:+{spec}}]"
+
+
 def _kappa_interval(said: list[str], truth: list[Any], rng: np.random.Generator) -> tuple[float, float]:
     return _interval(lambda ix: cohen_kappa([said[i] for i in ix], [truth[i] for i in ix]), len(said), rng)
 
@@ -226,11 +223,7 @@ def report(args: argparse.Namespace, rows: list[str], parts: list[str], kept: Pa
             klo, khi = _kappa_interval(said, truth, rng)
             if row == "logprobs":
                 base = right
-            diff = "–"
-            if base is not None and row != "logprobs":
-                d = right - base
-                dlo, dhi = _mean_interval(d, rng)
-                diff = f"{100 * d.mean():+.1f} [{100 * dlo:+.1f}, {100 * dhi:+.1f}]"
+            diff = _difference(right, base, rng, 100, ".1f") if row != "logprobs" else "–"
             c = _costs(records, 2 * len(tasks))
             print(f"{row:<10} {len(tasks):>5}  {100 * right.mean():.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
                   f"{'':6}{kappa:.3f} [{klo:.3f}, {khi:.3f}]{'':4}{diff:<22}{100 * consistent:.1f}%{'':6}"
@@ -257,11 +250,7 @@ def report(args: argparse.Namespace, rows: list[str], parts: list[str], kept: Pa
             lo, hi = _mean_interval(values, rng)
             if row == "logprobs":
                 base_q = values
-            diff = "–"
-            if base_q is not None and row != "logprobs":
-                d = values - base_q
-                dlo, dhi = _mean_interval(d, rng)
-                diff = f"{d.mean():+.4f} [{dlo:+.4f}, {dhi:+.4f}]"
+            diff = _difference(values, base_q, rng, 1, ".4f") if row != "logprobs" else "–"
             c = _costs(list(records.values()), len(requests) * args.depth)
             print(f"{row:<10} {len(requests):>7}  {values.mean():.4f} [{lo:.4f}, {hi:.4f}]  {diff:<24}"
                   f"{c['unparsed']:<10}{c['repaired']:<10}{c['calls/j']:<9}{c['tokens/j']:<10}{c['gen/j']:<7}{c['s/j']}")

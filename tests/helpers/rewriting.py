@@ -38,11 +38,11 @@ def _split(request: bytes) -> tuple[bytes, dict[str, Any]]:
     return head, json.loads(body) if body else {}
 
 
-class RewriteProxy(LoopbackServer):
-    def __init__(self, upstream_port: int, mode: str) -> None:
+class _OneReply(LoopbackServer):
+    """Reads each request whole, keeps its JSON body in `requests`, sends `answer`, closes."""
+
+    def __init__(self) -> None:
         super().__init__()
-        self.upstream_port = upstream_port
-        self.mode = mode
         self.requests: list[dict[str, Any]] = []
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -52,24 +52,36 @@ class RewriteProxy(LoopbackServer):
                 return
             head, body = _split(request)
             self.requests.append(body)
-            if self.mode == "refuse" and "logprobs" in body:
-                writer.write(_http(400, {"error": {"message": "logprobs is not supported by this model"}}))
-            elif self.mode == "completion" and "max_tokens" in body:
-                writer.write(_http(400, {"error": {"message": "Unsupported parameter: 'max_tokens' is not supported "
-                                                   "with this model. Use 'max_completion_tokens' instead."}}))
-            else:
-                if "max_completion_tokens" in body:
-                    body["max_tokens"] = body.pop("max_completion_tokens")
-                status, reply = await self._forward(head, body)
-                if self.mode == "strip":
-                    for choice in reply.get("choices", []):
-                        choice.pop("logprobs", None)
-                writer.write(_http(status, reply))
+            writer.write(await self.answer(head, body))
             await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             return
         finally:
             writer.close()
+
+    async def answer(self, head: bytes, body: dict[str, Any]) -> bytes:
+        raise NotImplementedError
+
+
+class RewriteProxy(_OneReply):
+    def __init__(self, upstream_port: int, mode: str) -> None:
+        super().__init__()
+        self.upstream_port = upstream_port
+        self.mode = mode
+
+    async def answer(self, head: bytes, body: dict[str, Any]) -> bytes:
+        if self.mode == "refuse" and "logprobs" in body:
+            return _http(400, {"error": {"message": "logprobs is not supported by this model"}})
+        if self.mode == "completion" and "max_tokens" in body:
+            return _http(400, {"error": {"message": "Unsupported parameter: 'max_tokens' is not supported with this "
+                                                    "model. Use 'max_completion_tokens' instead."}})
+        if "max_completion_tokens" in body:
+            body["max_tokens"] = body.pop("max_completion_tokens")
+        status, reply = await self._forward(head, body)
+        if self.mode == "strip":
+            for choice in reply.get("choices", []):
+                choice.pop("logprobs", None)
+        return _http(status, reply)
 
     async def _forward(self, head: bytes, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         payload = json.dumps(body).encode()
@@ -97,28 +109,15 @@ def _unchunk(data: bytes) -> bytes:
     return out
 
 
-class StandinReasoner(LoopbackServer):
+class StandinReasoner(_OneReply):
     def __init__(self, mode: str = "channel") -> None:
         super().__init__()
         self.mode = mode
-        self.requests: list[dict[str, Any]] = []
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            request = await _read_request(reader)
-            if request is None:
-                return
-            _, body = _split(request)
-            self.requests.append(body)
-            if "logprobs" in body:
-                writer.write(_http(400, {"error": {"message": "This model does not support logprobs"}}))
-            else:
-                writer.write(_http(200, self.reply(body["messages"])))
-            await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            return
-        finally:
-            writer.close()
+    async def answer(self, head: bytes, body: dict[str, Any]) -> bytes:
+        if "logprobs" in body:
+            return _http(400, {"error": {"message": "This model does not support logprobs"}})
+        return _http(200, self.reply(body["messages"]))
 
     def verdict(self, messages: list[dict[str, str]]) -> str:
         prompt = messages[1]["content"] if len(messages) > 1 and messages[0]["role"] == "system" else messages[0]["content"]

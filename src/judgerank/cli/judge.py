@@ -310,6 +310,7 @@ def _print_diagnostics(d: dict) -> None:
 
 
 @app.command("judge-eval")
+@with_hearing_options
 def judge_eval(
     pairs: Annotated[Path, typer.Argument(help="Labelled pairs: JSON or JSONL {input, output_1, output_2, label}.")],
     judges: Annotated[str, typer.Option(help="The judges to grade, MODEL[@TEMPLATE],... (one or more); more than one "
@@ -320,7 +321,7 @@ def judge_eval(
     limit: Annotated[int | None, typer.Option(help="Only the first N pairs.", min=1)] = None,
     max_calls: Annotated[int | None, typer.Option(help="Budget: new LLM calls per judge.")] = None,
     base_url: BaseUrlOpt = None, store: StoreOpt = None, no_store: NoStoreOpt = False, threads: ThreadsOpt = None,
-    max_words: MaxWordsOpt = 400, format: FormatOpt = None,
+    max_words: MaxWordsOpt = 400, format: FormatOpt = None, **hearing: Any,
 ) -> None:
     """Grade judges on labelled pairs: accuracy and kappa, position consistency, length bias,
     calibration of P(A), agreement between judges, cost per judgment."""
@@ -330,7 +331,7 @@ def judge_eval(
         raise JudgerankError(f"{pairs}: judge-eval needs labelled pairs ({{input, output_1, output_2, {gold}}})")
     tables = as_tables(format)
     jury = Jury(parse_jurors(judges, minimum=1), runtime=make_runtime(store, no_store, base_url, threads),
-                budget=Budget(max_calls), ratings=False, max_words=max_words)
+                budget=Budget(max_calls), ratings=False, max_words=max_words, **method_options(hearing))
     with ACTIVITY.showing("judging", len(tasks) * len(jury.judges)) as activity:
         try:
             result = jury.compare(tasks, progress=lambda name, n: activity.advance(f"judging ({name}: {n} pairs)"))

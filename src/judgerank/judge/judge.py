@@ -17,7 +17,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypedDict, Unpack
+from typing import Any, Unpack
 
 import numpy as np
 
@@ -33,14 +33,10 @@ from judgerank.judges.words import Said
 from judgerank.runtime import Runtime, RuntimeUser
 from judgerank.runtime.runtime import UNSET
 from judgerank.store import StoreSpec
-from judgerank.strategies.registry import DEFAULT_JUDGE_METHOD, Options, method_for
+from judgerank.strategies.registry import DEFAULT_JUDGE_METHOD, HearingOptions, Options, method_for
 
 VERDICT_TEMPLATES = ("judge-pair", "judge-pair-5")
-METHOD_KEYS = ("top_k", "imply", "guard", "verdicts", "samples", "temperature", "reasoning", "think_tokens",
-               "explain", "prompt", "rubric")  # the JudgeOptions that are method options
-
-
-class JudgeOptions(TypedDict, total=False):
+class JudgeOptions(HearingOptions, total=False):
     """A Judge's options as keyword arguments. top_k: responses the top-k sorts put in order;
     imply: as the method option; guard: what a flagged response gets (demote, flag, drop, off);
     ratings: also rate every response on the 1-5 rubric (the score-vs-pair diagnostic, N calls);
@@ -55,14 +51,9 @@ class JudgeOptions(TypedDict, total=False):
     ratings: bool
     max_words: int
     template: str
-    verdicts: str
-    samples: int
-    temperature: float | None
-    reasoning: bool
-    think_tokens: int
-    explain: bool
-    prompt: str | None
-    rubric: str | None
+
+
+METHOD_KEYS = ("top_k", "imply", "guard", *HearingOptions.__annotations__)  # the JudgeOptions that are method options
 
 
 @dataclass

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -269,55 +269,17 @@ def choose(model: CachedModel, asked: Sequence[tuple[PromptTemplate, ChoiceReque
 
 def _in_words(model: CachedModel, asked: Sequence[tuple[PromptTemplate, ChoiceRequest]],
               about: Sequence[str]) -> Answers[ChoiceResult]:
-    asking = model.asking
-    k, temperature = asking.samples, asking.sampling_temperature
-    requests: list[GenerateRequest] = []
-    for template, request in asked:
-        written = _written(template, request)
-        ranked = template.words.form == "ranking"
-        room = (3 * len(request.choices) + 16) if ranked else VERDICT_TOKENS
-        messages = words_messages(template, request.messages, written, asking)
-        for seed in range(k):
-            requests.append(GenerateRequest(
-                messages, room + (asking.think_tokens if asking.reasoning else 0), f"{template.key}/words",
-                temperature=temperature, seed=seed if temperature > 0 else 0, answers=request.choices,
-                written=tuple(template.words.marker.format(w) for w in written), ranked=ranked))
+    k = model.asking.samples
+    requests = [r for template, request in asked for r in _words_requests(template, request, model.asking)]
     answers = model.generate(requests)
     generations = list(answers.values)
     readings = [_read(g, template, request) if g is not None else None
                 for (template, request), g in zip(_each_sample(asked, k), generations)]
-    repairs = [n for n, (g, r) in enumerate(zip(generations, readings)) if g is not None and r is None]
-    complete = answers.complete
-    if repairs:
-        model.ledger.repaired(len(repairs))
-        again = []
-        for n in repairs:
-            template, request = asked[n // k]
-            said = generations[n]
-            assert said is not None
-            tell = instruction(template.words, _written(template, request), Asking(verdicts="text"))
-            again.append(GenerateRequest(
-                (*requests[n].messages, ("assistant", said.text), ("user", REPAIR.format(instruction=tell))),
-                requests[n].max_tokens - (asking.think_tokens if asking.reasoning else 0), f"{template.key}/repair",
-                answers=requests[n].answers, written=requests[n].written, ranked=requests[n].ranked))
-        fixed = model.generate(again)
-        complete = complete and fixed.complete
-        for n, g in zip(repairs, fixed.values):
-            if g is None:
-                generations[n] = None  # the Budget stopped the repair: the answer is not in, not unparsed
-                continue
-            template, request = asked[n // k]
-            readings[n] = _read(g, template, request)
-            if readings[n] is None:
-                model.ledger.unreadable()
-            else:
-                first = generations[n]
-                assert first is not None
-                generations[n] = Generation(first.text + "\n" + g.text, 0, 0, reasoning=first.reasoning)
+    complete = _repair(model, asked, requests, generations, readings) and answers.complete
     results: list[ChoiceResult | None] = []
     for j, (template, request) in enumerate(asked):
         samples = range(j * k, (j + 1) * k)
-        if any(generations[n] is None for n in samples):
+        if any(generations[n] is None for n in samples):  # the Budget stopped it: not in, not unparsed
             results.append(None)
             complete = False
             continue
@@ -329,6 +291,56 @@ def _in_words(model: CachedModel, asked: Sequence[tuple[PromptTemplate, ChoiceRe
             verdict = _verdict_text(readings[samples[0]], template, request)
             model.explained.append(Said(about[j], verdict, _reasoning(first)))
     return Answers(results, complete)
+
+
+def _words_requests(template: PromptTemplate, request: ChoiceRequest, asking: Asking) -> list[GenerateRequest]:
+    """The k samples of one judgment asked in words (greedy when one: seed 0, temperature 0)."""
+    written = _written(template, request)
+    ranked = template.words.form == "ranking"
+    room = (3 * len(request.choices) + 16) if ranked else VERDICT_TOKENS
+    messages = words_messages(template, request.messages, written, asking)
+    temperature = asking.sampling_temperature
+    return [GenerateRequest(messages, room + (asking.think_tokens if asking.reasoning else 0), f"{template.key}/words",
+                            temperature=temperature, seed=seed if temperature > 0 else 0, answers=request.choices,
+                            written=tuple(template.words.marker.format(w) for w in written), ranked=ranked)
+            for seed in range(asking.samples)]
+
+
+def _repair(model: CachedModel, asked: Sequence[tuple[PromptTemplate, ChoiceRequest]],
+            requests: Sequence[GenerateRequest], generations: list[Generation | None],
+            readings: list[int | list[int] | None]) -> bool:
+    """Ask each unreadable answer again once, greedily, after the answer it gave; count the
+    repairs and the answers still unreadable. Updates generations and readings in place; False
+    when the Budget stopped a repair (that answer is then not in)."""
+    k = model.asking.samples
+    todo = [n for n, (g, r) in enumerate(zip(generations, readings)) if g is not None and r is None]
+    if not todo:
+        return True
+    model.ledger.repaired(len(todo))
+    again = []
+    for n in todo:
+        template, request = asked[n // k]
+        said = generations[n]
+        assert said is not None
+        tell = instruction(template.words, _written(template, request), Asking(verdicts="text"))
+        room = requests[n].max_tokens - (model.asking.think_tokens if model.asking.reasoning else 0)
+        again.append(replace(requests[n], messages=(*requests[n].messages, ("assistant", said.text),
+                                                    ("user", REPAIR.format(instruction=tell))),
+                             max_tokens=room, template=f"{template.key}/repair", temperature=0.0, seed=0))
+    fixed = model.generate(again)
+    for n, g in zip(todo, fixed.values):
+        first = generations[n]
+        assert first is not None
+        if g is None:
+            generations[n] = None
+            continue
+        template, request = asked[n // k]
+        readings[n] = _read(g, template, request)
+        if readings[n] is None:
+            model.ledger.unreadable()
+        else:
+            generations[n] = Generation(first.text + "\n" + g.text, 0, 0, reasoning=first.reasoning)
+    return fixed.complete
 
 
 def _each_sample(asked: Sequence[tuple[PromptTemplate, ChoiceRequest]], k: int) -> list[tuple[PromptTemplate, ChoiceRequest]]:

@@ -196,7 +196,21 @@ class Options:
         return cls(**options)
 
 
-class MethodOptions(TypedDict, total=False):
+class HearingOptions(TypedDict, total=False):
+    """How a job hears its judge (judgerank.judges.words), and a prompt or rubric file of one's own:
+    the method options every job shares."""
+
+    verdicts: str
+    samples: int
+    temperature: float | None
+    reasoning: bool
+    think_tokens: int
+    explain: bool
+    prompt: str | None
+    rubric: str | None
+
+
+class MethodOptions(HearingOptions, total=False):
     """The method options as keyword arguments (Reranker(..., top_k=5)): the fields of Options, so
     that a type checker rejects a misspelt or mistyped option. A test keeps the two the same."""
 
@@ -224,14 +238,6 @@ class MethodOptions(TypedDict, total=False):
     aggregator: str
     guard: str
     spotlight: str
-    verdicts: str
-    samples: int
-    temperature: float | None
-    reasoning: bool
-    think_tokens: int
-    explain: bool
-    prompt: str | None
-    rubric: str | None
 
 
 @dataclass(frozen=True)
