@@ -36,3 +36,8 @@ _.last_tokens, _.calls
 # (a hub download patched to read local files, a tokenizer patched to Qwen's, HTTP handlers).
 _.hf_hub_download, _.get_encoding, _.encoding_for_model, _.api_base, _.RequestOutput
 _.do_GET, _.do_POST, _.log_message
+
+# Python's own hooks: a module's lazy attributes (PEP 562); ONNX Runtime's session options, read by
+# the runtime when the session is made.
+__getattr__, __dir__
+_.intra_op_num_threads, _.inter_op_num_threads, _.log_severity_level

@@ -1,19 +1,82 @@
-"""The bi-encoder backend (all-MiniLM-L6-v2 from its pip package, no hub)."""
+"""The bi-encoder backend: all-MiniLM-L6-v2 from its pip package (no hub) on ONNX Runtime, no torch;
+its vectors equal the bundled model's own, and are kept in the judgment store."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 from judgerank import Reranker
+from judgerank.backends.embedding import EmbeddingBackend, check_installed
 
 pytestmark = pytest.mark.embed
 
+DOCS = ["Stocks rallied on Monday.", "An adult flea can live for up to a year.", "Bread needs flour and yeast."]
+TEXTS = [*DOCS, "", "  spaced   out  ", "Ünïcödé, 日本語 and emoji 🙂", "word " * 400,  # past the 256-token cut
+         "The flea life cycle has four stages: egg, larva, pupa and adult."]
 
-def test_cosine_ranks_the_answer_first():
-    pytest.importorskip("sentence_transformers")
-    docs = ["Stocks rallied on Monday.", "An adult flea can live for up to a year.", "Bread needs flour and yeast."]
+
+def test_cosine_ranks_the_answer_first() -> None:
     with Reranker("embedding", store=None) as reranker:
-        ranking = reranker.rank("how long does a flea live", docs)
+        ranking = reranker.rank("how long does a flea live", DOCS)
     assert ranking.ids[0] == "1"
-    assert ranking.costs.embedded_texts == 3 and ranking.costs.calls == 0
+    assert ranking.costs.embedded_texts == 4 and ranking.costs.calls == 0  # the query and the three texts
     assert all(s is not None and -1.0 <= s <= 1.0 for s in ranking.scores)
+
+
+def test_the_vectors_equal_the_bundled_models_own() -> None:
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    reference = sentence_transformers.SentenceTransformer(str(check_installed()), device="cpu")
+    expected = reference.encode(TEXTS, normalize_embeddings=True, convert_to_numpy=True)
+    got = EmbeddingBackend().vectors(TEXTS)
+    assert got.shape == expected.shape == (len(TEXTS), 384)
+    assert np.abs(got - expected).max() < 1e-5
+
+
+def test_vectors_are_kept_in_the_store_and_a_warm_run_loads_no_model(tmp_path: Path) -> None:
+    store = tmp_path / "store.sqlite"
+    with Reranker("embedding", store=store) as reranker:
+        first = reranker.rank("how long does a flea live", DOCS)
+    assert first.costs.embedded_texts == 4
+    with Reranker("embedding", store=store) as reranker:
+        again = reranker.rank("how long does a flea live", DOCS)
+        other = reranker.rank("bread", DOCS)  # another query over the same passages: only the query is new
+        backend = reranker.runtime.embedding().backend
+    assert (again.ids, again.scores) == (first.ids, first.scores) and again.costs.embedded_texts == 0
+    assert other.costs.embedded_texts == 1 and other.ids[0] == "2"
+    assert isinstance(backend, EmbeddingBackend)
+
+
+def test_a_warm_run_never_builds_the_onnx_session(tmp_path: Path) -> None:
+    store = tmp_path / "store.sqlite"
+    with Reranker("embedding-prf", store=store) as reranker:
+        reranker.rank("how long does a flea live", DOCS)
+    with Reranker("embedding-prf", store=store) as reranker:
+        ranking = reranker.rank("how long does a flea live", DOCS)
+        backend = reranker.runtime.embedding().backend
+        assert ranking.costs.embedded_texts == 0 and backend._runner is None  # type: ignore[attr-defined]
+
+
+def test_vectors_are_kept_in_postgresql(postgres_url: str) -> None:
+    with Reranker("embedding", store=postgres_url) as reranker:
+        first = reranker.rank("how long does a flea live", DOCS)
+    with Reranker("embedding", store=postgres_url) as reranker:
+        again = reranker.rank("how long does a flea live", DOCS)
+    assert first.costs.embedded_texts == 4 and again.costs.embedded_texts == 0 and again.scores == first.scores
+
+
+def test_the_default_path_imports_no_torch(tmp_path: Path) -> None:
+    code = ("import sys, json, judgerank\n"
+            "with judgerank.Reranker(store=None) as r:\n"
+            "    r.rank('how long does a flea live', " + json.dumps(DOCS) + ")\n"
+            "print(json.dumps(sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'llama_cpp')"
+            " if m in sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={"JUDGERANK_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []

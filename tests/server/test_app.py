@@ -476,3 +476,12 @@ def test_verdicts_in_words_and_what_the_judge_said(live):
     judged = httpx.post(f"{live.url}/v1/judge", json={"prompt": "how long do fleas live", "responses": DOCS[:2],
                                                       "method": "allpairs", "hearing": {"verdicts": "text"}}, timeout=60)
     assert judged.status_code == 200 and judged.json()["best"] == "1" and judged.json()["explanations"] is None
+
+
+@pytest.mark.embed
+def test_the_server_loads_its_models_before_it_answers(tmp_path):
+    with LiveServer(ServerConfig(method="embedding", store=tmp_path / "s.sqlite")) as server:
+        health = httpx.get(f"{server.url}/healthz", timeout=10).json()
+        runtime = server.server.config.app.app.state.runtime  # BodyLimit around the FastAPI app
+        assert health["ready"] is True and health["loaded"] == ["embedding:all-MiniLM-L6-v2"]
+        assert runtime.embedding().backend._runner is not None  # the ONNX session, built before serving

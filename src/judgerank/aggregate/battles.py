@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from scipy import sparse
+
+if TYPE_CHECKING:  # scipy.sparse is imported where a win matrix is built, not with the package
+    from scipy import sparse
 
 Ties = Literal["half", "ignore"]
 
@@ -59,6 +61,8 @@ class Battles:
     def cells(self, ties: Ties = "half") -> sparse.csr_matrix:
         """The linear map from row counts to the flattened win matrix (n*n x rows): each row adds
         outcome to W[a, b] and 1 - outcome to W[b, a]; with ties="ignore" a tie adds nothing."""
+        from scipy import sparse
+
         n = self.n_players
         keep = np.ones(len(self.count)) if ties == "half" else (self.outcome != 0.5).astype(float)
         rows = np.arange(len(self.count))

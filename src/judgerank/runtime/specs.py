@@ -107,7 +107,7 @@ def build_backend(spec: ModelSpec) -> Backend:
     if spec.kind == "embedding":
         from judgerank.backends.embedding import EmbeddingBackend
 
-        return EmbeddingBackend()
+        return EmbeddingBackend(threads=spec.threads)
     spec.check()
     try:
         grades = json.loads(Path(str(spec.name)).read_text(encoding="utf-8"))

@@ -110,7 +110,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
-        return {"status": "ok", "models": service.model_names(), "method": config.method}
+        # reachable only once the default method's models are loaded (create_app loads them)
+        return {"status": "ok", "ready": True, "models": service.model_names(), "method": config.method,
+                "loaded": service.runtime.loaded}
 
     @app.get("/metrics", dependencies=guarded)
     async def metrics_text() -> PlainTextResponse:

@@ -63,6 +63,7 @@ class ServerConfig:
     max_calls: int | None = DEFAULT_MAX_CALLS  # ceiling on any request's budget (None: no ceiling)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # a larger request body is refused (413) before it is parsed
     store: str | Path | None = "default"  # the judgment store every request shares
+    warm_up: bool = True  # load the default method's models before serving (the first request does not wait)
     prompt: str | None = None  # the operator's own prompt template for every request (judgerank.judges.templates)
     rubric: str | None = None  # the operator's own rubric for judge requests
     backends: dict[str | None, Backend] = field(default_factory=dict)  # ready backends by model name (tests)
@@ -124,6 +125,8 @@ class Service:
         self._prompt = read_prompt_file(config.prompt) if config.prompt else None
         self._facades: dict[Hashable, Reranker | Judge] = {}
         self._lock = threading.Lock()
+        if config.warm_up:
+            self.reranker(config.method, config.model, "demote").warm_up()
 
     def close(self) -> None:
         self.runtime.close()

@@ -12,6 +12,7 @@ never asked never loads its model.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, closing
 from typing import Any, Protocol, TypeVar
@@ -128,14 +129,37 @@ class CachedModel:
         backend = self.backend
         return backend.is_single_token(text) if isinstance(backend, Tokenizing) else True
 
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of a bi-encoder, one row per text: each kept in the store under the model's
+        identity and the text, so a text is embedded once for every later query and process."""
+        backend: VectorBackend = self._capable(VectorBackend, "give text vectors")
+        keys = [judgment_key(self.identity, "vector", t) for t in texts]
+        stored = self.store.get_many(list(dict.fromkeys(keys))) if self.store is not None else {}
+        found = {k: _vector_from_json(v) for k, v in stored.items()}
+        todo = {k: t for k, t in zip(keys, texts) if k not in found}
+        if todo:
+            check_cancelled()
+            with self.held.slot():
+                encoded = backend.vectors(list(todo.values()))
+            self.ledger.embedded(len(todo))
+            found.update(zip(todo, encoded))
+            if self.store is not None:
+                self.store.put_many((k, _vector_to_json(v)) for k, v in zip(todo, encoded))
+        return np.array([found[k] for k in keys])
+
     def similarities(self, query: str, texts: Sequence[str]) -> list[float]:
-        """Embedding similarities: stored like judgments, counted as embedded texts, not calls."""
+        """Embedding similarities, counted as embedded texts, not calls. A bi-encoder's come from
+        its stored vectors; another backend's are stored pair by pair (as were a bi-encoder's in
+        stores written before vectors were kept: those are still served)."""
         backend: SimilarityBackend = self._capable(SimilarityBackend, "give text similarities")
         keys = [judgment_key(self.identity, "similarity", query, t) for t in texts]
         found = self.store.get_many(keys) if self.store is not None else {}
         self.ledger.hit(sum(1 for k in keys if k in found))
         todo = {k: t for k, t in zip(keys, texts) if k not in found}
-        if todo:
+        if todo and isinstance(backend, VectorBackend):
+            v = self.vectors([query, *todo.values()])
+            found.update(zip(todo, (float(x) for x in v[1:] @ v[0])))
+        elif todo:
             check_cancelled()
             with self.held.slot():
                 values = backend.similarities(query, list(todo.values()))
@@ -148,7 +172,8 @@ class CachedModel:
     def feedback_similarities(self, query: str, texts: Sequence[str], feedback: int, weight: float) -> list[float]:
         """Cosine after Rocchio pseudo-relevance feedback: the query's embedding is moved toward the
         mean of its `feedback` most similar texts (by `weight`), and every text is scored against
-        the moved query. The candidates shape the feedback, so they are part of each stored key."""
+        the moved query. A bi-encoder's come from its stored vectors; another backend's are stored
+        with the candidates in each key (they shape the feedback)."""
         if feedback <= 0:
             return self.similarities(query, texts)
         backend: SimilarityBackend = self._capable(SimilarityBackend, "give text similarities")
@@ -158,6 +183,8 @@ class CachedModel:
         if all(k in found for k in keys):
             self.ledger.hit(len(keys))
             return [float(found[k]) for k in keys]  # type: ignore[arg-type]
+        if isinstance(backend, VectorBackend):
+            return rocchio(_StoredVectors(self), query, list(texts), feedback, weight)
         with self.held.slot():
             values = rocchio(backend, query, list(texts), feedback, weight)
         self.ledger.embedded(len(texts))
@@ -258,3 +285,26 @@ def rocchio(backend: SimilarityBackend, query: str, texts: list[str], feedback: 
     m_m = float(cols[top].mean())
     norm = np.sqrt(max(1e-12, 1.0 + 2.0 * weight * q_m + weight * weight * m_m))
     return [float(x) for x in (qd + weight * d_m) / norm]
+
+
+class _StoredVectors:
+    """A bi-encoder seen through the store: rocchio's vectors, each text embedded once ever."""
+
+    def __init__(self, model: CachedModel) -> None:
+        self.identity = model.identity
+        self._model = model
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        return self._model.vectors(texts)
+
+    def similarities(self, query: str, texts: Sequence[str]) -> list[float]:
+        v = self.vectors([query, *texts])
+        return [float(x) for x in v[1:] @ v[0]]
+
+
+def _vector_to_json(vector: np.ndarray) -> dict[str, str]:
+    return {"f32": base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode("ascii")}
+
+
+def _vector_from_json(value: Any) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(value["f32"]), dtype="<f4").astype(np.float32)

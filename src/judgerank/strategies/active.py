@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from judgerank.aggregate.posterior import answers_posterior, top_k_certificate
 from judgerank.core.judging import Comparer, Scorer
@@ -63,7 +63,7 @@ def first_stage_prior(n: int, scores: Sequence[float] | None = None) -> np.ndarr
     """Prior means from the first stage: the normal scores of its ranks (the input order, or the
     order of `scores`, best first), times rho * sd."""
     rank = np.arange(n) if scores is None else np.argsort(np.argsort(-np.asarray(scores, dtype=float), kind="stable"))
-    z = norm.ppf((n - rank - 0.5) / n)
+    z = ndtri((n - rank - 0.5) / n)
     return FIRST_STAGE_RHO * STRENGTH_SD * z
 
 
