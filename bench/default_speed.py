@@ -170,7 +170,7 @@ def serving(versions: list[Version], scratch: Path, clients: int = 4, per_client
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--before", default="48e2a19", help="the git revision measured as 'before'")
+    ap.add_argument("--before", default="1307974", help="the git revision measured as 'before' (main before the ONNX embedding)")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--skip", default="", help="comma-separated: processes, dl19, scifact, serve")
     ap.add_argument("--out", default=str(ROOT / "bench" / "kept" / "default_speed.json"))
