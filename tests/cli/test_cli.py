@@ -97,7 +97,7 @@ def test_rerank_main_job_prints_ranking_and_costs(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "flea" in result.stdout and "stock" in result.stdout
     # the default with the embedded model: the embedding stage alone (SmolLM2's calibrated weight is 0)
-    assert re.search(r"1 query: 0 LLM calls in 0 rounds, .* 2 embedded", result.stderr)
+    assert re.search(r"1 query: 0 LLM calls in 0 rounds, .* 3 embedded", result.stderr)  # the query and 2 passages
     lines = (tmp_path / "run.trec").read_text().splitlines()
     assert [line.split()[2] for line in lines] == ["flea", "stock"]
 
