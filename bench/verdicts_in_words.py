@@ -100,8 +100,8 @@ def run(args: argparse.Namespace, rows: list[str], parts: list[str], kept: Path)
 
 
 def _resume(path: Path) -> tuple[list[dict], Any]:
-    done = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
-    done = [d for d in done if d.get("complete", True)]
+    """The rows kept so far (a line a stopped run was writing is dropped), and the file reopened."""
+    done = [d for d in _load(path) if d.get("complete", True)]
     return done, reopen_kept(path, done)
 
 
@@ -181,7 +181,13 @@ def _kappa_interval(said: list[str], truth: list[Any], rng: np.random.Generator)
 
 
 def _load(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    rows = []
+    for line in path.read_text().splitlines() if path.exists() else []:
+        try:
+            rows.append(json.loads(line))
+        except ValueError:  # the line a stopped run was writing
+            continue
+    return rows
 
 
 def _costs(records: list[dict], judgments: int) -> dict[str, str]:
