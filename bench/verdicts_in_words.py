@@ -166,6 +166,15 @@ def _mean_interval(values: np.ndarray, rng: np.random.Generator) -> tuple[float,
     return _interval(lambda ix: values[ix].mean(), len(values), rng)
 
 
+def _side(p_a: float | None) -> str:
+    """The verdict read from P(a) over both orders: a, b, a tie at exactly 1/2 (half right against
+    LLMBar's labels, which have none: what a coin would score), none where the pair was left
+    unparsed (wrong)."""
+    if p_a is None:
+        return "none"
+    return "a" if p_a > 0.5 else "b" if p_a < 0.5 else "tie"
+
+
 def _difference(values: np.ndarray, base: np.ndarray | None, rng: np.random.Generator, scale: float,
                 spec: str) -> str:
     """The paired difference from the logprobs row, with its interval ('–' before that row is in)."""
@@ -210,7 +219,7 @@ def report(args: argparse.Namespace, rows: list[str], parts: list[str], kept: Pa
         gold = {t.id: t.gold for t in tasks}
         base: np.ndarray | None = None
         print(f"LLMBar Natural, {len(tasks)} pairs, {args.model} on llama_cpp.server (allpairs verdict: P(a) over both "
-              "orders; a pair left unparsed counts as wrong)")
+              "orders; a pair at exactly 1/2 counts half, one left unparsed as wrong)")
         print("row        pairs  accuracy [95% CI]      kappa [95% CI]          vs logprobs [95% CI]  consistent  "
               "unparsed  repaired  calls/j  tokens/j  gen/j  s/j")
         for row in rows:
@@ -220,9 +229,9 @@ def report(args: argparse.Namespace, rows: list[str], parts: list[str], kept: Pa
                 print(f"{row:<10} {len(judged)}/{len(tasks)} pairs so far")
                 continue
             ids = [t.id for t in tasks]
-            said = [("a" if judged[i]["p_a"] > 0.5 else "b") if "p_a" in judged[i] else "none" for i in ids]
+            said = [_side(judged[i].get("p_a")) for i in ids]
             truth = [gold[i] for i in ids]
-            right = np.array([s == g for s, g in zip(said, truth)], dtype=float)
+            right = np.array([1.0 if s == g else 0.5 if s == "tie" else 0.0 for s, g in zip(said, truth)])
             consistent = np.mean([p["orders"][0] == p["orders"][1] for p in judged.values() if "orders" in p])
             kappa = cohen_kappa(said, truth)
             lo, hi = _mean_interval(right, rng)
