@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from judgerank.aggregate.battles import Battles
-from judgerank.arena import Bootstrap, Elo, PageRank, Sandwich, WinRate, leaderboard, rater
+from judgerank.arena import Bootstrap, BradleyTerry, Elo, PageRank, Sandwich, WinRate, leaderboard, rater
 from judgerank.arena.files import read_battles
 from judgerank.arena.ratings import rate_players
 from judgerank.core.errors import JudgerankError
@@ -201,3 +201,10 @@ def test_html_report_renders_its_plots_in_chromium(tmp_path, chromium):
     image = Image.open(shot).convert("L")
     inked = sum(1 for px in image.tobytes() if px < 200)
     assert inked > 20_000  # table, markers, two heat maps: far more than an empty page
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, True])
+def test_a_seed_that_is_not_a_whole_number_0_or_more_is_one_error(seed):
+    for rater_, interval in ((Elo(), None), (BradleyTerry(), Bootstrap(10))):
+        with pytest.raises(JudgerankError, match=r"seed must be a whole number 0 or more"):
+            rate_players([("a", "b", 1), ("b", "a", 0)], rater_, interval, seed=seed)

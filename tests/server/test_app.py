@@ -485,3 +485,9 @@ def test_the_server_loads_its_models_before_it_answers(tmp_path):
         runtime = server.server.config.app.app.state.runtime  # BodyLimit around the FastAPI app
         assert health["ready"] is True and health["loaded"] == ["embedding:all-MiniLM-L6-v2"]
         assert runtime.embedding().backend._runner is not None  # the ONNX session, built before serving
+
+
+def test_a_negative_seed_is_the_callers_fault(live):
+    body = {"battles": [{"model_a": "x", "model_b": "y", "winner": "model_a"}], "bootstrap": 10, "seed": -1}
+    reply = httpx.post(f"{live.url}/v1/arena", json=body, timeout=30)
+    assert reply.status_code == 422 and "seed" in reply.text

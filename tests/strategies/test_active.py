@@ -138,3 +138,15 @@ def test_realm_finds_the_top_k_from_a_pointwise_pass_and_pivots():
 def test_bad_options_are_one_line_errors(bad, message):
     with pytest.raises(JudgerankError, match=message):
         Reranker("active", store=None, backend=object(), **bad)
+
+
+@pytest.mark.parametrize("method", ["realm", "active", "pairwise-heap", "swiss", "setwise-heap", "allpairs"])
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_a_list_of_none_one_or_two_candidates_ranks(method: str, n: int) -> None:
+    grades = [1.0, 3.0][:n]
+    request = graded_request(grades)
+    with Reranker(method, backend=simulated(request, grades), store=None, top_k=3) as reranker:
+        ranking = reranker.rank(request.query, request.items) if n else None
+    if ranking is not None:
+        assert sorted(ranking.ids) == [i.id for i in request.items] and ranking.complete
+        assert n < 2 or ranking.ids[0] == "d1"

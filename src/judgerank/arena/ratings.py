@@ -163,7 +163,7 @@ def rate_players(
     """
     battles = as_battles(battles)
     pin = Anchor(anchor) if isinstance(anchor, str) else anchor
-    _check(rater, interval, ties, scale, pin, battles)
+    _check(rater, interval, ties, scale, pin, battles, seed)
     started = time.perf_counter()
     battles = battles.without_self_battles().unique()
     notes: list[str] = []
@@ -256,8 +256,10 @@ def _settings(rater: Rater, interval: Bootstrap | Sandwich | None, ties: Ties, s
 
 
 def _check(rater: Rater, interval: Bootstrap | Sandwich | None, ties: str, scale: str, anchor: Anchor | None,
-           battles: Battles) -> None:
+           battles: Battles, seed: int) -> None:
     """What the types already say, for callers without a type checker; then what depends on the data."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise JudgerankError(f"seed must be a whole number 0 or more, not {seed!r}")
     if not isinstance(rater, tuple(RATERS.values())):
         raise JudgerankError(f"unknown rater {rater!r}: use one of {', '.join(k.__name__ for k in RATERS.values())}")
     if interval is not None and not isinstance(interval, (Bootstrap, Sandwich)):

@@ -41,7 +41,7 @@ ReweightOpt = Annotated[bool, typer.Option("--reweight", help="Style control: we
                                                               "as arena-rank does.")]
 AnchorOpt = Annotated[str | None, typer.Option(help="NAME or NAME=RATING: pin this player's rating (default 1000, or 0 "
                                                     "with --scale raw); adds each player's predicted win rate against it.")]
-SeedOpt = Annotated[int, typer.Option(help="Seed of the bootstrap and of Elo's shuffles.")]
+SeedOpt = Annotated[int, typer.Option(help="Seed of the bootstrap and of Elo's shuffles.", min=0)]
 PriorOpt = Annotated[float, typer.Option(help="Bradley-Terry prior, in virtual games against an average player.",
                                          min=0.0)]
 ScaleOpt = Annotated[str, typer.Option(help="elo: 1000 + 400 log10(strength); raw: log-strength.")]

@@ -151,7 +151,7 @@ class ArenaIn(Body):
     ties: Literal["half", "ignore"] = "half"
     bootstrap: int = Field(default=0, ge=0, le=1000, description="resamples for percentile intervals (0: none)")
     level: float = Field(default=0.95, gt=0, lt=1, description="the intervals' coverage")
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, description="the bootstrap's and Elo's shuffles' seed")
     scale: Literal["elo", "raw"] = "elo"
     sandwich: bool = Field(default=False, description="Bradley-Terry: robust (sandwich) intervals instead")
     anchor: str | None = Field(default=None, description="a player whose rating is pinned (at 1000, or 0 raw)")

@@ -53,6 +53,7 @@ class RealmTopK:
         points = {i: log_odds(s) for i, s in enumerate(pointwise.values) if s is not None}
         post = _posterior(mean0, answers, points, index)
         parts = [_uncertain(post, k, rng)] if complete else []
+        parts = [p for p in parts if len(p) > 1]  # one candidate, or none unsure: nothing to compare
         while parts:
             pivots = [part[len(part) // 2] for part in parts]
             pairs = [(pivot, i) for part, pivot in zip(parts, pivots) for i in part
@@ -65,7 +66,8 @@ class RealmTopK:
             if not complete:
                 break
             unsure = set(_uncertain(post, k, rng))
-            parts = [half for part, pivot in zip(parts, pivots) for half in _split(part, pivot, post, unsure)]
+            parts = [half for part, pivot in zip(parts, pivots) for half in _split(part, pivot, post, unsure)
+                     if len(half) > 1]
         return by_strength(items, post.mean, complete)
 
 
