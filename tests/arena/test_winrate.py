@@ -151,3 +151,21 @@ def test_too_few_instructions_is_an_error():
     rows = [Judged("m", str(i), 0.7, 100 + i, 50) for i in range(3)]
     with pytest.raises(JudgerankError, match="at least 5 judged instructions"):
         length_controlled_win_rates(rows, "base")
+
+
+def test_a_gamed_row_shorter_than_its_header_is_one_error(tmp_path):
+    path = tmp_path / "df_gamed.csv"
+    path.write_text("index,preference,std_delta_len,instruction_difficulty\nq1,0.5,0.1,1.0\nq2,0.5\n")
+    with pytest.raises(JudgerankError, match=r"df_gamed.csv:3: 2 cells for the header's 4 columns"):
+        read_gamed(path)
+
+
+@pytest.mark.parametrize("field", ["preference", "p_a"])
+def test_an_integer_of_hundreds_of_digits_is_one_error(tmp_path, field):
+    record = ({"instruction": "q", "generator_1": BASELINE, "generator_2": "m", "output_1": "x", "output_2": "y"}
+              if field == "preference" else
+              {"prompt_id": "q", "model_a": "m", "model_b": BASELINE, "response_a": "x", "response_b": "y"})
+    path = tmp_path / "annotations.json"
+    path.write_text(json.dumps([{**record, field: 10**400}]))
+    with pytest.raises(JudgerankError, match=rf"annotations.json:1: {field} .* is not a number"):
+        read_judged(path, BASELINE)

@@ -123,7 +123,7 @@ def _weight(record: dict, path: Path, number: int) -> float:
         return 1.0
     try:
         value = float(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # an integer of hundreds of digits overflows
         raise JudgerankError(f"{path}:{number}: weight {shown(raw, 30)} is not a number") from None
     if not (value > 0 and value < float("inf")):
         raise JudgerankError(f"{path}:{number}: weight must be a positive number, not {value}")
@@ -146,7 +146,7 @@ class _Covariates:
                     raise JudgerankError(f"{self.path}:{number}: missing feature {name!r}")
                 try:
                     row.append(float(record[name]))
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):  # an integer of hundreds of digits overflows
                     raise JudgerankError(
                         f"{self.path}:{number}: feature {name!r} is {shown(record[name], 30)}, not a number"
                     ) from None
@@ -277,7 +277,7 @@ def _alpaca(record: dict, path: Path, number: int) -> Judged | str:
         return "undecided"
     try:
         value = float(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # an integer of hundreds of digits overflows
         raise JudgerankError(f"{path}:{number}: preference {shown(raw, 30)} is not a number") from None
     if math.isnan(value):
         return "undecided"
@@ -301,7 +301,7 @@ def _battle(record: dict, baseline: str, path: Path, number: int) -> Judged | No
     if "p_a" in record:
         try:
             p_a = float(record["p_a"])
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # an integer of hundreds of digits overflows
             raise JudgerankError(f"{path}:{number}: p_a {shown(record['p_a'], 30)} is not a number") from None
         if not 0.0 <= p_a <= 1.0:
             raise JudgerankError(f"{path}:{number}: p_a {p_a} is not a probability")
@@ -348,6 +348,8 @@ def read_gamed(path: str | Path) -> tuple[list[Gamed], dict[str, float]]:
             if missing:
                 raise JudgerankError(f"{path}: missing column(s) {', '.join(missing)}")
             continue
+        if len(row) < len(header):
+            raise JudgerankError(f"{path}:{number}: {len(row)} cells for the header's {len(header)} columns")
         cell = dict(zip(header, row))
         key = cell["index"]
         difficulty.setdefault(key, _number(cell["instruction_difficulty"], path, number, "instruction_difficulty"))
