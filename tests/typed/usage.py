@@ -42,7 +42,7 @@ def judge_responses(pairs: list[PairTask]) -> str:
         decided = judge.compare(pairs, budget=Budget(max_tokens=1000))
         with Jury(["smollm2-135m", "qwen2.5-coder-0.5b@judge-pair-5"], runtime=runtime) as jury:
             pooled = jury.compare(pairs)
-    return best + str(len(decided.judgments)) + str(pooled.fleiss_kappa) + judgerank.DEFAULT_JUDGE_METHOD
+    return (best or "none dropped") + str(len(decided.judgments)) + str(pooled.fleiss_kappa) + judgerank.DEFAULT_JUDGE_METHOD
 
 
 def rank_players() -> list[Leaderboard]:

@@ -68,8 +68,9 @@ class RankedResponses:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def best(self) -> str:
-        return self.ranking.ids[0]
+    def best(self) -> str | None:
+        """The best response's id; None when the guard dropped every response (--guard drop)."""
+        return self.ranking.ids[0] if self.ranking.ids else None
 
     def rating(self, rid: str) -> float | None:
         """The expected 1-5 rating of a response (None if it was not rated)."""

@@ -130,7 +130,7 @@ class JudgedResponse(BaseModel):
 
 class JudgeOut(BaseModel):
     id: str
-    best: str
+    best: str | None  # None: the guard dropped every response (guard: drop)
     complete: bool
     ranking: list[JudgedResponse]
     diagnostics: dict[str, Any]
