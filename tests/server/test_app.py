@@ -491,3 +491,16 @@ def test_a_negative_seed_is_the_callers_fault(live):
     body = {"battles": [{"model_a": "x", "model_b": "y", "winner": "model_a"}], "bootstrap": 10, "seed": -1}
     reply = httpx.post(f"{live.url}/v1/arena", json=body, timeout=30)
     assert reply.status_code == 422 and "seed" in reply.text
+
+
+def test_the_key_is_checked_before_the_body_and_only_one_is_taken(tmp_path):
+    with LiveServer(config(tmp_path, api_keys=frozenset({"k1"}))) as live:
+        malformed = httpx.post(f"{live.url}/v1/rerank", content=b'{"query": ', headers={"content-type": "application/json"})
+        assert malformed.status_code == 401 and "API key" in malformed.json()["detail"]  # no parse details
+        assert malformed.headers["www-authenticate"] == "Bearer"
+        two = httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": DOCS},
+                         headers=[("Authorization", "Bearer k1"), ("Authorization", "Bearer nope")])
+        assert two.status_code == 400 and "one Authorization header" in two.json()["detail"]
+        with socket.create_connection(("127.0.0.1", live.port), timeout=10) as raw:  # a body promised, never sent
+            raw.sendall(b"POST /v1/rerank HTTP/1.1\r\nHost: x\r\nContent-Length: 3900000\r\n\r\n" + b"x" * 1000)
+            assert raw.recv(200).startswith(b"HTTP/1.1 401")  # answered at once, the body never read

@@ -46,7 +46,7 @@ from judgerank.core.cancel import run_cancellable
 from judgerank.core.costs import Costs
 from judgerank.core.errors import JudgerankError, StoreError
 from judgerank.server.models import ArenaIn, ArenaOut, JudgeIn, JudgeOut, RerankIn, RerankOut
-from judgerank.server.service import ServerConfig, Service, authorized, status_of
+from judgerank.server.service import ServerConfig, Service, authorized, refusal, status_of
 
 __all__ = ["ServerConfig", "create_app"]
 
@@ -118,7 +118,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     async def metrics_text() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    return BodyLimit(app, config.max_body_bytes)  # type: ignore[return-value]  # an ASGI app around FastAPI
+    return BodyLimit(app, config.max_body_bytes, config.api_keys)  # type: ignore[return-value]  # an ASGI app around FastAPI
 
 
 def _count_and_limit(app: FastAPI, config: ServerConfig, metrics: _Metrics) -> None:
@@ -233,23 +233,32 @@ async def _in_worker(work: Callable[[], T], request: Request, workers: anyio.Cap
 DISCONNECTED = "judgerank.disconnected"  # scope key: a threading.Event set when the client goes away
 
 
+OPEN_PATHS = frozenset({"/healthz"})  # answered without an API key (a load balancer's probe)
+
+
 class BodyLimit:
-    """ASGI middleware around the app: a request body over `limit` bytes is refused with 413 as
+    """ASGI middleware around the app: the API key is checked on the headers, before any of the
+    body is read (a client without one is answered 401 at once, whatever it sends after; two
+    Authorization headers are 400); a request body over `limit` bytes is refused with 413 as
     soon as it is seen (its Content-Length, or the bytes received so far), never parsed or held
     whole. Once the body is read it listens to the connection and sets scope[DISCONNECTED] when
     the client goes away, so model work can stop."""
 
-    def __init__(self, app: Any, limit: int) -> None:
+    def __init__(self, app: Any, limit: int, api_keys: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.limit = limit
+        self.api_keys = api_keys
         self.state = app.state  # what tests and the server read through the app
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        refused = refusal(scope.get("headers") or [], self.api_keys) if scope.get("path") not in OPEN_PATHS else None
+        if refused is not None:
+            return await self._answer(send, *refused, [(b"www-authenticate", b"Bearer")] if refused[0] == 401 else [])
         length = dict(scope.get("headers") or []).get(b"content-length", b"0")
         if not length.isdigit() or int(length) > self.limit:
-            return await self._refuse(send)
+            return await self._answer(send, 413, f"request body over max_body_bytes {self.limit}")
         chunks, size, more = [], 0, True
         while more:  # bodies are small by now: read it, counting, then hand it on
             message = await receive()
@@ -258,7 +267,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limit:
-                return await self._refuse(send)
+                return await self._answer(send, 413, f"request body over max_body_bytes {self.limit}")
             chunks.append(chunk)
             more = message.get("more_body", False)
         body, sent = b"".join(chunks), False
@@ -286,8 +295,10 @@ class BodyLimit:
                 group.cancel_scope.cancel()
         return None
 
-    async def _refuse(self, send: Callable) -> None:
-        detail = json.dumps({"detail": f"request body over max_body_bytes {self.limit}"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(detail)).encode())]})
+    @staticmethod
+    async def _answer(send: Callable, status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        detail = json.dumps({"detail": message}).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(detail)).encode()),
+                                *(headers or [])]})
         await send({"type": "http.response.body", "body": detail})

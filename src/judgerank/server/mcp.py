@@ -30,7 +30,7 @@ from pydantic import BaseModel, ValidationError  # noqa: E402
 from judgerank import __version__  # noqa: E402
 from judgerank.core.errors import JudgerankError, StoreError  # noqa: E402
 from judgerank.server.models import ArenaIn, JudgeIn, RerankIn  # noqa: E402
-from judgerank.server.service import ServerConfig, Service, authorized, status_of  # noqa: E402
+from judgerank.server.service import ServerConfig, Service, refusal, status_of  # noqa: E402
 
 log = logging.getLogger("judgerank.mcp")
 
@@ -107,14 +107,13 @@ def http_app(config: ServerConfig, host: str = "127.0.0.1") -> tuple[Any, Servic
     inner = build_server(service).streamable_http_app(streamable_http_path="/mcp", host=host)
 
     async def app(scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]) -> None:
-        if scope["type"] == "http":
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-            if not authorized(headers.get("authorization", ""), config.api_keys):
-                body = b'{"detail": "missing or invalid API key (Authorization: Bearer ...)"}'
-                await send({"type": "http.response.start", "status": 401, "headers": [
-                    (b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
-                await send({"type": "http.response.body", "body": body})
-                return
+        refused = refusal(scope.get("headers", []), config.api_keys) if scope["type"] == "http" else None
+        if refused is not None:  # on the headers, before any body is read
+            status, message = refused
+            await send({"type": "http.response.start", "status": status, "headers": [
+                (b"content-type", b"application/json"), *([(b"www-authenticate", b"Bearer")] if status == 401 else [])]})
+            await send({"type": "http.response.body", "body": json.dumps({"detail": message}).encode()})
+            return
         await inner(scope, receive, send)
 
     return app, service

@@ -92,6 +92,19 @@ def status_of(exc: JudgerankError) -> tuple[int, str]:
     return 422, str(exc)  # the request cannot be served as asked (a prompt over the context, ...)
 
 
+def refusal(headers: list[tuple[bytes, bytes]], api_keys: frozenset[str]) -> tuple[int, str] | None:
+    """Why a request's raw headers are refused (status, message), checked before any body is
+    read; None when it may go on. Two Authorization headers are refused: none may win silently."""
+    if not api_keys:
+        return None
+    keys = [value for name, value in headers if name.lower() == b"authorization"]
+    if len(keys) > 1:
+        return 400, "send one Authorization header, not several"
+    if not authorized(keys[0].decode("latin-1") if keys else "", api_keys):
+        return 401, "missing or invalid API key (Authorization: Bearer ...)"
+    return None
+
+
 def authorized(header: str, api_keys: frozenset[str]) -> bool:
     """Whether an Authorization header carries one of the keys (any key when none are set)."""
     if not api_keys:
