@@ -249,3 +249,35 @@ def test_flagged_candidates_are_demoted_and_explained_in_one_line(tmp_path):
     assert [r["id"] for r in runs["off"][0]["ranking"]][0] == "x" and "guard:" not in runs["off"][1]
     bad = run("rerank", "--query", "q", "--docs", docs, "--guard", "loud")
     usage_error(bad)
+
+
+@pytest.mark.parametrize("line", [
+    '["a", "list"]',  # valid JSON, not a record (an AttributeError once)
+    "[" * 5000 + "]" * 5000,  # nested past the recursion limit (a RecursionError once)
+    '{"query_id": "q0", "method": "pointwise", "ranking": []}',  # the right id and method, not ours (accepted once)
+])
+def test_a_partial_file_judgerank_did_not_leave_is_refused(tmp_path, line):
+    grades, docs = tmp_path / "g.json", tmp_path / "d.jsonl"
+    grades.write_text(json.dumps({"fleas live months": 2, "paris is a city": 0}))
+    docs.write_text('{"id": "a", "text": "fleas live months"}\n{"id": "b", "text": "paris is a city"}\n')
+    out = tmp_path / "run.jsonl"
+    (tmp_path / "run.jsonl.partial").write_text(line + "\n")
+    result = run("rerank", "--query", "fleas", "--docs", docs, "--method", "pointwise", "--model",
+                 f"simulated:{grades}", "--no-store", "--out", out)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "was not left by a judgerank run" in result.stderr and "delete it to start over" in result.stderr
+    assert not out.exists()
+
+
+def test_a_partial_file_left_by_other_settings_is_refused(tmp_path):
+    grades, docs = tmp_path / "g.json", tmp_path / "d.jsonl"
+    grades.write_text(json.dumps({"fleas live months": 2, "paris is a city": 0}))
+    docs.write_text('{"id": "a", "text": "fleas live months"}\n{"id": "b", "text": "paris is a city"}\n')
+    out = tmp_path / "run.jsonl"
+    base = ["rerank", "--query", "fleas", "--docs", docs, "--model", f"simulated:{grades}", "--no-store", "--out", out]
+    assert run(*base, "--method", "pointwise").returncode == 0
+    assert not (tmp_path / "run.jsonl.partial.settings").exists()  # removed with the finished file
+    (tmp_path / "run.jsonl.partial").write_text(out.read_text())
+    (tmp_path / "run.jsonl.partial.settings").write_text('{"judgerank": "partial output", "method": "allpairs"}\n')
+    other = run(*base, "--method", "pointwise")
+    assert other.returncode == 2 and "left by a run with other settings" in other.stderr

@@ -127,8 +127,16 @@ def test_a_killed_driver_resumes_from_its_partial_output(simulated, tmp_path):
     command = [sys.executable, "-m", "judgerank", "rerank", "--input", tmp_path / "in.jsonl", "--method", "pointwise",
                "--model", model, "--store", tmp_path / "c.sqlite", "--out", out, "--ray", "local", "--workers", "2",
                "--ordered"]
-    first = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert first.returncode == 0, first.stderr
+    settings = tmp_path / "run.jsonl.partial.settings"  # written as the run begins, removed when it ends
+    seen = None
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as running:
+        while running.poll() is None:
+            if seen is None and settings.is_file():
+                seen = settings.read_text()
+            time.sleep(0.02)
+        _, stderr = running.communicate(timeout=300)
+    assert running.returncode == 0, stderr
+    assert seen is not None and not settings.exists()
     complete = out.read_text().splitlines()
     assert [json.loads(line)["query_id"] for line in complete] == [r.query.id for r in requests]
     summary = json.loads((tmp_path / "run.jsonl.workers.json").read_text())
@@ -136,6 +144,7 @@ def test_a_killed_driver_resumes_from_its_partial_output(simulated, tmp_path):
     # as a killed driver leaves it: three queries finished, the fourth cut mid-line
     out.unlink()
     (tmp_path / "run.jsonl.partial").write_text("\n".join(complete[:4]) + "\n" + complete[4][:30])
+    settings.write_text(seen)
     second = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert second.returncode == 0, second.stderr
     assert "resuming" in second.stderr and "3 done" in second.stderr

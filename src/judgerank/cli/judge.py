@@ -113,7 +113,11 @@ def judge(
     if pairs:
         _pairs(judge_, pairs, mode, Output(out_path), battle_sink, tables)
     else:
-        sink = Output(out_path, resume=id_of_json if battles is None else None, method=judge_.method.name)
+        sink = Output(out_path, resume=id_of_json if battles is None else None, method=judge_.method.name,
+                      settings={"command": "judge", "input": str(input), "model": model, "base_url": base_url,
+                                "top_k": top_k, "ratings": ratings, "guard": guard, "max_words": max_words,
+                                "template": template,
+                                "hearing": method_options(hearing)})
         prompts: Prompts = [t for t in tasks if not isinstance(t, PairTask) and t[0].id not in sink.done]
         options = {"top_k": top_k, "ratings": ratings, "guard": guard, "max_words": max_words, "template": template,
                    **method_options(hearing)}

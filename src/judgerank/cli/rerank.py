@@ -74,7 +74,9 @@ def rerank(
                         **method_options(options))
     cluster = join_cluster(ray, workers, cpus_per_worker, ordered) if ray is not None else None  # errors first
     as_json = out_path is not None and out_path.suffix in (".jsonl", ".json")
-    sink = Output(out_path, resume=id_of_json if as_json else id_of_trec, method=reranker.method.name)
+    sink = Output(out_path, resume=id_of_json if as_json else id_of_trec, method=reranker.method.name,
+                  settings={"command": "rerank", "model": model, "base_url": base_url, "options": method_options(options),
+                            "input": str(input) if input else None, "query": query, "docs": str(docs) if docs else None})
     todo = [r for r in requests if r.query.id not in sink.done]
     writer = _Writer(reranker, sink, as_json, todo, show if out_path is None or len(todo) == 1 else 0, tables)
     if cluster is not None:

@@ -96,31 +96,48 @@ class Output:
 
     resume: how to read (id, method) from a line. With it, a NAME.partial left by an interrupted
     run is kept and continued: `done` holds the ids it finished (the last one it holds is dropped
-    and done again, as its lines may be cut short; its judgments come from the store)."""
+    and done again, as its lines may be cut short; its judgments come from the store). A partial
+    file is judgerank's only with its NAME.partial.settings beside it, written when the run began
+    and equal to this run's `settings` (the command, method, model, options, input): any other
+    partial file is refused, never read as finished work."""
 
     def __init__(self, path: Path | None, resume: Callable[[str], tuple[str, str]] | None = None,
-                 method: str | None = None) -> None:
+                 method: str | None = None, settings: dict[str, Any] | None = None) -> None:
         self.path = path
         self.partial = path.with_name(path.name + ".partial") if path else None
+        self.settings_file = path.with_name(path.name + ".partial.settings") if path else None
         self._fh: TextIO | None = None
         self.done: set[str] = set()
-        if self.partial is not None:
-            kept = self._resume(resume, method) if resume is not None and self.partial.is_file() else []
+        if self.partial is not None and self.settings_file is not None:
+            identity = json.dumps({"judgerank": "partial output", "method": method, **(settings or {})}, sort_keys=True,
+                                  default=str)
+            kept = self._resume(resume, method, identity) if resume is not None and self.partial.is_file() else []
             try:
+                self.settings_file.write_text(identity + "\n", encoding="utf-8")
                 self._fh = self.partial.open("w", encoding="utf-8")
             except OSError as exc:
                 raise JudgerankError(f"{path}: cannot write ({exc.strerror})") from None
             self.write(kept)
 
-    def _resume(self, key: Callable[[str], tuple[str, str]], method: str | None) -> list[str]:
-        assert self.partial is not None
+    def _resume(self, key: Callable[[str], tuple[str, str]], method: str | None, identity: str) -> list[str]:
+        assert self.partial is not None and self.settings_file is not None
+        try:
+            written = self.settings_file.read_text(encoding="utf-8").strip()
+        except OSError:
+            written = None
+        if written is None:
+            raise JudgerankError(f"{self.partial} was not left by a judgerank run (no {self.settings_file.name} beside "
+                                 "it): delete it to start over")
+        if written != identity:
+            raise JudgerankError(f"{self.partial} was left by a run with other settings ({self.settings_file.name}): run "
+                                 "that command again to resume it, or delete both files to start over")
         text = self.partial.read_text(encoding="utf-8", errors="replace")
         lines = text.split("\n")[:-1]  # a last line without its newline was cut short
         ids: list[str] = []
         for number, line in enumerate(lines, 1):
             try:
                 qid, written_by = key(line)
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
                 raise JudgerankError(f"{self.partial}:{number}: not a line this command writes; delete the file to "
                                      "start over") from None
             if method is not None and written_by != method:
@@ -146,6 +163,8 @@ class Output:
         if self._fh is not None and self.path is not None and self.partial is not None:
             self._fh.close()
             self.partial.replace(self.path)
+            if self.settings_file is not None:
+                self.settings_file.unlink(missing_ok=True)
             err.print(f"wrote {self.path}")
 
 
