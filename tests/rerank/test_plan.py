@@ -97,3 +97,11 @@ def test_closed_forms_count_each_sample_in_words(method):
     with Reranker(method, store=None, backend=backend, similarity_backend=SIMILARITY, **options) as reranker:
         costs = reranker.rank(request.query, request.items).costs
     assert (p.calls.mean, p.rounds.mean) == (costs.calls, costs.rounds), p.formula
+
+
+def test_the_default_cascade_on_the_embedded_model_is_planned_at_no_call():
+    # its LLM stage has no weight for smollm2-135m (calibrated), so the cascade asks no LLM
+    embedded = predict("cascade", 100, Options(), passage_tokens=10, query_tokens=2, model="smollm2-135m")
+    assert (embedded.calls.mean, embedded.rounds.mean) == (0, 0) and "no weight for smollm2-135m" in embedded.formula
+    other = predict("cascade", 100, Options(), passage_tokens=10, query_tokens=2, model="qwen2.5-coder-0.5b")
+    assert other.calls.mean == 20  # pointwise over the top cascade_depth

@@ -76,7 +76,8 @@ def plan(
             predictions.append(predict(name, n, opts, cached=cached, trials=trials, passage_tokens=passage_tokens,
                                        query_tokens=query_tokens, noise=noise, position_bias=position_bias,
                                        count_tokens=count, shape=shape, spread=spread,
-                                       progress=partial(_runs_done, activity, name, trials)))
+                                       progress=partial(_runs_done, activity, name, trials),
+                                       model=ModelSpec.parse(model).label))
             activity.advance(f"planned {name}")
             if not tables:
                 emit(predictions[-1].as_dict())

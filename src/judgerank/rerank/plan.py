@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from judgerank.core.flops import ModelShape
 from judgerank.core.types import Item, Query
 from judgerank.rerank.reranker import Reranker
 from judgerank.runtime import simulated_judge
-from judgerank.strategies.registry import METHODS, Options
+from judgerank.strategies.registry import METHODS, Options, calibrated_llm_weight
 
 SPREAD = 2.0  # spread of the simulated candidates' strengths (log-odds): a grade or two apart
 # The counts of the methods that follow the answers depend on the judge: one that cannot tell the
@@ -73,8 +73,9 @@ def _windows(n: int, window: int, stride: int) -> int:
     return 1 if n <= window else math.ceil((n - window) / stride) + 1
 
 
-def closed_form(method: str, n: int, o: Options) -> tuple[int, int, str] | None:
-    """(calls, rounds, formula) for a method whose calls do not depend on the answers; None else."""
+def closed_form(method: str, n: int, o: Options, model: str = "any") -> tuple[int, int, str] | None:
+    """(calls, rounds, formula) for a method whose calls do not depend on the answers; None else.
+    `model`: the judge's name, which sets the cascade's calibrated LLM weight (0: no LLM stage)."""
     if method in ("embedding", "embedding-prf"):
         return 0, 0, "no LLM calls"
     if method in ("pointwise", "pointwise-graded"):
@@ -96,9 +97,9 @@ def closed_form(method: str, n: int, o: Options) -> tuple[int, int, str] | None:
         blocks = o.replicas * math.ceil(n / o.window)
         return blocks, 1, "calls replicas x ceil(n/window), in one round"
     if method == "cascade":
-        if not METHODS["cascade"].asks_second_stage(o, "any"):
-            return 0, 0, "no LLM calls (the second stage has no weight)"
-        inner = closed_form(o.then, min(n, o.cascade_depth), o)
+        if not METHODS["cascade"].asks_second_stage(o, model):
+            return 0, 0, f"no LLM calls (the second stage has no weight for {model})"
+        inner = closed_form(o.then, min(n, o.cascade_depth), o, model)
         if inner is None:
             return None
         return inner[0], inner[1], f"{o.then} over min(n, cascade_depth): {inner[2]}"
@@ -109,13 +110,15 @@ def simulate(
     method: str, n: int, options: Options, *, trials: int = 20, passage_tokens: int = 100, query_tokens: int = 10,
     noise: float = 0.0, position_bias: float = 0.0, count_tokens: TokenCounter | None = None,
     shape: ModelShape | None = None, seed: int = 0, spread: float = SPREAD,
-    progress: Callable[[int], object] | None = None,
+    progress: Callable[[int], object] | None = None, model: str = "any",
 ) -> list[Costs]:
     """The costs of `trials` runs of the method on random lists against the simulated judge
     (progress(runs done) after each)."""
     texts = [f"passage {i:05d}" + " w" * max(0, passage_tokens - 2) for i in range(n)]
     items = [Item(f"d{i}", t) for i, t in enumerate(texts)]
     query = Query("plan", " ".join(["q"] * query_tokens))
+    if options.llm_weight is None:  # the judge's own calibration, not the stand-in's
+        options = replace(options, llm_weight=calibrated_llm_weight(model))
     runs = []
     for t in range(trials):
         strengths = np.random.default_rng(seed + t).normal(0.0, spread, n)
@@ -132,13 +135,14 @@ def predict(
     method: str, n: int, options: Options, *, cached: float = 0.0, trials: int = 20, passage_tokens: int = 100,
     query_tokens: int = 10, noise: float = 0.0, position_bias: float = 0.0,
     count_tokens: TokenCounter | None = None, shape: ModelShape | None = None, spread: float = SPREAD,
-    progress: Callable[[int], object] | None = None,
+    progress: Callable[[int], object] | None = None, model: str = "any",
 ) -> Prediction:
-    """What ranking n candidates with `method` will cost (see the module's docstring)."""
-    exact = closed_form(method, n, options)
+    """What ranking n candidates with `method` will cost (see the module's docstring); `model`
+    names the judge (a cascade's LLM stage depends on its calibration)."""
+    exact = closed_form(method, n, options, model)
     runs = simulate(method, n, options, trials=1 if exact else trials, passage_tokens=passage_tokens,
                     query_tokens=query_tokens, noise=noise, position_bias=position_bias,
-                    count_tokens=count_tokens, shape=shape, spread=spread, progress=progress)
+                    count_tokens=count_tokens, shape=shape, spread=spread, progress=progress, model=model)
     keep = 1.0 - cached
     stage = options.then if method == "cascade" else method
     if exact is not None and options.samples > 1 and "choices" in METHODS[stage].needs:
