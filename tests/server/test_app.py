@@ -504,3 +504,15 @@ def test_the_key_is_checked_before_the_body_and_only_one_is_taken(tmp_path):
         with socket.create_connection(("127.0.0.1", live.port), timeout=10) as raw:  # a body promised, never sent
             raw.sendall(b"POST /v1/rerank HTTP/1.1\r\nHost: x\r\nContent-Length: 3900000\r\n\r\n" + b"x" * 1000)
             assert raw.recv(200).startswith(b"HTTP/1.1 401")  # answered at once, the body never read
+
+
+def test_a_document_nested_past_the_limit_is_the_callers_fault(live):
+    nested: object = "x"
+    for _ in range(300):
+        nested = {"a": nested}
+    body = {"query": "q", "documents": [{"text": DOCS[0], "meta": nested}, DOCS[1]], "return_documents": True}
+    reply = httpx.post(f"{live.url}/v1/rerank", json=body, timeout=30)
+    assert reply.status_code == 422 and "nests deeper than 32 levels" in reply.text  # a 500 once
+    ok = httpx.post(f"{live.url}/v1/rerank", timeout=30, json={**body, "documents": [
+        {"text": DOCS[0], "meta": {"source": {"page": 3}}}, DOCS[1]]})
+    assert ok.status_code == 200 and {"source": {"page": 3}} in [r["document"].get("meta") for r in ok.json()["results"]]

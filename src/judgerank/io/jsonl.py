@@ -53,6 +53,17 @@ def lone_surrogate(value: Any) -> bool:
     return False
 
 
+def nesting_depth(value: Any) -> int:
+    """How deep lists and objects nest in a parsed JSON value (a scalar: 0), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, dict | list):
+            deepest = max(deepest, depth + 1)
+            stack.extend((x, depth + 1) for x in (v.values() if isinstance(v, dict) else v))
+    return deepest
+
+
 def parse_jsonl(lines: Iterable[str], source: object) -> Iterator[tuple[int, dict]]:
     """(line number, object) for each non-blank line; anything but a JSON object is an error."""
     for number, line in enumerate(lines, 1):

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from judgerank.arena.raters import METHODS as ARENA_METHODS
 from judgerank.arena.ratings import PlayerRow
 from judgerank.guard.policy import GUARD_POLICIES
-from judgerank.io.jsonl import lone_surrogate
+from judgerank.io.jsonl import lone_surrogate, nesting_depth
 from judgerank.strategies.registry import DEFAULT_JUDGE_METHOD, names_for
 
 # the registry's names, so the schemas list exactly the methods each operation accepts
@@ -27,15 +27,21 @@ GUARD_HELP = ("what a text that addresses the ranker (instructions, forged answe
               "query stuffed in) gets: demote (below every other), flag (reported in meta), drop, off")
 
 
+MAX_NESTING = 32  # how deep a body's extra fields may nest (a document's metadata returned as it came)
+
+
 class Body(BaseModel):
     """A request body: its text must be Unicode that UTF-8 can carry. JSON lets a client send a
-    lone surrogate ("\\ud800"); refused here (422) instead of failing in the tokenizer or store."""
+    lone surrogate ("\\ud800"); refused here (422) instead of failing in the tokenizer or store.
+    Nesting deeper than MAX_NESTING is refused too: it could not be sent back."""
 
     @model_validator(mode="before")
     @classmethod
     def _unicode(cls, data: Any) -> Any:
         if lone_surrogate(data):
             raise ValueError("text holds a lone surrogate (an unpaired \\ud800-\\udfff escape): not valid Unicode")
+        if nesting_depth(data) > MAX_NESTING:
+            raise ValueError(f"the body nests deeper than {MAX_NESTING} levels")
         return data
 
 
