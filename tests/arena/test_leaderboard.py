@@ -42,7 +42,8 @@ def test_battle_file_counts_edge_cases(tmp_path):
     ("content", "message"),
     [
         ("model_a,model_b,winner\nx,y,model_c\n", r"b\.csv:2: unknown winner label 'model_c'"),
-        ("model_a,model_b\nx,y\n", r"missing column\(s\) winner"),
+        ("model_a,model_b\nx,y\n", r"missing column\(s\) winner; found model_a, model_b$"),
+        ("", r"b\.csv: the file is empty: a CSV of battles has a header row naming model_a, model_b, winner"),
         ("model_a,model_b,winner\nx,x,model_a\n", r"no battles between two different players"),
     ],
 )

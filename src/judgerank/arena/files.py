@@ -65,9 +65,12 @@ def _records(path: Path, columns: tuple[str, str, str]) -> Iterator[tuple[int, d
             yield from parse_jsonl(fh, path)
             return
         reader = csv.DictReader(fh)
-        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if not reader.fieldnames:
+            raise JudgerankError(f"{path}: the file is empty: a CSV of battles has a header row naming "
+                                 f"{', '.join(columns)}")
+        missing = [c for c in columns if c not in reader.fieldnames]
         if missing:
-            raise JudgerankError(f"{path}: missing column(s) {', '.join(missing)}; found {reader.fieldnames}")
+            raise JudgerankError(f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(reader.fieldnames)}")
         yield from enumerate(reader, 2)
 
 
