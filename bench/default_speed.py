@@ -100,9 +100,9 @@ def processes(versions: list[Version], repeat: int) -> list[dict[str, object]]:
         for n in range(repeat):
             fresh = v.home / f"cold{n}"
             fresh.mkdir(parents=True, exist_ok=True)
-            models = v.home / "models"
-            if models.exists() and not (fresh / "models").exists():
-                (fresh / "models").symlink_to(models)
+            for folder in ("models", "onnx"):  # assembled GGUFs, the built embedding graph
+                if (v.home / folder).exists() and not (fresh / folder).exists():
+                    (fresh / folder).symlink_to(v.home / folder)
             cold.append(v.run(FLEA, home=fresh))
         rows.append(row("README's first command, cold store", v.name, median(cold)))
         rows.append(row("README's first command, warm", v.name, median([v.run(FLEA) for _ in range(repeat)])))
