@@ -275,3 +275,15 @@ def test_swiss_outlook_command(tmp_path):
     assert "2 of 4 rounds played" in result.stdout and "expected final" in result.stdout
     assert "next round" in result.stdout
     one_line_error(run("swiss", games), r"Missing option '--rounds'")
+
+
+def test_a_judge_that_answers_by_position_is_said_to(capsys):
+    from judgerank.cli.judge import _print_diagnostics
+
+    base = {"pairs": 10, "naive_tie_rate": 0.0, "mean_p_tie": 0.1, "naive_score_inconsistency": 0.2,
+            "probability_score_inconsistency": 0.1, "triads": 0, "naive_intransitive_rate": None,
+            "probability_intransitive_rate": None}
+    _print_diagnostics(base | {"position_consistency": 0.2})
+    assert "answers by position more than by content" in capsys.readouterr().err
+    _print_diagnostics(base | {"position_consistency": 0.8})
+    assert "answers by position" not in capsys.readouterr().err

@@ -298,6 +298,9 @@ def _agreement(rows: dict[str, Any], pairs: int, tables: bool, title: str | None
     out.print(t)
 
 
+POSITION_WARNING = 0.5  # position consistency below which the judge is said to answer by position
+
+
 def _print_diagnostics(d: dict) -> None:
     def pct(x: float | None) -> str:
         return "–" if x is None else f"{100 * x:.1f}%"
@@ -311,6 +314,12 @@ def _print_diagnostics(d: dict) -> None:
         soft_wrap=True,
         markup=False,
     )
+    consistency = d["position_consistency"]
+    if consistency is not None and d["pairs"] >= 3 and consistency < POSITION_WARNING:
+        err.print(f"note: the judge chose the same response in both orders in only {pct(consistency)} of pairs: "
+                  "it answers by position more than by content, so its ranking is close to chance; judge with a "
+                  "stronger model (--model qwen2.5-coder-1.5b, a GGUF path, or --base-url of a served model)",
+                  soft_wrap=True, markup=False)
 
 
 @app.command("judge-eval")
