@@ -236,6 +236,19 @@ def test_judge_pairs_against_gold_labels(tmp_path):
     assert all(r["verdict"] in ("a", "b", "tie") and 0.0 <= r["p_a"] <= 1.0 for r in rows)
 
 
+@pytest.mark.llm
+def test_judge_with_gold_or_a_jury_writes_only_json_lines_to_a_pipe(tmp_path):
+    """Issue 37: piped, `judge --gold` and `judge --judges` wrote their JSON lines and then a
+    box-drawn agreement table to stdout (`| jq` failed). Piped stdout is machine output only."""
+    pairs = [{"input": "What is 2 + 2?", "output_1": "4", "output_2": "5", "label": 1}]
+    path = write_jsonl(tmp_path / "pairs.jsonl", pairs)
+    for extra in ([], ["--judges", "smollm2-135m,smollm2-135m@judge-pair-5"]):
+        result = run("judge", path, "--gold", "label", "--store", tmp_path / "s.sqlite", *extra)
+        assert result.returncode == 0, result.stderr
+        lines = [json.loads(line) for line in result.stdout.splitlines()]  # every line is JSON
+        assert "agreement" in lines[-1] and lines[0]["gold"] == "a"
+
+
 @pytest.mark.slow
 def test_plan_prints_exact_and_simulated_costs():
     result = run("plan", "--n", "30", "--method", "pointwise,active", "--trials", "3", "--format", "table",

@@ -99,7 +99,8 @@ def test_demote_puts_a_flagged_passage_below_every_other() -> None:
     assert flagged.ids == fooled.ids and flagged.flags == {"d3": ["instruction"]}
     demoted, _ = _rerank("demote", texts)
     assert demoted.ids == ["d1", "d0", "d2", "d3"] and demoted.flags == {"d3": ["instruction"]}
-    assert demoted.scores[-1] == fooled.scores[0]  # the method's score is kept; only the place changes
+    # the score follows the place: no higher than the lowest unflagged passage's (it was the highest)
+    assert demoted.scores[-1] == demoted.scores[-2] < fooled.scores[0]
     dropped, _ = _rerank("drop", texts)
     assert dropped.ids == ["d1", "d0", "d2"]
     assert Ranking.from_dict(dropped.as_dict()).flags == {"d3": ["instruction"]}

@@ -297,3 +297,18 @@ def test_dropping_every_response_leaves_no_best_and_no_error():
     with Judge("allpairs", backend=simulated(request, [1.0, 2.0]), store=None, guard="drop") as judge:
         result = judge.rank("Name a prime.", flagged)
     assert result.ranking.ids == [] and result.best is None and result.as_dict()["best"] is None
+
+
+def test_comparing_pairs_reports_each_judgment_to_the_runtimes_observer():
+    """Issue 37: `judge --gold` sat at 'loading model ... 0/10' for minutes and then jumped to
+    the end: Judge.compare charged a ledger of its own, so the progress line heard nothing."""
+    from judgerank.runtime import Runtime
+
+    grades = {"good answer": 4.0, "bad answer": 1.0}
+    tasks = [PairTask(str(n), Query(f"p{n}", f"question {n}"), Item("a", "good answer"), Item("b", "bad answer"), "a")
+             for n in range(3)]
+    heard: list[int] = []
+    runtime = Runtime(store=None, backends={None: SimulatedBackend(grades)},
+                      observer=lambda event, value: heard.append(value.calls) if event == "judged" else None)
+    done = Judge("allpairs", runtime=runtime, ratings=False).compare(tasks)
+    assert len(done.judgments) == 3 and heard and heard[-1] == done.costs.calls == 6

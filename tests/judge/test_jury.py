@@ -178,3 +178,22 @@ def test_a_jury_of_local_models_loads_them_side_by_side_and_keeps_its_output(tmp
     assert result.returncode == 0, result.stderr
     assert "report card: 2 labelled pairs" in result.stdout
     assert "Fleiss' kappa" in result.stderr
+
+
+def test_each_jurors_seconds_are_its_own():
+    """Issue 37: every juror's seconds were the whole run's (its ledger closed when the last
+    juror finished), so a juror the store served showed the s/pair of one that made every call."""
+    import time
+
+    from helpers import Stub
+
+    tasks, _ = _tasks(6)
+
+    def slow(request):
+        time.sleep(0.05)
+        return [0.0] + [-2.0] * (len(request.choices) - 1)
+
+    runtime = Runtime(store=None, backends={"quick": Stub("quick"), "slow": Stub("slow", choices=slow)})
+    result = Jury([Juror("quick"), Juror("slow")], runtime=runtime, ratings=False).compare(tasks)
+    assert result.costs["slow"].calls == 12 and result.costs["slow"].seconds >= 0.6
+    assert result.costs["quick"].seconds < result.costs["slow"].seconds / 5

@@ -516,3 +516,18 @@ def test_a_document_nested_past_the_limit_is_the_callers_fault(live):
     ok = httpx.post(f"{live.url}/v1/rerank", timeout=30, json={**body, "documents": [
         {"text": DOCS[0], "meta": {"source": {"page": 3}}}, DOCS[1]]})
     assert ok.status_code == 200 and {"source": {"page": 3}} in [r["document"].get("meta") for r in ok.json()["results"]]
+
+
+def test_the_defaults_relevance_is_its_cosine_and_never_rises_down_the_results(tmp_path):
+    """The embedding-scored default (a cascade whose LLM has no weight) answered its relevance by
+    rank (1.0, 0.75, ...), which a client thresholding relevance_score misreads; it is the cosine
+    clipped to [0, 1], made to follow the fused order."""
+    similarity = Stub("cosine", similarity=lambda query, text: {DOCS[0]: 0.5, DOCS[1]: 0.2, DOCS[2]: -0.3,
+                                                               DOCS[3]: 0.4}[text])
+    embedded = Stub("smollm2-135m")  # the embedded model's calibration: its LLM stage has no weight, is never asked
+    with LiveServer(config(tmp_path, method="cascade", backend=embedded, similarity_backend=similarity)) as live:
+        data = httpx.post(f"{live.url}/v1/rerank", json={"query": "fleas", "documents": DOCS}).json()
+    assert data["meta"]["judgerank"]["relevance"] == "similarity"
+    relevance = [r["relevance_score"] for r in data["results"]]
+    assert relevance == sorted(relevance, reverse=True) and relevance[-1] == 0.0
+    assert 0.4 < relevance[0] < 1.0 and relevance != [1.0, 0.75, 0.5, 0.25] and not embedded.requests

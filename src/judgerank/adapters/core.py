@@ -26,7 +26,7 @@ class Placed:
 
     index: int  # its position in the list the framework gave
     rank: int  # 1 for the best
-    relevance: float  # in [0, 1]: the method's probability of relevance where it gives one, else by rank
+    relevance: float  # in [0, 1], never rising down the order: Reranker.relevance (probability, cosine or rank)
     score: float | None  # the method's own score (None below --depth)
 
     def info(self, ranking: Ranking) -> dict[str, Any]:

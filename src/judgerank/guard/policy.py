@@ -1,7 +1,8 @@
 """What a flag does to a ranking, by the user's choice.
 
 - "flag": the order is the method's; flags are only reported;
-- "demote" (default): flagged items go below every unflagged one, keeping their relative order;
+- "demote" (default): flagged items go below every unflagged one, keeping their relative order,
+  each score lowered to at most the lowest unflagged one's (scores follow the order);
 - "drop": flagged items leave the ranking (they are still listed in `flags`);
 - "off": no detection at all.
 
@@ -30,9 +31,10 @@ def apply_policy(ranking: Ranking, flags: dict[str, list[str]], policy: str) -> 
         return ranking
     keep = [n for n, i in enumerate(ranking.ids) if i not in acting]
     moved = [n for n, i in enumerate(ranking.ids) if i in acting] if policy == "demote" else []
-    order = keep + moved
-    ranking.ids = [ranking.ids[n] for n in order]
-    ranking.scores = [ranking.scores[n] for n in order]
+    floor = min((s for n in keep if (s := ranking.scores[n]) is not None), default=None)
+    ranking.ids = [ranking.ids[n] for n in keep + moved]
+    ranking.scores = [ranking.scores[n] for n in keep] + [
+        s if s is None or floor is None else min(s, floor) for s in (ranking.scores[n] for n in moved)]
     return ranking
 
 

@@ -22,7 +22,7 @@ from typing import Any, Unpack
 import numpy as np
 
 from judgerank.backends.base import Backend
-from judgerank.core.costs import Budget, Costs, Ledger
+from judgerank.core.costs import Budget, Costs
 from judgerank.core.errors import JudgerankError
 from judgerank.core.types import Doc, Item, Preference, Query, Ranking, Request, Verdict, as_items, as_query, check_request
 from judgerank.guard import detect, guarded, guarded_verdict
@@ -239,10 +239,10 @@ class Judge(RuntimeUser):
             job.rubric()
         job.check_templates()
 
-    def _job(self, ledger: Ledger | None = None, budget: Budget | None = None) -> JobJudges:
+    def _job(self, budget: Budget | None = None) -> JobJudges:
         o = self.options
         prompt, rubric = self._templates
-        return self.runtime.job("judge", self.model, budget or self.budget, ledger, max_words=self.max_words,
+        return self.runtime.job("judge", self.model, budget or self.budget, max_words=self.max_words,
                                 neutralise=o.guard != "off", verdict_template=self.template, asking=o.asking,
                                 prompt=prompt, rubric=rubric, explain=o.explain)
 
@@ -281,7 +281,7 @@ class Judge(RuntimeUser):
         """Both orders and (with `ratings`) both ratings for each pair, `batch_size` pairs per
         backend batch; on_judged(judgment) as each pair's judgments are in. The Budget covers the
         whole call: when it stops the work, the pairs judged so far come back, complete False."""
-        job = self._job(Ledger(budget or self.budget))
+        job = self._job(budget=budget or self.budget)  # the runtime's ledger: its observer sees each judgment
         verdicts, rubric = job.verdicts().judge, job.rubric()
         rated = self.ratings or self.method.name == "pointwise"
         judged: list[PairJudgment] = []

@@ -119,16 +119,23 @@ class Reranker(RuntimeUser):
         warnings.warn("Reranker.rerank(request) is now Reranker.rank(query, docs)", DeprecationWarning, stacklevel=2)
         return self.rank(request.query, request.items)
 
-    @property
-    def gives_probabilities(self) -> bool:
-        """Whether this method's scores, with this model, are probabilities of relevance."""
-        return self.method.scores_probabilities(self.options, self.runtime.model_label(self.model))
+    def relevance_scale(self, rule: Literal["probability", "rank"] = "probability") -> Literal[
+            "probability", "similarity", "rank"]:
+        """What relevance() reads: the method's probabilities, the embedding's cosines, or ranks."""
+        return "rank" if rule == "rank" else self.method.relevance_scale(self.options, self.runtime.model_label(self.model))
 
     def relevance(self, ranking: Ranking, rule: Literal["probability", "rank"] = "probability") -> list[float]:
-        """A relevance in [0, 1] for each of ranking.ids: the method's probability of relevance
-        where it gives one and rule is "probability" (0 for candidates it did not score), else
-        1 for the first falling by 1/n a rank. What the HTTP service and the adapters report."""
+        """A relevance in [0, 1] for each of ranking.ids that never rises down the order (the
+        scores follow it): the method's probability of relevance where it gives one, else the
+        embedding's cosine clipped to [0, 1] where that is the score (the default on the embedded
+        model), else, or with rule "rank", 1 for the first falling by 1/n a rank. A candidate
+        left unscored gets the lowest relevance above it, 0 at most. What the HTTP service and
+        the adapters report."""
         n = len(ranking.ids)
-        if rule == "probability" and self.gives_probabilities:
-            return [round(score or 0.0, 6) for score in ranking.scores]
-        return [round(1.0 - rank / n, 6) for rank in range(n)]
+        if self.relevance_scale(rule) == "rank":
+            return [round(1.0 - rank / n, 6) for rank in range(n)]
+        out: list[float] = []
+        for score in ranking.scores:
+            value = 0.0 if score is None else min(1.0, max(0.0, score))
+            out.append(round(min(value, out[-1]) if out else value, 6))
+        return out

@@ -3,8 +3,10 @@
 POST /v1/rerank (also /v2/rerank and /rerank): {query, documents: [str | {text}], top_n,
     return_documents, method?, model?, budget?} -> {id, results: [{index, relevance_score,
     document?}], meta, usage}. relevance_score is the method's probability of relevance in
-    [0, 1] where it gives one (and `relevance: "rank"` was not asked), else 1 for the first
-    result falling by 1/n a rank; meta.judgerank carries the raw scores, costs and completeness.
+    [0, 1] where it gives one (and `relevance: "rank"` was not asked), the embedding's cosine
+    clipped to [0, 1] where that is the score, else 1 for the first result falling by 1/n a rank
+    (meta.judgerank.relevance says which); it never rises down the results. meta.judgerank
+    carries the scores, costs and completeness.
 POST /v1/judge: {prompt, responses: [str | {id, text}], reference?, method?, model?, budget?}
     -> {best, ranking: [{id, index, score, rating}], diagnostics, costs, complete}.
 POST /v1/arena: {battles: [{model_a, model_b, winner}], method?, bootstrap?} -> {leaderboard}.

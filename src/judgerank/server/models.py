@@ -92,8 +92,10 @@ class RerankIn(Body):
     relevance: Literal["probability", "rank"] = Field(
         default="probability",
         description="probability: relevance_score is the method's probability of relevance in [0, 1] (the same "
-        "meaning across queries; 0 for documents it did not judge), where the method gives one; rank: 1 for "
-        "the first result, falling by 1/n a rank",
+        "meaning across queries; 0 for documents it did not judge) where the method gives one, the embedding's "
+        "cosine clipped to [0, 1] where that is its score (the default on the embedded model), else by rank; "
+        "rank: 1 for the first result, falling by 1/n a rank. Either never rises down the results; "
+        "meta.judgerank.relevance says which was given",
     )
     guard: Guard = Field(default="demote", description=GUARD_HELP)
     hearing: HearingIn | None = Field(default=None, description="how the judge is heard (verdicts in words, ...)")

@@ -232,7 +232,6 @@ class Service:
             )
             for doc, score in list(zip(ranking.ids, relevance))[:keep]
         ]
-        probability = body.relevance == "probability" and reranker.gives_probabilities
         return RerankOut(
             id=str(uuid.uuid4()),
             results=results,
@@ -244,7 +243,7 @@ class Service:
                     "model": model or "default",
                     "complete": ranking.complete,
                     "scores": ranking.scores[:keep],
-                    "relevance": "probability" if probability else "rank",
+                    "relevance": reranker.relevance_scale(body.relevance),
                     "costs": ranking.costs.as_dict(),
                     # the guard's flags by document index (judgerank.guard.FLAG_HELP explains each)
                     "flags": {doc: codes for doc, codes in ranking.flags.items()},

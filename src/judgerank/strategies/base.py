@@ -19,13 +19,37 @@ from judgerank.core.types import Item, Query
 
 @dataclass
 class Ordering:
-    """Item ids best first; score None where the method placed an item without scoring it."""
+    """Item ids best first; score None where the method placed an item without scoring it.
+
+    The scores always follow the order (see follow_order): a method whose order comes from more
+    than its scores (a cascade's fusion, a sort's comparisons) shows its scores made to agree."""
 
     ids: list[str]
     scores: list[float | None]
     complete: bool = True
     flags: dict[str, list[str]] = field(default_factory=dict)  # what the strategy found suspect, by id
     certificate: float | None = None  # active: posterior probability that its top k is right
+
+    def __post_init__(self) -> None:
+        self.scores = follow_order(self.scores)
+
+
+def follow_order(scores: Sequence[float | None]) -> list[float | None]:
+    """The scores made non-increasing down the order, None left where it is: the nearest such
+    values in least squares (isotonic regression), so scores that already follow the order are
+    unchanged and two that contradict it become their mean. A user who reads or thresholds the
+    score column then never sees rank 6 score above rank 5."""
+    at = [n for n, s in enumerate(scores) if s is not None]
+    values = np.array([scores[n] for n in at], dtype=float)
+    if len(values) < 2 or bool(np.all(np.diff(values) <= 0)):
+        return list(scores)
+    from scipy.optimize import isotonic_regression  # only when a score contradicts the order
+
+    fitted = isotonic_regression(values, increasing=False).x
+    out = list(scores)
+    for n, value in zip(at, fitted):
+        out[n] = float(value)
+    return out
 
 
 class Strategy(Protocol):

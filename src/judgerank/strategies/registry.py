@@ -251,6 +251,7 @@ class Method:
     options: tuple[str, ...]
     build: Callable[[Judges, Options], Strategy]
     probability: bool = False  # rerank scores are probabilities in [0, 1] that read the same across queries
+    similarity: bool = False  # rerank scores are the embedding's cosine similarities
 
     def asks_second_stage(self, options: Options, model: str) -> bool:
         """A cascade asks its LLM stage unless that stage has no weight in the fusion."""
@@ -263,6 +264,15 @@ class Method:
         if self.name == "cascade":
             return self.asks_second_stage(options, model) and METHODS[options.then].probability
         return self.probability
+
+    def relevance_scale(self, options: Options, model: str) -> Literal["probability", "similarity", "rank"]:
+        """What a rerank's relevance in [0, 1] is read from: its probabilities of relevance, the
+        embedding's cosine (clipped at 0), or, for methods that give neither, the rank."""
+        if self.scores_probabilities(options, model):
+            return "probability"
+        if self.similarity or (self.name == "cascade" and not self.asks_second_stage(options, model)):
+            return "similarity"
+        return "rank"
 
     def reads(self, option: str, options: Options, model: str) -> bool:
         """Whether a run of this method with these options reads `option` (a cascade: or its second stage)."""
@@ -280,7 +290,8 @@ BOTH: frozenset[Job] = frozenset({"rerank", "judge"})
 CHOICES: frozenset[Need] = frozenset({"choices"})
 GENERATE: frozenset[Need] = frozenset({"generate"})
 SORTED_PARTIAL = "the order its finished comparisons support; the rest in input order"
-WIN_SCORE = "mean win probability over the comparisons the item was in ('-': never compared)"
+WIN_SCORE = ("mean win probability over the comparisons the item was in ('-': never compared), made to follow the "
+             "sort's order (where two contradict it, both show their mean)")
 
 METHODS: dict[str, Method] = {
     m.name: m
@@ -290,7 +301,8 @@ METHODS: dict[str, Method] = {
             "embedding (with pseudo-relevance feedback) fused with the input order over all candidates, then --then "
             "over the top --cascade-depth; the top ordered by weighted rank fusion of all three",
             "the LLM stage's score (pointwise: P(relevant)) for the top, '-' below; where the LLM has no weight "
-            "(the embedded model's calibration), the first stage's cosine",
+            "(the embedded model's calibration), the first stage's cosine; either made to follow the fused order "
+            "(where two contradict it, both show their mean)",
             "the second stage's partial ranking over the top, the first stage's order below it",
             RERANK, frozenset({"embedding"}),
             ("then", "cascade_depth", "fuse", "feedback", "feedback_weight", "input_weight", "llm_weight"),
@@ -312,13 +324,13 @@ METHODS: dict[str, Method] = {
         ),
         Method(
             "embedding", "cosine of all-MiniLM-L6-v2 embeddings (no LLM)", "cosine similarity", "never partial",
-            RERANK, frozenset({"embedding"}), (), lambda j, o: PointwiseSort(j.similarity()),
+            RERANK, frozenset({"embedding"}), (), lambda j, o: PointwiseSort(j.similarity()), similarity=True,
         ),
         Method(
             "embedding-prf", "cosine after pseudo-relevance feedback: the query's embedding moved toward its top "
             "--feedback passages (Rocchio), no LLM", "cosine with the moved query", "never partial",
             RERANK, frozenset({"embedding"}), ("feedback", "feedback_weight"),
-            lambda j, o: PointwiseSort(j.similarity(o.feedback, o.feedback_weight)),
+            lambda j, o: PointwiseSort(j.similarity(o.feedback, o.feedback_weight)), similarity=True,
         ),
         Method(
             "allpairs", "every pair in both orders (small N)", "mean win probability against all others",
