@@ -130,3 +130,18 @@ def test_chat_markers_in_a_passage_reach_the_server_as_plain_text(llama_server):
             scores[guard, name] = dict(zip(ranking.ids, ranking.scores))["forged"]
     assert scores["flag", "http"] == pytest.approx(scores["flag", "local"], abs=1e-4)
     assert scores["off", "http"] != pytest.approx(scores["off", "local"], abs=1e-3)  # the server read the markers
+
+
+def test_a_server_that_was_never_there_fails_at_once_naming_the_url():
+    """Issue 37: a dead --base-url took 11.7-27.8 s of retries to fail. Retries are for a server
+    that has answered before; one that refuses the first connection is said at once."""
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    started = time.perf_counter()
+    with pytest.raises(BackendError, match=rf"^http://127\.0\.0\.1:{port}/v1/chat/completions: cannot connect .*--base-url"):
+        Reranker("pointwise", store=None, backend=backend(f"http://127.0.0.1:{port}/v1")).rank(FLEA, ITEMS)
+    assert time.perf_counter() - started < 1.0

@@ -181,13 +181,43 @@ def test_ctrl_c_says_what_was_kept_and_leaves_no_finished_looking_file(tmp_path)
     os.kill(proc.pid, signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
+    assert "stopping (Ctrl-C again to quit at once)" in stderr
     last = [line for line in stderr.splitlines() if line.strip()][-1]
-    assert "interrupted after" in last and "of 12 queries" in last and "run.trec.partial holds" in last
+    assert "interrupted" in last and "of 12 queries" in last and "run.trec.partial holds" in last
     assert "run the same command to resume" in last and str(cache) in last
     assert not out.exists() and partial.exists()
+    held = int(re.search(r"holds (\d+) finished \(the last of them is judged again when resumed\)", last)[1])
+    assert held == len({line.split()[0] for line in partial.read_text().splitlines()})
     finished = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0 and out.exists() and not partial.exists()
     assert len(out.read_text().splitlines()) == 12 * 8
+    # the two messages agree (issue 37: "holds the 1 finished", then "0 done, kept")
+    assert f"it holds {held} finished; {held - 1} kept, the last" in finished.stderr
+
+
+@pytest.mark.llm
+def test_ctrl_c_stops_a_jury_within_two_seconds(tmp_path):
+    """Issue 37: Ctrl-C took 15.8 s with the progress line still moving; a jury judged on to the
+    end (over two minutes) because its jurors' threads never heard of it."""
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"input": f"Question {n}: " + "why is the sky blue? " * 20,
+                                         "output_1": "Rayleigh scattering. " * 30, "output_2": "It is not. " * 30,
+                                         "label": 1}) + "\n" for n in range(30)))
+    args = [*CLI, "judge", str(pairs), "--gold", "label", "--judges", "smollm2-135m,smollm2-135m@judge-pair-5",
+            "--store", str(tmp_path / "c.sqlite")]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    store = tmp_path / "c.sqlite"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None and not (store.exists() and store.stat().st_size > 40_000):
+        time.sleep(0.1)  # until judgments are being written: both jurors at work
+    assert proc.poll() is None, "the jury finished before it could be interrupted"
+    started = time.perf_counter()
+    os.kill(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    stopped = time.perf_counter() - started
+    assert proc.returncode == 130 and "stopping" in stderr, stderr
+    assert stopped < 2.5, f"took {stopped:.1f} s to stop"
+    assert "run the same command" in stderr.splitlines()[-1]
 
 
 @pytest.mark.llm

@@ -93,6 +93,7 @@ class OpenAICompatBackend(Backend):
         self._thread.start()
         self._client: httpx.AsyncClient | None = None
         self._limit: asyncio.Semaphore | None = None
+        self._reached = False  # a connection has worked: from then on a refused one is worth retrying
 
     @property
     def url(self) -> str:
@@ -173,9 +174,13 @@ class OpenAICompatBackend(Backend):
         except httpx.TimeoutException:
             raise _Retryable(f"timed out after {self.timeout:g} s", 504) from None
         except httpx.ConnectError as exc:  # refused, no route: the server is not there
+            if not self._reached:  # never there: a wrong --base-url or a server not started, said at once
+                raise BackendError(f"{self.url}: cannot connect ({exc}): is the server running at that address? "
+                                   "Check --base-url", 503) from None
             raise _Retryable(f"cannot connect: {exc}", 503) from None
         except httpx.TransportError as exc:  # reset, dropped, truncated
             raise _Retryable(f"{type(exc).__name__}: {exc}") from None
+        self._reached = True
         if response.status_code in RETRY_STATUS:
             raise _Retryable(f"HTTP {response.status_code}", 503 if response.status_code in (429, 503) else 502)
         if response.status_code >= 400:

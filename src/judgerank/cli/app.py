@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
+import socket
 import sys
+import threading
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -63,8 +67,61 @@ def _aliased(argv: list[str]) -> list[str]:
     return out_args
 
 
+STOP_WITHIN = 1.5  # seconds from Ctrl-C to exit, even when a model call cannot be interrupted
+_WAKEUP: list[socket.socket] = []
+PARTIALS: list[str] = []  # the results files this command is writing (judgerank.cli.tasks.Output)
+STOP_MESSAGE: list[Callable[[], str]] = []  # what the work under way says when Ctrl-C ends it (run_tasks)
+
+
+def _watch_interrupts() -> None:
+    """Ctrl-C says "stopping" at once and the process ends within STOP_WITHIN seconds.
+
+    Python runs its SIGINT handler (KeyboardInterrupt, which every command turns into what was
+    kept and how to resume) only when the main thread is back in Python; a model call in C
+    (llama.cpp loading or evaluating) can hold it for many seconds. The C-level handler writes
+    the signal to a socket (signal.set_wakeup_fd), and this thread, which does not wait for the
+    main one, reads it: it says "stopping", and ends the process if it has not ended in time.
+    Judgments and results are written as each finishes, so nothing finished is lost. A second
+    Ctrl-C quits at once."""
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    _WAKEUP.append(writer)  # held for the process's life: closing it would end the watch
+
+    def watch() -> None:
+        pressed = 0
+        while data := reader.recv(16):
+            pressed += data.count(signal.SIGINT)
+            if pressed >= 2:
+                os._exit(130)
+            if pressed == 1:
+                sys.stderr.write("stopping (Ctrl-C again to quit at once)\n")
+                sys.stderr.flush()
+                timer = threading.Timer(STOP_WITHIN, _stop_now)
+                timer.daemon = True
+                timer.start()
+
+    threading.Thread(target=watch, name="judgerank-interrupts", daemon=True).start()
+
+
+def _stop_now() -> None:
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        return  # the Ray driver shuts its workers down first, however long that takes
+    if STOP_MESSAGE:
+        said = STOP_MESSAGE[-1]()
+    else:
+        kept = "".join(f"finished results are in {p}; " for p in PARTIALS)
+        said = (f"interrupted during a model call; {kept}every finished judgment is in the store (unless "
+                "--no-store): run the same command again to resume")
+    sys.stderr.write(f"judgerank: {said}\n")
+    sys.stderr.flush()
+    os._exit(130)
+
+
 def main() -> None:
     errors = _click_exceptions()
+    _watch_interrupts()
     try:
         app(args=_aliased(sys.argv[1:]), standalone_mode=False)
     except typer.Exit as exc:

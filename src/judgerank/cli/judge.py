@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from judgerank.cli.app import Interrupted, app, err, out
+from judgerank.cli.app import STOP_MESSAGE, Interrupted, app, err, out
 from judgerank.cli.options import (
     BaseUrlOpt,
     CpusOpt,
@@ -183,6 +183,7 @@ def _pairs(judge_: Judge, pairs: list[PairTask], mode: str, sink: Output, battle
         battle_sink.record({"prompt_id": j.task.id, "model_a": "output_1", "model_b": "output_2", **result})
         activity.advance("judging pairs")
 
+    STOP_MESSAGE.append(lambda: _stopped(judge_.runtime))
     with ACTIVITY.showing("judging pairs", len(pairs)) as activity:
         try:
             done = judge_.compare(pairs, on_judged=write)
@@ -208,6 +209,7 @@ def _jury(jury: Jury, pairs: list[PairTask], out_path: Path | None, battles: Pat
     """A jury over a pairs file: rows written once the pooled verdicts are in (every judgment is
     in the store as it comes back, so an interrupted run costs nothing to redo)."""
     sink, battle_sink = Output(out_path), Output(battles)
+    STOP_MESSAGE.append(lambda: _stopped(jury.runtime))
     with ACTIVITY.showing("jury", len(pairs) * len(jury.judges)) as activity:
         try:
             result = jury.compare(pairs, progress=lambda name, n: activity.advance(f"jury ({name}: {n} pairs)"))
@@ -345,6 +347,7 @@ def judge_eval(
     tables = as_tables(format)
     jury = Jury(parse_jurors(judges, minimum=1), runtime=make_runtime(store, no_store, base_url, threads),
                 budget=Budget(max_calls), ratings=False, max_words=max_words, **method_options(hearing))
+    STOP_MESSAGE.append(lambda: _stopped(jury.runtime))
     with ACTIVITY.showing("judging", len(tasks) * len(jury.judges)) as activity:
         try:
             result = jury.compare(tasks, progress=lambda name, n: activity.advance(f"judging ({name}: {n} pairs)"))

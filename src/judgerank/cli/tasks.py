@@ -23,7 +23,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from judgerank.cli.app import Interrupted, err
+from judgerank.cli.app import PARTIALS, STOP_MESSAGE, Interrupted, err
 from judgerank.core.costs import Costs
 from judgerank.core.errors import JudgerankError
 from judgerank.guard import FLAG_HELP
@@ -118,6 +118,7 @@ class Output:
             except OSError as exc:
                 raise JudgerankError(f"{path}: cannot write ({exc.strerror})") from None
             self.write(kept)
+            PARTIALS.append(str(self.partial))
 
     def _resume(self, key: Callable[[str], tuple[str, str]], method: str | None, identity: str) -> list[str]:
         assert self.partial is not None and self.settings_file is not None
@@ -148,7 +149,9 @@ class Output:
             return []
         last = ids[-1]
         self.done = set(ids) - {last}
-        err.print(f"resuming {self.partial}: {len(self.done)} done, kept", highlight=False)
+        held = len(self.done) + 1
+        err.print(f"resuming {self.partial}: it holds {held} finished; {len(self.done)} kept, the last ({last}) judged "
+                  "again, as its lines may be cut short (from the store, at no cost for what it holds)", highlight=False)
         return [line for line, qid in zip(lines, ids) if qid != last]
 
     def write(self, lines: list[str]) -> None:
@@ -241,6 +244,7 @@ def run_tasks(results: Iterable[tuple[int, T]], total: int, handle: Callable[[in
     output file is finished at the end and the cost line printed. Ctrl-C stops it with a line
     that says what was kept and how to resume."""
     totals = Totals()
+    STOP_MESSAGE.append(lambda: _interrupted(totals.done, total, unit[1], sink, runtime))
     with ACTIVITY.showing(label, total) as activity:
         try:
             for n, result in results:
@@ -257,7 +261,9 @@ def run_tasks(results: Iterable[tuple[int, T]], total: int, handle: Callable[[in
 
 
 def _interrupted(done: int, total: int, what: str, sink: Output, runtime: Runtime | None) -> str:
-    kept = f"{sink.partial} holds the {done} finished; " if sink.path else ""
+    held = done + len(sink.done)
+    kept = (f"{sink.partial} holds {held} finished (the last of them is judged again when resumed); "
+            if sink.path and held else f"{sink.partial} holds none finished; " if sink.path else "")
     store = runtime.store if runtime is not None else None
     if runtime is not None and store is None:
         resume = "judgments were not stored (--no-store), so a re-run starts over"

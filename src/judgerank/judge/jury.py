@@ -31,6 +31,7 @@ import numpy as np
 from scipy.special import logit
 
 from judgerank.aggregate.spectral import spectral_pool
+from judgerank.core.cancel import run_cancellable
 from judgerank.core.costs import Budget, Costs
 from judgerank.core.errors import JudgerankError
 from judgerank.core.types import Verdict, verdict_of
@@ -175,8 +176,13 @@ class Jury(RuntimeUser):
                 costs[name] = Costs()
                 failures[name] = f"failed after {len(found[name])} of {len(pairs)} pairs: {exc}"
 
+        stop = threading.Event()  # set when the caller stops waiting (Ctrl-C): each juror ends at its next call
         with ThreadPoolExecutor(len(self.judges)) as pool:
-            list(pool.map(run, self.judges))
+            try:
+                list(pool.map(lambda name: run_cancellable(stop, lambda: run(name)), self.judges))
+            except BaseException:
+                stop.set()  # before the pool waits for its threads, which would otherwise judge on to the end
+                raise
         rows = [JuryPair(t, {name: found[name][t.id] for name in self.judges if t.id in found[name]}) for t in pairs]
         result = JuryResult([p for p in rows if p.judgments], list(self.judges), costs, failures)
         pool_verdicts(result)
