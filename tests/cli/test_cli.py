@@ -300,3 +300,17 @@ def test_a_judge_that_answers_by_position_is_said_to(capsys):
     assert "answers by position more than by content" in capsys.readouterr().err
     _print_diagnostics(base | {"position_consistency": 0.8})
     assert "answers by position" not in capsys.readouterr().err
+
+
+def test_help_shows_no_type_for_flags_and_wraps_only_at_the_terminals_edge():
+    """Issue 37: --help showed `<bool>` beside flags and kept the docstring's line breaks, so a
+    sentence broke mid-line ('an interrupted run resumes from' / 'NAME.partial')."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "80"}
+    shown = subprocess.run([sys.executable, "-m", "judgerank", "judge", "--help"], capture_output=True, text=True,
+                           env=env, timeout=60).stdout
+    assert "<bool>" not in shown and "--no-store" in shown
+    assert "resumes from NAME.partial" in shown  # was "resumes from" then a break where the docstring had one

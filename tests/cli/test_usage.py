@@ -112,6 +112,35 @@ def test_serve_on_a_busy_port_is_one_line(tmp_path):
     assert len(lines) == 1 and f"cannot listen on 127.0.0.1:{port}" in lines[0] and "--port" in lines[0]
 
 
+@pytest.mark.llm
+def test_serve_logs_a_line_per_request_without_the_key(tmp_path):
+    """Issue 37: `serve` logged no access lines."""
+    httpx = pytest.importorskip("httpx")
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    keys = tmp_path / "keys"
+    keys.write_text("secret-key\n")
+    args = [*CLI, "serve", "--port", str(port), "--no-store", "--method", "pointwise", "--api-keys-file", str(keys)]
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as server:
+        try:
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            answer = httpx.post(f"http://127.0.0.1:{port}/v1/rerank", json={"query": "fleas", "documents": ["a flea"]},
+                                headers={"Authorization": "Bearer secret-key"}, timeout=60)
+            assert answer.status_code == 200
+        finally:
+            server.send_signal(signal.SIGINT)
+            _, stderr = server.communicate(timeout=30)
+    assert '"POST /v1/rerank HTTP/1.1" 200' in stderr and '"GET /healthz HTTP/1.1" 200' in stderr
+    assert "secret-key" not in stderr
+
+
 @pytest.mark.slow
 def test_evaluate_checks_the_run_format(tmp_path):
     qrels = tmp_path / "qrels.txt"

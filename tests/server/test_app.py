@@ -531,3 +531,18 @@ def test_the_defaults_relevance_is_its_cosine_and_never_rises_down_the_results(t
     relevance = [r["relevance_score"] for r in data["results"]]
     assert relevance == sorted(relevance, reverse=True) and relevance[-1] == 0.0
     assert 0.4 < relevance[0] < 1.0 and relevance != [1.0, 0.75, 0.5, 0.25] and not embedded.requests
+
+
+def test_a_body_that_is_not_utf8_json_is_a_422_and_the_api_declares_its_key(tmp_path):
+    """Issue 37: invalid UTF-8 was a 400 'There was an error parsing the body' (the README promises
+    422 for bad input), and the OpenAPI document declared no security scheme (no Authorize button)."""
+    with LiveServer(config(tmp_path, api_keys=frozenset({"k"}))) as live:
+        headers = {"Authorization": "Bearer k", "Content-Type": "application/json"}
+        bad = httpx.post(f"{live.url}/v1/rerank", content=b'{"query": "\xff\xfe", "documents": ["a"]}', headers=headers)
+        assert bad.status_code == 422 and "not valid JSON in UTF-8" in bad.json()["detail"]
+        document = httpx.get(f"{live.url}/openapi.json", headers=headers).json()
+        assert document["components"]["securitySchemes"] == {"HTTPBearer": {
+            "type": "http", "scheme": "bearer", "description": "An API key of the server's --api-keys file"}}
+        assert {"HTTPBearer": []} in document["paths"]["/v1/rerank"]["post"]["security"]
+        missing = httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": ["a"]})
+        assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"

@@ -20,6 +20,7 @@ def _commands() -> None:
     its commands on the app)."""
     for family in ("rerank", "arena", "judge", "serve", "plan"):
         importlib.import_module(f"judgerank.cli.{family}")
+    _app.tidy_help()
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ interruption, 1 for our own fault; JUDGERANK_DEBUG=1 shows the traceback)."""
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import signal
 import socket
@@ -15,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperOption
 
 from judgerank import __version__
 from judgerank.core.errors import JudgerankError
@@ -48,6 +50,38 @@ def _options(
 
 class Interrupted(JudgerankError):
     """Ctrl-C: the message says what was kept and how to resume."""
+
+
+def reflowed(text: str) -> str:
+    """A docstring as --help should show it: each paragraph one line, for the terminal to wrap
+    (typer keeps the line breaks of every paragraph after the first, so help wrapped mid-sentence);
+    list items ("- ...") and indented lines keep their own lines."""
+    paragraphs = []
+    for paragraph in inspect.cleandoc(text).split("\n\n"):
+        lines: list[str] = []
+        for line in paragraph.splitlines():
+            if lines and not line.startswith(("-", " ")):
+                lines[-1] += " " + line.strip()
+            else:
+                lines.append(line)
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
+def tidy_help() -> None:
+    """--help as a reader wants it: every command's text reflowed, and no type shown for a flag
+    (typer 0.2x shows `<bool>` beside --no-store and --help, which take no value)."""
+    for command in app.registered_commands:
+        text = command.help or (command.callback.__doc__ if command.callback else None)
+        if text:
+            command.help = reflowed(text)
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "__name__", "") != "_flag_shows_no_type":
+
+        def _flag_shows_no_type(self: TyperOption, ctx: Any) -> str | None:
+            return None if self.is_flag else shown(self, ctx)
+
+        TyperOption.display_type_rich = _flag_shows_no_type  # type: ignore[method-assign]
 
 
 def _click_exceptions() -> Any:

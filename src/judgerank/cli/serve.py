@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -74,6 +75,18 @@ def _server_config(
     )
 
 
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging with an access line per request (client, method, path, status; never a
+    header, so no API key) and only warnings from the server itself (the lines above say it started)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["uvicorn.error"]["level"] = "WARNING"
+    config["loggers"]["uvicorn.access"]["level"] = "INFO"
+    config["handlers"]["access"]["stream"] = "ext://sys.stderr"  # stdout is for results; logs go with the notes
+    return config
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -110,7 +123,7 @@ def serve(
     err.print(f"loading the models of {config.method} before serving …", highlight=False)
     application = create_app(config)  # checks every model and loads the default method's before the port is taken
     err.print(f"judgerank serving on http://{host}:{port} ({'API keys required' if config.api_keys else 'no API keys'})")
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    uvicorn.run(application, host=host, port=port, log_config=_log_config())
 
 
 @app.command()
@@ -159,7 +172,7 @@ def mcp(
     application, service = mcp_server.http_app(config, host)  # checks and loads the models before the port is taken
     err.print(f"judgerank MCP on http://{host}:{port}/mcp ({'API keys required' if config.api_keys else 'no API keys'})")
     try:
-        uvicorn.run(application, host=host, port=port, log_level="warning")
+        uvicorn.run(application, host=host, port=port, log_config=_log_config())
     finally:
         service.close()
 

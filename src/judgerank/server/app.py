@@ -32,7 +32,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -41,7 +41,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.security import HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from judgerank import __version__
 from judgerank.core.cancel import run_cancellable
@@ -93,7 +95,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
                   openapi_url=None, description="Rerank, judge and rate with LLMs, with costs counted.")
     app.state.runtime = service.runtime
 
-    def authorize(request: Request) -> None:
+    def authorize(request: Request, _: Annotated[Any, Depends(BEARER)]) -> None:
+        # the Bearer scheme is declared for the OpenAPI document (Swagger's Authorize button); the
+        # check is ours, on the raw header (BodyLimit has refused a second Authorization header)
         if not authorized(request.headers.get("authorization", ""), config.api_keys):
             raise HTTPException(401, "missing or invalid API key (Authorization: Bearer ...)",
                                 headers={"WWW-Authenticate": "Bearer"})
@@ -110,6 +114,13 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True, default=str)
         return Response(body, 422, media_type="application/json")
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's words for a body that is not JSON in UTF-8: the input's fault, said as 422 like the rest
+            return JSONResponse({"detail": "the request body is not valid JSON in UTF-8"}, 422)
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
         # reachable only once the default method's models are loaded (create_app loads them)
@@ -121,6 +132,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return BodyLimit(app, config.max_body_bytes, config.api_keys)  # type: ignore[return-value]  # an ASGI app around FastAPI
+
+
+BEARER = HTTPBearer(auto_error=False, description="An API key of the server's --api-keys file")
 
 
 def _count_and_limit(app: FastAPI, config: ServerConfig, metrics: _Metrics) -> None:
