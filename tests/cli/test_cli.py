@@ -215,6 +215,17 @@ def test_judge_ranks_responses_and_writes_battles_for_the_arena(tmp_path):
     assert len(battles) == 3 and {b["winner"] for b in battles} <= {"model_a", "model_b", "tie"}
     board = run("arena", tmp_path / "b.jsonl", "--method", "win-rate")
     assert board.returncode == 0, board.stderr
+    # issue 37: winrate read judge's battles only to fail on "missing field 'response_a'"
+    assert {b["response_a"] for b in battles} <= {r["text"] for r in responses}
+    prompts = [{"prompt_id": f"p{n}", "prompt": f"Name a colour of the rainbow ({n}).",
+                "responses": [{"id": "model-x", "text": "Red." + " Truly red." * n},
+                              {"id": "model-y", "text": "Blue, the colour of the sky" + " and the sea" * (5 - n) + "."}]}
+               for n in range(6)]
+    run("judge", write_jsonl(tmp_path / "p.jsonl", prompts), "--battles", tmp_path / "pb.jsonl", "--no-ratings",
+        "--store", tmp_path / "c.sqlite")
+    rates = run("winrate", tmp_path / "pb.jsonl", "--baseline", "model-y", "--format", "json")
+    assert rates.returncode == 0, rates.stderr
+    assert "model-x" in rates.stdout
     again = run("judge", tasks, "--store", tmp_path / "c.sqlite")
     assert "0 LLM calls" in again.stderr and "9 cache hits" in again.stderr
 

@@ -145,8 +145,9 @@ def _prompts(judge_: Judge, prompts: Prompts, sink: Output, battle_sink: Output,
 
     def write(n: int, record: dict[str, Any], emitted: bool = False) -> None:
         sink.record(record)
+        texts = {item.id: item.text for item in prompts[n][1]}
         for battle in _battles_of(record):
-            battle_sink.record(battle)
+            battle_sink.record(battle | {"response_a": texts[battle["model_a"]], "response_b": texts[battle["model_b"]]})
         if sink.path is None and not emitted:
             emit(record)
 
@@ -180,7 +181,8 @@ def _pairs(judge_: Judge, pairs: list[PairTask], mode: str, sink: Output, battle
         if sink.path is None and not tables:
             emit(row)
         result = (_battle_result(row) if "five_level" in row else {"winner": WINNER_OF[row["verdict"] or "tie"]})
-        battle_sink.record({"prompt_id": j.task.id, "model_a": "output_1", "model_b": "output_2", **result})
+        battle_sink.record({"prompt_id": j.task.id, "model_a": "output_1", "model_b": "output_2", **result,
+                            "response_a": j.task.a.text, "response_b": j.task.b.text})
         activity.advance("judging pairs")
 
     STOP_MESSAGE.append(lambda: _stopped(judge_.runtime))
@@ -221,7 +223,8 @@ def _jury(jury: Jury, pairs: list[PairTask], out_path: Path | None, battles: Pat
         if out_path is None and not tables:
             emit(row)
         winner = WINNER_OF[pair.weighted or pair.mean]
-        battle_sink.record({"prompt_id": pair.task.id, "model_a": "output_1", "model_b": "output_2", "winner": winner})
+        battle_sink.record({"prompt_id": pair.task.id, "model_a": "output_1", "model_b": "output_2", "winner": winner,
+                            "response_a": pair.task.a.text, "response_b": pair.task.b.text})
     if result.pairs and all(p.task.gold is not None for p in result.pairs):
         _agreement(_jury_agreement(result), len(result.pairs), tables,
                    title=f"jury of {len(jury.judges)}: agreement with {len(result.pairs)} gold labels")
