@@ -4,13 +4,14 @@
 #   make test   install the test extras, check lint (ruff), types (mypy), the layers (lint-imports) and dead
 #               code (vulture), run the whole suite
 #   make test-fast   the same checks, and the tests that need no model, data or service (under two minutes)
+#   make docs   the documentation site (MkDocs) into site/, strictly: a broken link or API reference fails
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 # llama-cpp-python builds from source; a portable build lets pip's cache reuse the wheel.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: run test test-fast check bench clean chromium postgresql
+.PHONY: run test test-fast check docs bench clean chromium postgresql
 
 run: $(VENV)/.installed
 	$(VENV)/bin/judgerank rerank --query "how long is the life cycle of a flea" --docs examples/flea.jsonl
@@ -21,11 +22,14 @@ test: check chromium postgresql
 test-fast: check
 	$(PY) -m pytest -q -m "not slow and not llm and not embed and not data and not postgres and not ray and not browser"
 
-check: $(VENV)/.installed-test
-	$(PY) -m ruff check src tests bench
+check: $(VENV)/.installed-test docs
+	$(PY) -m ruff check src tests bench docs/hooks.py
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 	$(PY) -m vulture
+
+docs: $(VENV)/.installed-test
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
 
 # The report test renders HTML in Debian's chromium; without it that one test skips.
 chromium:
@@ -57,4 +61,4 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	touch $@ $(VENV)/.installed
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info
+	rm -rf $(VENV) build site src/*.egg-info

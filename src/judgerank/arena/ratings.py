@@ -132,10 +132,11 @@ def leaderboard(
     a type checker rejects a combination that cannot be computed (a sandwich for Elo, an anchor
     for PageRank).
 
-    >>> from judgerank import leaderboard, WinRate
-    >>> board = leaderboard([("gpt", "llama", 1), ("llama", "gpt", 0.5), ("gpt", "llama", 1)], WinRate())
-    >>> [row.player for row in board.rows]
-    ['gpt', 'llama']
+    Examples:
+        >>> from judgerank import leaderboard, WinRate
+        >>> board = leaderboard([("gpt", "llama", 1), ("llama", "gpt", 0.5), ("gpt", "llama", 1)], WinRate())
+        >>> [row.player for row in board.rows]
+        ['gpt', 'llama']
     """
     return rate_players(battles, rater, interval, ties=ties, scale=scale, seed=seed, anchor=anchor)
 

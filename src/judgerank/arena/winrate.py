@@ -25,6 +25,7 @@ scikit-learn is needed (the [stats] extra); it is imported on first use.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -141,6 +142,7 @@ def _fit_l1_logistic_cv(x: np.ndarray, p: np.ndarray, weights: np.ndarray | None
     same rows gives the same coefficients as AlpacaEval's."""
     try:
         import sklearn
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegressionCV
         from sklearn.metrics import make_scorer
         from sklearn.model_selection import GroupKFold
@@ -153,7 +155,10 @@ def _fit_l1_logistic_cv(x: np.ndarray, p: np.ndarray, weights: np.ndarray | None
     xx, yy = np.vstack([x, x]), np.r_[np.ones(n), np.zeros(n)]
     soft = np.r_[p, 1.0 - p]  # the probability of each row's own label
     row_weight = None if weights is None else np.r_[base, base]
-    with sklearn.config_context(enable_metadata_routing=True):
+    # liblinear warns that the grid's extreme penalties did not converge; AlpacaEval's identical fit
+    # does too, and the chosen fit is the same: a user should not read it as a failure
+    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
         scorer = make_scorer(
             _soft_log_loss, response_method="predict_proba", greater_is_better=False
         ).set_score_request(soft=True, row_weight=True)
