@@ -34,6 +34,7 @@ from judgerank.core.errors import JudgerankError
 from judgerank.core.types import Ranking, Request
 from judgerank.io.trec import read_qrels, read_run_with_tag, run_lines
 from judgerank.rerank import Reranker
+from judgerank.rerank.corpus import read_run_requests
 from judgerank.rerank.evaluate import evaluate as run_evaluate
 from judgerank.rerank.evaluate import format_trec_eval, trec_eval_standard
 from judgerank.rerank.files import read_passages, read_requests
@@ -49,24 +50,38 @@ MaxTokensOpt = Annotated[int | None, typer.Option(help="Budget: tokens per query
 RunOutOpt = Annotated[Path | None, typer.Option(
     "--out", "-o", help="Write rankings: .jsonl/.json as JSON lines, else a TREC run.")]
 ShowOpt = Annotated[int, typer.Option(help="Rows of each ranking to print.", min=1)]
-LimitOpt = Annotated[int | None, typer.Option(help="Rank only the first N queries of --input.", min=1)]
+LimitOpt = Annotated[int | None, typer.Option(help="Rank only the first N queries of --input or --run.", min=1)]
+RunOpt = Annotated[Path | None, typer.Option(
+    "--run", help="A first-stage TREC run to rerank (with --topics and --corpus): each query's top --depth "
+    "(default 100) by score.")]
+TopicsOpt = Annotated[Path | None, typer.Option(
+    help="With --run: the queries, as BEIR queries.jsonl, JSON lines {query_id, query}, a TREC topics file or a "
+    "qid<TAB>query TSV.")]
+CorpusOpt = Annotated[Path | None, typer.Option(
+    help="With --run: the passages, as BEIR corpus.jsonl, pyserini JSON lines {id, contents} or a docid<TAB>text "
+    "TSV (.gz ok); read line by line, keeping only the passages the run names.")]
+RUN_DEPTH = 100  # candidates per query taken from a --run when --depth does not say
 
 
 @app.command()
 @with_method_options
 def rerank(
-    query: QueryOpt = None, docs: DocsOpt = None, input: InputOpt = None, method: MethodOpt = DEFAULT_RERANK_METHOD,
+    query: QueryOpt = None, docs: DocsOpt = None, input: InputOpt = None, run: RunOpt = None, topics: TopicsOpt = None,
+    corpus: CorpusOpt = None, method: MethodOpt = DEFAULT_RERANK_METHOD,
     model: ModelOpt = None, max_calls: MaxCallsOpt = None, max_tokens: MaxTokensOpt = None, out_path: RunOutOpt = None,
     show: ShowOpt = 10, limit: LimitOpt = None, base_url: BaseUrlOpt = None, store: StoreOpt = None,
     no_store: NoStoreOpt = False, threads: ThreadsOpt = None, context: ContextOpt = None, format: FormatOpt = None,
     ray: RayOpt = None, workers: WorkersOpt = None, cpus_per_worker: CpusOpt = 1.0, ordered: OrderedOpt = False,
     **options: Any,
 ) -> None:
-    """Rerank candidates for one query (--query/--docs) or many (--input).
+    """Rerank candidates for one query (--query/--docs) or many (--input, or --run with --topics and --corpus).
 
     With --out, an interrupted run leaves NAME.partial; the same command resumes it, skipping the
     queries it holds. With --ray, the queries are spread over Ray workers."""
-    requests = _requests(query, docs, input, limit)
+    if run is not None or topics is not None or corpus is not None:
+        requests = _run_requests(run, topics, corpus, options.get("depth") or RUN_DEPTH, (query, docs, input), limit)
+    else:
+        requests = _requests(query, docs, input, limit)
     tables = as_tables(format)
     # the store and the model are checked here, before any work (a wrong password, a missing model)
     runtime = make_runtime(store, no_store, base_url, threads, context)
@@ -76,7 +91,8 @@ def rerank(
     as_json = out_path is not None and out_path.suffix in (".jsonl", ".json")
     sink = Output(out_path, resume=id_of_json if as_json else id_of_trec, method=reranker.method.name,
                   settings={"command": "rerank", "model": model, "base_url": base_url, "options": method_options(options),
-                            "input": str(input) if input else None, "query": query, "docs": str(docs) if docs else None})
+                            "input": str(input) if input else None, "query": query, "docs": str(docs) if docs else None,
+                            **({"run": str(run), "topics": str(topics), "corpus": str(corpus)} if run else {})})
     todo = [r for r in requests if r.query.id not in sink.done]
     writer = _Writer(reranker, sink, as_json, todo, show if out_path is None or len(todo) == 1 else 0, tables)
     if cluster is not None:
@@ -129,6 +145,16 @@ def _requests(query: str | None, docs: Path | None, input: Path | None, limit: i
     if query is not None and docs is not None:
         return [read_passages(docs, query)]
     raise JudgerankError("nothing to rank: give --query with --docs, or --input")
+
+
+def _run_requests(run: Path | None, topics: Path | None, corpus: Path | None, depth: int, others: tuple[object, ...],
+                  limit: int | None) -> list[Request]:
+    if any(o is not None for o in others):
+        raise JudgerankError("give --run with --topics and --corpus, or --input, or --query with --docs: one of them")
+    if run is None or topics is None or corpus is None:
+        lacking = [name for name, value in (("--run", run), ("--topics", topics), ("--corpus", corpus)) if value is None]
+        raise JudgerankError(f"reranking a run needs --run, --topics and --corpus: add {' and '.join(lacking)}")
+    return read_run_requests(run, topics, corpus, depth)[:limit]
 
 
 def _show(ranking: Ranking, request: Request, rows: int, reranker: Reranker) -> None:
