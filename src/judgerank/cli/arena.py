@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,8 +17,16 @@ from judgerank.arena.raters import Anchor, Bootstrap, Sandwich, rater
 from judgerank.arena.ratings import Leaderboard, rate_players
 from judgerank.arena.report import write_report
 from judgerank.arena.winrate import length_controlled_win_rates
-from judgerank.cli.app import app, err, out
-from judgerank.cli.options import FormatOpt, check_writable
+from judgerank.cli.app import STOP_MESSAGE, app, err, out
+from judgerank.cli.options import (
+    BaseUrlOpt,
+    FormatOpt,
+    ModelOpt,
+    NoStoreOpt,
+    StoreOpt,
+    check_writable,
+    make_runtime,
+)
 from judgerank.cli.show import as_tables, emit, table
 from judgerank.core.errors import JudgerankError
 from judgerank.io.tables import write_rows
@@ -192,10 +201,19 @@ def swiss(
 
 @app.command()
 def winrate(
-    judged: Annotated[Path, typer.Argument(help="AlpacaEval annotations (generator_1/2, output_1/2, preference) or "
-                                                "battles with response_a/response_b texts, JSON or JSONL.")],
-    baseline: Annotated[str, typer.Option(help="The model every other is compared with (AlpacaEval 2: "
-                                               "gpt4_1106_preview).")],
+    judged: Annotated[Path | None, typer.Argument(
+        help="AlpacaEval annotations (generator_1/2, output_1/2, preference) or battles with response_a/response_b "
+        "texts, JSON or JSONL. Or give --outputs and --reference to judge them first.")] = None,
+    baseline: Annotated[str | None, typer.Option(help="The model every other is compared with (AlpacaEval 2: "
+                                                      "gpt4_1106_preview; with --reference: its generator).")] = None,
+    outputs: Annotated[list[Path] | None, typer.Option(
+        help="A model's outputs in alpaca_eval's layout ({instruction, output, generator}, JSON or JSONL), judged "
+        "against --reference's on the same instructions; repeat for several models.")] = None,
+    reference: Annotated[Path | None, typer.Option(help="The reference model's outputs, in the same layout.")] = None,
+    annotations_path: Annotated[Path | None, typer.Option(
+        "--annotations", help="With --outputs: write the judged pairs as AlpacaEval annotations (winrate reads "
+        "them).")] = None,
+    model: ModelOpt = None, base_url: BaseUrlOpt = None, store: StoreOpt = None, no_store: NoStoreOpt = False,
     difficulty: Annotated[Path | None, typer.Option(
         help="CSV: instruction key (index or text), difficulty. Default: estimated from the file.")] = None,
     gamed: Annotated[Path | None, typer.Option(
@@ -204,10 +222,27 @@ def winrate(
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write the table as .json or .csv.")] = None,
     format: FormatOpt = None,
 ) -> None:
-    """Win rates against a baseline, raw and length-controlled (AlpacaEval 2's GLM)."""
-    check_writable(out_path)
+    """Win rates against a baseline, raw and length-controlled (AlpacaEval 2's GLM).
+
+    From judged annotations, or in one command from model outputs and a reference's outputs
+    (alpaca_eval's layout): each pair is judged in both orders by --model, kept in the judgment
+    store, and the win rates computed from the judgments."""
+    check_writable(out_path, annotations_path)
     tables = as_tables(format)
-    data = read_judged(judged, baseline)
+    if outputs:
+        if judged is not None or reference is None:
+            raise JudgerankError("--outputs needs --reference (the reference model's outputs), and no annotations file")
+        with tempfile.TemporaryDirectory() as folder:
+            written = annotations_path or Path(folder) / "annotations.json"
+            baseline = _judge_outputs(outputs, reference, written, annotations_path is not None, model, base_url, store,
+                                      no_store)
+            data = read_judged(written, baseline)
+    elif judged is None:
+        raise JudgerankError("give an annotations file, or --outputs with --reference")
+    elif baseline is None:
+        raise JudgerankError("--baseline: name the model every other is compared with")
+    else:
+        data = read_judged(judged, baseline)
     gamed_rows, keys = read_gamed(gamed) if gamed else ([], None)
     table_of = read_difficulty(difficulty) if difficulty else keys
     rates = length_controlled_win_rates(data.rows, baseline, table_of, gamed_rows)
@@ -232,3 +267,25 @@ def winrate(
     if out_path:
         write_rows(out_path, [w.as_dict() for w in rates])
         err.print(f"wrote {out_path}")
+
+
+def _judge_outputs(outputs: list[Path], reference: Path, written: Path, keep: bool, model: str | None,
+                   base_url: str | None, store: str | None, no_store: bool) -> str:
+    """Judge each model's outputs against the reference's, write the annotations, and return the
+    reference's generator (the baseline)."""
+    from judgerank.cli.tasks import ACTIVITY, print_costs
+    from judgerank.judge import Judge
+    from judgerank.judge.outputs import judged_annotations, pair_with_reference, read_outputs
+
+    ref = read_outputs(reference)
+    tasks = [t for path in outputs for t in pair_with_reference(read_outputs(path), ref, str(path))]
+    judge = Judge("allpairs", model, runtime=make_runtime(store, no_store, base_url), ratings=False)
+    STOP_MESSAGE.append(lambda: "interrupted: every judgment that came back is in the judgment store; run the same "
+                        "command again to finish at no cost for those")
+    with ACTIVITY.showing("judging outputs", len(tasks)) as activity:
+        rows, done = judged_annotations(judge, tasks, on_judged=lambda j: activity.advance("judging outputs"))
+    write_rows(written, [], document=rows)
+    print_costs(done.costs, len(rows), int(not done.complete), unit=("pair", "pairs"))
+    if keep:
+        err.print(f"wrote {written}")
+    return ref[0].generator
