@@ -68,3 +68,29 @@ def test_passages_default_ids(tmp_path):
     p.write_text('{"text": "first"}\n{"id": "x", "text": "second"}\n')
     request = read_passages(p, "query")
     assert [(i.id, i.text) for i in request.items] == [("1", "first"), ("x", "second")]
+
+
+def test_out_json_is_rank_llms_result_layout_and_reads_back(tmp_path):
+    """Issue 37: rank_llm-style JSON as an output format (it was JSON lines under a .json name)."""
+    import json
+    import subprocess
+    import sys
+
+    grades = {f"passage {i} about fleas": float(g) for i, g in enumerate([0, 3, 1])}
+    (tmp_path / "grades.json").write_text(json.dumps(grades))
+    requests = tmp_path / "r.jsonl"
+    requests.write_text("".join(json.dumps({"query_id": q, "query": f"fleas {q}", "candidates": [
+        {"id": f"d{i}", "text": t} for i, t in enumerate(grades)]}) + "\n" for q in ("q1", "q2")))
+    out = tmp_path / "out.json"
+    done = subprocess.run([sys.executable, "-m", "judgerank", "rerank", "--input", str(requests), "--method", "pointwise",
+                           "--model", f"simulated:{tmp_path / 'grades.json'}", "--no-store", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text())  # one JSON list, rank_llm's Result per query
+    assert [r["query"] for r in results] == [{"text": "fleas q1", "qid": "q1"}, {"text": "fleas q2", "qid": "q2"}]
+    first = results[0]["candidates"]
+    assert [c["docid"] for c in first] == ["d1", "d2", "d0"] and [c["score"] for c in first] == [3.0, 2.0, 1.0]
+    assert first[0]["doc"] == {"contents": "passage 1 about fleas"} and results[0]["judgerank"]["method"] == "pointwise"
+    again = read_requests(out)  # the same file is a rank_llm input
+    assert again[0].query.id == "q1" and [i.id for i in again[0].items] == ["d1", "d2", "d0"]
+    assert again[0].items[0].text == "passage 1 about fleas" and again[0].items[0].score == 3.0

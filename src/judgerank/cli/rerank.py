@@ -28,7 +28,17 @@ from judgerank.cli.options import (
     with_method_options,
 )
 from judgerank.cli.show import as_tables, emit, show_said, table
-from judgerank.cli.tasks import FlagTally, Output, id_of_json, id_of_trec, job_spec, join_cluster, on_ray, run_tasks
+from judgerank.cli.tasks import (
+    FlagTally,
+    Output,
+    id_of_json,
+    id_of_rank_llm,
+    id_of_trec,
+    job_spec,
+    join_cluster,
+    on_ray,
+    run_tasks,
+)
 from judgerank.core.costs import Costs
 from judgerank.core.errors import JudgerankError
 from judgerank.core.types import Ranking, Request
@@ -37,7 +47,7 @@ from judgerank.rerank import Reranker
 from judgerank.rerank.corpus import read_run_requests
 from judgerank.rerank.evaluate import evaluate as run_evaluate
 from judgerank.rerank.evaluate import format_trec_eval, trec_eval_standard
-from judgerank.rerank.files import read_passages, read_requests
+from judgerank.rerank.files import rank_llm_result, read_passages, read_requests
 from judgerank.strategies.registry import DEFAULT_RERANK_METHOD
 
 QueryOpt = Annotated[str | None, typer.Option(help="The query (with --docs).")]
@@ -48,7 +58,7 @@ MethodOpt = Annotated[str, typer.Option(help=f"Ranking method, one of: {names('r
 MaxCallsOpt = Annotated[int | None, typer.Option(help="Budget: new LLM calls per query.")]
 MaxTokensOpt = Annotated[int | None, typer.Option(help="Budget: tokens per query.")]
 RunOutOpt = Annotated[Path | None, typer.Option(
-    "--out", "-o", help="Write rankings: .jsonl/.json as JSON lines, else a TREC run.")]
+    "--out", "-o", help="Write rankings: .jsonl as JSON lines, .json as rank_llm's Result JSON, else a TREC run.")]
 ShowOpt = Annotated[int, typer.Option(help="Rows of each ranking to print.", min=1)]
 LimitOpt = Annotated[int | None, typer.Option(help="Rank only the first N queries of --input or --run.", min=1)]
 RunOpt = Annotated[Path | None, typer.Option(
@@ -88,13 +98,14 @@ def rerank(
     reranker = Reranker(method, model, budget=budget(max_calls, max_tokens), runtime=runtime,
                         **method_options(options))
     cluster = join_cluster(ray, workers, cpus_per_worker, ordered) if ray is not None else None  # errors first
-    as_json = out_path is not None and out_path.suffix in (".jsonl", ".json")
-    sink = Output(out_path, resume=id_of_json if as_json else id_of_trec, method=reranker.method.name,
+    form = "trec" if out_path is None or out_path.suffix not in (".jsonl", ".json") else out_path.suffix[1:]
+    sink = Output(out_path, resume={"jsonl": id_of_json, "json": id_of_rank_llm, "trec": id_of_trec}[form],
+                  method=reranker.method.name, as_list=form == "json",
                   settings={"command": "rerank", "model": model, "base_url": base_url, "options": method_options(options),
                             "input": str(input) if input else None, "query": query, "docs": str(docs) if docs else None,
                             **({"run": str(run), "topics": str(topics), "corpus": str(corpus)} if run else {})})
     todo = [r for r in requests if r.query.id not in sink.done]
-    writer = _Writer(reranker, sink, as_json, todo, show if out_path is None or len(todo) == 1 else 0, tables)
+    writer = _Writer(reranker, sink, form, todo, show if out_path is None or len(todo) == 1 else 0, tables)
     if cluster is not None:
         spec = job_spec("rerank", reranker.method.name, model, base_url, runtime, threads, cpus_per_worker,
                         max_calls, max_tokens, method_options(options), context)
@@ -111,9 +122,9 @@ class _Writer:
     """Each ranking as it finishes: to the output file, to stdout when `show` (a table of `show`
     rows on a terminal, else a JSON line), and into the run's tallies."""
 
-    def __init__(self, reranker: Reranker, sink: Output, as_json: bool, todo: list[Request], show: int,
+    def __init__(self, reranker: Reranker, sink: Output, form: str, todo: list[Request], show: int,
                  tables: bool) -> None:
-        self.reranker, self.sink, self.as_json, self.todo, self.show = reranker, sink, as_json, todo, show
+        self.reranker, self.sink, self.form, self.todo, self.show = reranker, sink, form, todo, show
         self.tables = tables
         self.tally = FlagTally(reranker.options.guard)
         self.repairs: dict[str, int] = {}
@@ -124,7 +135,12 @@ class _Writer:
         self.tally.add(f"query {ranking.query_id}", ranking.flags)
         # written as each query finishes: an interrupted run keeps what it finished
         method = self.reranker.method.name
-        self.sink.write([json.dumps(ranking.as_dict())] if self.as_json else run_lines(ranking, method))
+        if self.form == "jsonl":
+            self.sink.write([json.dumps(ranking.as_dict())])
+        elif self.form == "json":
+            self.sink.write([json.dumps(rank_llm_result(ranking, self.todo[n]))])
+        else:
+            self.sink.write(run_lines(ranking, method))
         if self.show and self.tables:
             _show(ranking, self.todo[n], self.show, self.reranker)
         elif self.show:

@@ -102,8 +102,9 @@ class Output:
     partial file is refused, never read as finished work."""
 
     def __init__(self, path: Path | None, resume: Callable[[str], tuple[str, str]] | None = None,
-                 method: str | None = None, settings: dict[str, Any] | None = None) -> None:
+                 method: str | None = None, settings: dict[str, Any] | None = None, as_list: bool = False) -> None:
         self.path = path
+        self.as_list = as_list  # the finished file is one JSON list of the lines (each a JSON value)
         self.partial = path.with_name(path.name + ".partial") if path else None
         self.settings_file = path.with_name(path.name + ".partial.settings") if path else None
         self._fh: TextIO | None = None
@@ -165,7 +166,12 @@ class Output:
     def finish(self) -> None:
         if self._fh is not None and self.path is not None and self.partial is not None:
             self._fh.close()
-            self.partial.replace(self.path)
+            if self.as_list:
+                lines = [line for line in self.partial.read_text(encoding="utf-8").splitlines() if line]
+                self.path.write_text("[\n" + ",\n".join(lines) + "\n]\n", encoding="utf-8")
+                self.partial.unlink()
+            else:
+                self.partial.replace(self.path)
             if self.settings_file is not None:
                 self.settings_file.unlink(missing_ok=True)
             err.print(f"wrote {self.path}")
@@ -175,6 +181,12 @@ def id_of_json(line: str) -> tuple[str, str]:
     """(query or prompt id, method) of a JSON line this CLI wrote."""
     record = json.loads(line)
     return str(record.get("query_id", record.get("prompt_id"))), str(record.get("method"))
+
+
+def id_of_rank_llm(line: str) -> tuple[str, str]:
+    """(query id, method) of a rank_llm Result line this CLI wrote (rerank --out NAME.json)."""
+    record = json.loads(line)
+    return str(record["query"]["qid"]), str(record["judgerank"]["method"])
 
 
 def id_of_trec(line: str) -> tuple[str, str]:
