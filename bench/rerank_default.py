@@ -1,5 +1,5 @@
 """nDCG@10 of judgerank methods on TREC DL19 and BEIR SciFact (BM25 top-100 candidates each), with
-their costs: the figures behind the default's choice (docs/benchmarks.md).
+their costs: the figures behind the default's choice (docs/benchmarks/rerank.md).
 
     python bench/rerank_default.py                          # cascade (the default) and embedding
     python bench/rerank_default.py --methods cascade --model qwen2.5-coder-0.5b --sets dl19

@@ -192,7 +192,7 @@ def test_cascade_weighs_the_input_order_and_the_llm_as_told(stub):
 
 
 def test_the_embedded_models_calibrated_weight_asks_it_nothing(stub):
-    """SmolLM2 measured too weak to add to the first stage (docs/benchmarks.md): weight 0, no calls."""
+    """SmolLM2 measured too weak to add to the first stage (docs/benchmarks/rerank.md): weight 0, no calls."""
     from judgerank.strategies.registry import calibrated_llm_weight
 
     request = graded_request(GRADES)

@@ -9,7 +9,7 @@ One request is one prompt: a head, the segments (passages) each after a separato
 is run once with the fast attention kernel into a KV cache; the probe is run twice on that cache
 with eager attention, whose weights are returned: once as given, once with the content-free
 calibration probe. Only the probe's rows of each attention matrix are ever formed, so memory stays
-near the weights plus the KV cache (docs/benchmarks.md measures it).
+near the weights plus the KV cache (docs/benchmarks/rerank.md measures it).
 
 The score of a segment follows ICR's default ("masked N/A calibration"): the attention of each
 of its tokens, averaged over the probe's tokens and summed over every layer and head, minus the

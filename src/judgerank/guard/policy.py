@@ -8,7 +8,7 @@
 
 Every flag acts, the cascade's cross-stage inconsistency too: on DL19 with Qwen2.5-Coder-0.5B,
 demoting the candidates it flags in the clean rankings moved nDCG@10 from 0.5963 to 0.5996
-(docs/benchmarks.md), so it costs no quality there.
+(docs/benchmarks/safety.md), so it costs no quality there.
 """
 
 from __future__ import annotations

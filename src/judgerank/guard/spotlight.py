@@ -5,7 +5,7 @@ the fence); "datamark" replaces its spaces with '^'. Each goes with a prompt tem
 the model what the marking means (judges/prompts/relevance-yes-no-<how>.toml). For the pointwise
 relevance judge only; off by default: on DL19 neither stopped these models from obeying injected
 text (the detector does), datamarking cost Qwen2.5-Coder-0.5B 0.02 nDCG@10 and delimiting cost
-the embedded SmolLM2 0.028 (while it gained Qwen 0.036; docs/benchmarks.md).
+the embedded SmolLM2 0.028 (while it gained Qwen 0.036; docs/benchmarks/safety.md).
 """
 
 from __future__ import annotations

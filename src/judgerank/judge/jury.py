@@ -13,7 +13,7 @@ Three pooled verdicts per pair:
   from how its log-odds agree with the other jurors', without gold labels; a juror that agrees with
   nobody gets no say and one that reliably disagrees is read flipped. Dawid-Skene's latent classes
   were used before; on the verdicts (b) of these small judges, near one half and rarely agreeing, it
-  fell below the best juror (docs/benchmarks.md), because it sees only each juror's verdict and
+  fell below the best juror (docs/benchmarks/judge.md), because it sees only each juror's verdict and
   not how sure it was.
 Inter-juror agreement is Fleiss' kappa over the pairs every juror decided.
 """

@@ -35,7 +35,7 @@ DEFAULT_JUDGE_METHOD = "allpairs"
 
 
 # The cascade's LLM weight per judge model, calibrated by bench/fusion_calibration.py (tuned on
-# SciFact, checked on DL19; docs/benchmarks.md). Models not listed get 1: an equal say.
+# SciFact, checked on DL19; docs/benchmarks/rerank.md). Models not listed get 1: an equal say.
 CALIBRATED_LLM_WEIGHT: dict[str, float] = {"smollm2-135m": 0.0}
 
 
@@ -125,7 +125,7 @@ class Options:
         choices=GUARD_POLICIES))
     spotlight: str = field(default="off", metadata=_option(
         "Pointwise relevance prompts: mark each passage as data, by delimit (fenced in tags) or datamark (spaces "
-        "replaced by ^); measured against injected text in docs/benchmarks.md.", choices=SPOTLIGHTS))
+        "replaced by ^); measured against injected text in docs/benchmarks/safety.md.", choices=SPOTLIGHTS))
     verdicts: str = field(default="auto", metadata=_option(
         "How a verdict is read: logprobs (the probability of each answer token), text (asked in words, in a fixed "
         "form, and parsed), auto (log-probabilities where the model gives them, else words; an endpoint that gives "
