@@ -340,3 +340,25 @@ def test_a_partial_file_left_by_other_settings_is_refused(tmp_path):
     (tmp_path / "run.jsonl.partial.settings").write_text('{"judgerank": "partial output", "method": "allpairs"}\n')
     other = run(*base, "--method", "pointwise")
     assert other.returncode == 2 and "left by a run with other settings" in other.stderr
+
+
+def test_a_broken_json_line_is_said_whole_with_its_column(tmp_path):
+    """Issue 37: the message was cut mid-phrase ('malformed JSON (Unterminated string starting at)')."""
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text('{"id": "a", "text": "fine"}\n{"id": "b", "text": "never closed\n')
+    result = run("rerank", "--query", "q", "--docs", docs, "--method", "embedding", "--no-store")
+    assert result.returncode == 2
+    assert "docs.jsonl:2: malformed JSON (Unterminated string starting at column 21)" in result.stderr
+
+
+def test_a_reader_that_closes_stdout_early_is_a_quiet_exit(tmp_path):
+    """Issue 37: `judgerank ... | head -c 10` exited 1 (click and rich both exit 1 on a closed pipe).
+    The leaderboard of 3,000 players is far past a pipe's buffer, so the write meets the closed
+    pipe every time."""
+    battles = tmp_path / "b.csv"
+    battles.write_text("model_a,model_b,winner\n" + "".join(f"p{n},p{n + 1},model_a\n" for n in range(3000)))
+    for fmt in ("json", "table"):
+        done = subprocess.run(f"{' '.join(CLI)} arena {battles} --method win-rate --format {fmt} | head -c 10; "
+                              "exit ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0 and "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr

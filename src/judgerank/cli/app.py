@@ -27,7 +27,21 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console()
+def stop_quietly_when_stdout_closes() -> None:
+    """The reader of stdout has gone (`judgerank ... | head -c 10`): end at once and quietly, exit 0,
+    as a Unix filter does. Later writes (and the flush at exit) go to /dev/null instead of raising
+    again; without this, click and rich both exit 1 on a closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(0)
+
+
+class _Stdout(Console):
+    def on_broken_pipe(self) -> None:
+        stop_quietly_when_stdout_closes()
+
+
+out = _Stdout()
 err = Console(stderr=True)
 # options renamed, still accepted: the store was once called the cache
 ALIASES = {"--cache": "--store", "--no-cache": "--no-store"}

@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.table import Table
 
-from judgerank.cli.app import out
+from judgerank.cli.app import out, stop_quietly_when_stdout_closes
 from judgerank.core.errors import JudgerankError
 
 
@@ -24,7 +24,10 @@ def as_tables(fmt: str | None) -> bool:
 
 def emit(value: Any) -> None:
     """One JSON value on its own line of stdout, flushed (a pipe reads each as it comes)."""
-    print(json.dumps(value), flush=True)
+    try:
+        print(json.dumps(value), flush=True)
+    except BrokenPipeError:
+        stop_quietly_when_stdout_closes()
 
 
 def table(title: str | None, columns: Sequence[str], *, left: Sequence[str] = (), caption: str | None = None,

@@ -22,7 +22,9 @@ def loads(text: str, source: object, number: int | None = None) -> Any:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         where = number if number is not None else exc.lineno
-        raise JudgerankError(f"{source}:{where}: malformed JSON ({exc.msg})") from None
+        # exc.msg ends where json's own message names the place ("... starting at"): say the column
+        raise JudgerankError(f"{source}:{where}: malformed JSON ({exc.msg.removesuffix(' at')} at column "
+                             f"{exc.colno})") from None
     except ValueError as exc:  # int() of a number over sys.get_int_max_str_digits() digits
         raise JudgerankError(f"{source}:{number or 1}: malformed JSON ({str(exc).split(';')[0]})") from None
     except RecursionError:
