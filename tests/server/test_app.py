@@ -546,3 +546,22 @@ def test_a_body_that_is_not_utf8_json_is_a_422_and_the_api_declares_its_key(tmp_
         assert {"HTTPBearer": []} in document["paths"]["/v1/rerank"]["post"]["security"]
         missing = httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": ["a"]})
         assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_request_whose_method_plans_more_calls_than_the_limit_is_refused_before_any_work(tmp_path):
+    """Issue 39: /v1/judge with 1,000 short responses (allpairs: 999,000 planned calls) grew the
+    server by over a gigabyte building prompts before the 2,000-call budget could stop it."""
+    stub = Stub("stub")
+    with LiveServer(config(tmp_path, backend=stub, max_calls=2000)) as live:
+        many = [f"response {n}" for n in range(1000)]
+        judged = httpx.post(f"{live.url}/v1/judge", json={"prompt": "p", "responses": many}, timeout=30)
+        assert judged.status_code == 422
+        assert "allpairs over 1000 responses plans 999,000 LLM calls" in judged.json()["detail"]
+        assert "limit of 2,000 calls a request (max_calls)" in judged.json()["detail"]
+        ranked = httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": many[:100], "method": "allpairs"},
+                            timeout=30)
+        assert ranked.status_code == 422 and "9,900 LLM calls" in ranked.json()["detail"]
+        fine = httpx.post(f"{live.url}/v1/rerank", json={"query": "q", "documents": many, "method": "pointwise"},
+                          timeout=60)
+        assert fine.status_code == 200  # 1,000 planned calls: under the limit
+    assert len(stub.requests) == 1000  # the refused requests asked nothing

@@ -25,6 +25,7 @@ from judgerank.core.types import Item, Query
 from judgerank.judge import Judge
 from judgerank.judges.templates import read_prompt_file
 from judgerank.rerank import Reranker
+from judgerank.rerank.plan import closed_form
 from judgerank.runtime import Runtime
 from judgerank.server.models import (
     ArenaIn,
@@ -39,7 +40,7 @@ from judgerank.server.models import (
     RerankResult,
     TextIn,
 )
-from judgerank.strategies.registry import DEFAULT_RERANK_METHOD, method_for
+from judgerank.strategies.registry import DEFAULT_RERANK_METHOD, Options, method_for
 
 DEFAULT_MAX_CALLS = 2000  # new model calls one request may cause: pointwise over 2,000 documents
 DEFAULT_MAX_BODY_BYTES = 4_000_000  # bytes of one request body: 1,000 documents of ~4,000 characters
@@ -189,6 +190,20 @@ class Service:
             raise ServiceError(422, f"unknown model {name!r}: this server offers {', '.join(self.model_names())}")
         return name
 
+    def check_planned_calls(self, method: str, n: int, options: Options, model: str | None, what: str) -> None:
+        """Refuse (422), before anything is built or asked, a request whose method's calls are
+        fixed in advance (judgerank.rerank.plan) and over the operator's ceiling: allpairs over
+        1,000 documents plans 999,000 calls, and building their prompts alone took gigabytes
+        before the budget could stop them. Methods whose calls depend on the answers stay under
+        the budget as they run."""
+        if self.config.max_calls is None:
+            return
+        planned = closed_form(method, n, options, self.runtime.model_label(model))
+        if planned is not None and planned[0] > self.config.max_calls:
+            raise ServiceError(422, f"{method} over {n} {what} plans {planned[0]:,} LLM calls ({planned[2]}), over this "
+                                    f"server's limit of {self.config.max_calls:,} calls a request (max_calls): send "
+                                    f"fewer {what}, or use a method that asks fewer (pointwise asks one a {what[:-1]})")
+
     def budget(self, b: BudgetIn | None) -> Budget:
         """The request's budget under the operator's ceiling."""
         calls = b.max_calls if b else None
@@ -221,6 +236,7 @@ class Service:
         model = self.resolve(body.model)
         items = [Item(str(n), d.text) for n, d in enumerate(docs)]
         reranker = self.reranker(method, model, body.guard, body.hearing)
+        self.check_planned_calls(reranker.method.name, len(items), reranker.options, model, "documents")
         ranking = reranker.rank(Query("q", body.query), items, budget=self.budget(body.budget))
         self._charge(ranking.costs)
         relevance = reranker.relevance(ranking, body.relevance)
@@ -265,6 +281,7 @@ class Service:
         items = [Item(r.id if r.id is not None else str(n), r.text) for n, r in enumerate(responses)]
         index = {item.id: n for n, item in enumerate(items)}
         judge = self.judge_of(body.method, model, body.top_k, body.guard, body.hearing)
+        self.check_planned_calls(judge.method.name, len(items), judge.options, model, "responses")
         result = judge.rank(Query("p", body.prompt, body.reference), items, budget=self.budget(body.budget))
         self._charge(result.ranking.costs)
         return JudgeOut(
