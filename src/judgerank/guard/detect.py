@@ -10,7 +10,9 @@ chosen to flag nothing in the clean DL19, SciFact, LLMBar and AlpacaEval texts
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from collections.abc import Sequence
 
 from judgerank.core.types import Item, Query
@@ -125,11 +127,38 @@ def _echo(query: str, text: str) -> bool:
     return share >= 0.6 and len(content & set(words)) >= 0.75 * len(content)
 
 
+def as_read(text: str) -> str:
+    """The text as a model reads it, which is what the rules must see: Unicode's compatibility
+    forms folded (NFKC: full-width letters, ligatures), invisible format characters removed
+    (zero-width spaces and joiners, soft hyphens, bidi controls: a tokenizer drops or ignores them,
+    so 'ig\u200bnore' reads as 'ignore'), and letters that look Latin but are not (Cyrillic 'о',
+    Greek 'ο') read as the Latin letter they imitate, from Unicode's confusables table
+    (confusable-homoglyphs). Only the detector sees this form; the text judged is unchanged."""
+    text = "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cf")
+    if text.isascii():
+        return text
+    return "".join(c if c.isascii() else _latin_look_alike(c) for c in text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _latin_look_alike(c: str) -> str:
+    """The ASCII letter a character imitates, or the character itself."""
+    from confusable_homoglyphs import confusables
+
+    letters = [glyph["c"] for found in confusables.is_confusable(c, preferred_aliases=["latin"], greedy=True) or []
+               for glyph in found["homoglyphs"] if glyph["c"].isascii() and glyph["c"].isalpha() and len(glyph["c"]) == 1]
+    if c.isupper() and letters[:1] == ["l"]:
+        return "I"  # Unicode's table folds capital I and l together; a capital (Cyrillic 'І') imitates 'I'
+    same_case = [g for g in letters if g.isupper() == c.isupper()]
+    return (same_case or letters or [c])[0]
+
+
 def detect(query: Query | str, text: str, *, stuffing: bool = True) -> list[str]:
     """The flag codes that apply to one untrusted text read for `query` (empty: nothing found).
     stuffing=False skips the query-stuffing and query-echo rules: responses to a prompt may quote
     it at length (a puzzle restated) or answer it in its own words, passages have no such reason."""
     q = query.text if isinstance(query, Query) else query
+    text = as_read(text)
     flags = []
     if _INSTRUCTION.search(text):
         flags.append("instruction")
