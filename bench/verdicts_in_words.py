@@ -223,8 +223,9 @@ def report(args: argparse.Namespace, rows: list[str], parts: list[str], kept: Pa
         print("row        pairs  accuracy [95% CI]      kappa [95% CI]          vs logprobs [95% CI]  consistent  "
               "unparsed  repaired  calls/j  tokens/j  gen/j  s/j")
         for row in rows:
-            records = _load(kept / f"llmbar-{row}.jsonl")
-            judged = {p["id"]: p for r in records for p in r["pairs"]}
+            wanted = {t.id for t in tasks}  # --pairs N reports the first N (whole chunks) of a longer run
+            records = [r for r in _load(kept / f"llmbar-{row}.jsonl") if r["chunk"] < len(tasks)]
+            judged = {p["id"]: p for r in records for p in r["pairs"] if p["id"] in wanted}
             if len(judged) < len(tasks):
                 print(f"{row:<10} {len(judged)}/{len(tasks)} pairs so far")
                 continue
@@ -255,7 +256,8 @@ def report(args: argparse.Namespace, rows: list[str], parts: list[str], kept: Pa
         first = evaluate(bm25, qrels, ["ndcg@10"]).per_query
         print(f"{'bm25':<10} {len(requests):>7}  {np.mean([first[q]['ndcg@10'] for q in first]):.4f}")
         for row in rows:
-            records = {r["qid"]: r for r in _load(kept / f"dl19-{row}.jsonl")}
+            asked = {r.query.id for r in requests}
+            records = {r["qid"]: r for r in _load(kept / f"dl19-{row}.jsonl") if r["qid"] in asked}
             if len(records) < len(requests):
                 print(f"{row:<10} {len(records)}/{len(requests)} queries so far")
                 continue
