@@ -70,13 +70,9 @@ def _json_topics(path: str | Path, text: str) -> dict[str, str]:
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        record = loads(line, path, number)
-        qid = record.get("_id", record.get("query_id", record.get("qid"))) if isinstance(record, dict) else None
-        query = record.get("text", record.get("query")) if isinstance(record, dict) else None
-        if qid is None or not isinstance(query, str):
-            raise JudgerankError(f"{path}:{number}: a topic is {{\"_id\", \"text\"}} (BEIR) or "
-                                 "{\"query_id\", \"query\"}")
-        found[str(qid)] = query
+        qid, query, _ = _record(path, number, line, ("_id", "query_id", "qid"), ("text", "query"),
+                                '{"_id", "text"} (BEIR) or {"query_id", "query"}', "topic")
+        found[qid] = query
     return found
 
 
@@ -112,15 +108,23 @@ def read_corpus(path: str | Path, wanted: set[str]) -> dict[str, str]:
 
 def _passage(path: str | Path, number: int, line: str) -> tuple[str, str]:
     if line.lstrip().startswith("{"):
-        record = loads(line, path, number)
-        docid = record.get("_id", record.get("docid", record.get("id"))) if isinstance(record, dict) else None
-        body = record.get("text", record.get("contents")) if isinstance(record, dict) else None
-        if docid is None or not isinstance(body, str):
-            raise JudgerankError(f"{path}:{number}: a passage is {{\"_id\", \"title\", \"text\"}} (BEIR) or "
-                                 "{\"id\", \"contents\"} (pyserini)")
+        docid, body, record = _record(path, number, line, ("_id", "docid", "id"), ("text", "contents"),
+                                      '{"_id", "title", "text"} (BEIR) or {"id", "contents"} (pyserini)', "passage")
         title = record.get("title")
-        return str(docid), f"{title}. {body}" if isinstance(title, str) and title.strip() else body
+        return docid, f"{title}. {body}" if isinstance(title, str) and title.strip() else body
     docid, tab, body = line.rstrip("\n").partition("\t")
     if not tab:
         raise JudgerankError(f"{path}:{number}: a corpus line is 'docid<TAB>text', or a JSON passage: {shown(line)}")
     return docid.strip(), body.strip()
+
+
+def _record(path: str | Path, number: int, line: str, ids: tuple[str, ...], texts: tuple[str, ...], layout: str,
+            what: str) -> tuple[str, str, dict]:
+    """(id, text, the record) of a JSON line, the id and the text under the first of their names it has."""
+    record = loads(line, path, number)
+    found = record if isinstance(record, dict) else {}
+    key = next((found[k] for k in ids if k in found), None)
+    text = next((found[k] for k in texts if k in found), None)
+    if key is None or not isinstance(text, str):
+        raise JudgerankError(f"{path}:{number}: a {what} is {layout}")
+    return str(key), text, found
