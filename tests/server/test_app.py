@@ -565,3 +565,32 @@ def test_a_request_whose_method_plans_more_calls_than_the_limit_is_refused_befor
                           timeout=60)
         assert fine.status_code == 200  # 1,000 planned calls: under the limit
     assert len(stub.requests) == 1000  # the refused requests asked nothing
+
+
+def test_one_api_key_cannot_hold_every_slot(tmp_path):
+    """Issue 39: 64 slow requests from one client locked everyone else out (429 for the whole
+    flood). With API keys, one key holds at most its share of the slots."""
+
+    class Slow(SimulatedBackend):
+        def iter_choice_logprobs(self, requests):
+            time.sleep(2.0)
+            return super().iter_choice_logprobs(requests)
+
+    settings = dict(backend=Slow(GRADES), max_in_flight=4, store=None, api_keys=frozenset({"flood", "other"}))
+    with LiveServer(config(tmp_path, **settings)) as live:
+        flood: list[int] = []
+
+        def call(n: int) -> None:
+            flood.append(httpx.post(f"{live.url}/v1/rerank", json={"query": f"q{n}", "documents": DOCS},
+                                    headers={"Authorization": "Bearer flood"}, timeout=30).status_code)
+
+        threads = [threading.Thread(target=call, args=(n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        time.sleep(0.4)  # the flood holds its share (2 of the 4 slots); the rest of it is turned away
+        other = httpx.post(f"{live.url}/v1/rerank", json={"query": "mine", "documents": DOCS},
+                           headers={"Authorization": "Bearer other"}, timeout=30)
+        for t in threads:
+            t.join()
+    assert other.status_code == 200
+    assert flood.count(200) == 2 and flood.count(429) == 4

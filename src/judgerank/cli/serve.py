@@ -98,6 +98,9 @@ def serve(
     max_documents: MaxDocuments = 1000,
     max_document_chars: MaxDocumentChars = 20_000,
     max_in_flight: Annotated[int, typer.Option(help="Most requests in flight; more get 429.", min=1)] = 64,
+    max_in_flight_per_key: Annotated[int | None, typer.Option(
+        help="With API keys: most requests in flight for one key, so no client holds every slot (default: half of "
+        "--max-in-flight).", min=1)] = None,
     max_body_bytes: Annotated[int, typer.Option(help="Largest request body in bytes; a larger one gets 413.",
                                                 min=1)] = 4_000_000,
     concurrency: Concurrency = 8,
@@ -118,7 +121,7 @@ def serve(
         raise needs_extra("judgerank serve", "server", hint=str(exc)) from None
     config = _server_config(model, models, method, api_keys_file, max_documents, max_document_chars, max_calls, store,
                             no_store, base_url, concurrency, prompt, rubric, max_in_flight=max_in_flight,
-                            max_body_bytes=max_body_bytes)
+                            max_in_flight_per_key=max_in_flight_per_key, max_body_bytes=max_body_bytes)
     _check_port(host, port)
     err.print(f"loading the models of {config.method} before serving …", highlight=False)
     application = create_app(config)  # checks every model and loads the default method's before the port is taken

@@ -138,19 +138,28 @@ BEARER = HTTPBearer(auto_error=False, description="An API key of the server's --
 
 
 def _count_and_limit(app: FastAPI, config: ServerConfig, metrics: _Metrics) -> None:
-    """Every request counted and timed; model work refused (429) past max_in_flight requests."""
+    """Every request counted and timed; model work refused (429) past max_in_flight requests, and,
+    with API keys, past a key's share of them (max_in_flight_per_key, half the slots unless set),
+    so that one client cannot hold every slot."""
     in_flight = {"n": 0}
+    by_key: dict[str, int] = {}
+    share = config.max_in_flight_per_key or max(1, config.max_in_flight // 2)
 
     @app.middleware("http")
     async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         endpoint = request.url.path
         start = time.perf_counter()
+        key = request.headers.get("authorization", "") if config.api_keys else ""
         if endpoint in _WORK and in_flight["n"] >= config.max_in_flight:
             response: Response = JSONResponse(
                 {"detail": f"server busy: {config.max_in_flight} requests in flight (limit)"}, 429
             )
+        elif endpoint in _WORK and config.api_keys and by_key.get(key, 0) >= share:
+            response = JSONResponse({"detail": f"this API key has {share} requests in flight, its share of the "
+                                               f"server's {config.max_in_flight} (max_in_flight_per_key)"}, 429)
         else:
             in_flight["n"] += 1
+            by_key[key] = by_key.get(key, 0) + 1
             try:
                 response = await call_next(request)
             except Exception:  # our own fault: logged here, never a stack trace or path in the body
@@ -158,6 +167,9 @@ def _count_and_limit(app: FastAPI, config: ServerConfig, metrics: _Metrics) -> N
                 response = JSONResponse({"detail": "internal server error"}, 500)
             finally:
                 in_flight["n"] -= 1
+                by_key[key] -= 1
+                if not by_key[key]:
+                    del by_key[key]
         known = endpoint if endpoint in _ENDPOINTS else "other"
         metrics.requests.labels(known, str(response.status_code)).inc()
         metrics.latency.labels(known).observe(time.perf_counter() - start)

@@ -61,6 +61,7 @@ class ServerConfig:
     max_query_chars: int = 4_000
     max_battles: int = 1_000_000
     max_in_flight: int = 64
+    max_in_flight_per_key: int | None = None  # with API keys, one key's share of them (None: half)
     max_calls: int | None = DEFAULT_MAX_CALLS  # ceiling on any request's budget (None: no ceiling)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # a larger request body is refused (413) before it is parsed
     store: str | Path | None = "default"  # the judgment store every request shares
