@@ -8,6 +8,7 @@ its judgments so far support, marked incomplete.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -39,7 +40,7 @@ def follow_order(scores: Sequence[float | None]) -> list[float | None]:
     values in least squares (isotonic regression), so scores that already follow the order are
     unchanged and two that contradict it become their mean. A user who reads or thresholds the
     score column then never sees rank 6 score above rank 5."""
-    at = [n for n, s in enumerate(scores) if s is not None]
+    at = [n for n, s in enumerate(scores) if s is not None and math.isfinite(s)]  # NaN, inf: left as they are
     values = np.array([scores[n] for n in at], dtype=float)
     if len(values) < 2 or bool(np.all(np.diff(values) <= 0)):
         return list(scores)
