@@ -14,6 +14,7 @@ invalid, http_error, healthz, metrics_text, swagger, redoc, docs_asset, openapi,
 _._unicode
 model_config, model_post_init
 _.to_dict, _.from_dict, _.run_async, _.warm_up, _.acompress_documents, _.compress_documents, _.class_name
+_.on_broken_pipe  # rich calls it when stdout closes
 _._postprocess_nodes, _.transform, JudgerankRanker, JudgerankCompressor, JudgerankPostprocessor, JudgerankReranker
 _.__signature__  # typer reads a command's signature
 _.enable_progress_bars, _.preserve_order, _.actor_task_retry_on_errors  # Ray Data's context, read by Ray
