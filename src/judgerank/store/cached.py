@@ -39,7 +39,7 @@ from judgerank.core.costs import Ledger
 from judgerank.core.errors import JudgerankError
 from judgerank.core.judging import Asking
 from judgerank.core.types import Answers
-from judgerank.store.base import JudgmentStore, judgment_key
+from judgerank.store.base import JudgmentStore, judgment_key, log
 
 R = TypeVar("R", ChoiceResult, Generation, AttentionResult)
 
@@ -202,7 +202,13 @@ class CachedModel:
     ) -> Answers[R]:
         ledger = self.ledger
         stored = self.store.get_many(keys) if self.store is not None else {}
-        results: dict[str, R] = {k: from_json(v) for k, v in stored.items()}
+        results: dict[str, R] = {}
+        for k, v in stored.items():
+            try:
+                results[k] = from_json(v)
+            except (KeyError, TypeError, ValueError, AttributeError):  # JSON, but not a judgment: judged again
+                log.warning("judgment store %s: the stored judgment %s is damaged (not a judgment of this kind): it "
+                            "is judged again and replaced", self.store.location if self.store else "", k)
         ledger.hit(sum(1 for k in keys if k in results))
         todo = list({k: r for k, r in zip(keys, requests) if k not in results}.items())
         if not todo:

@@ -14,7 +14,6 @@ Needs `pip install "judgerank[postgres]"` (psycopg 3 and psycopg-pool).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from judgerank.core.errors import StoreError, needs_extra
+from judgerank.store.base import seal, unsealed
 
 SCHEMA_VERSION = 1
 LOCK_ID = 0x4A52414E  # the advisory lock taken while the schema is made ("JRAN")
@@ -104,16 +104,19 @@ class PostgresStore:
         found: dict[str, object] = {}
         if not unique:
             return found
+        damaged: list[tuple[str, str]] = []
         with self._errors("read"), self._pool.connection() as db:
             for start in range(0, len(unique), CHUNK):
                 rows = db.execute("SELECT key, value FROM judgerank_judgments WHERE key = ANY(%s)",
                                   (unique[start : start + CHUNK],))
-                found.update((k, json.loads(v)) for k, v in rows)
+                found.update(unsealed(self.location, rows, damaged))
+            for key, stored in damaged:  # gone, so that the judgment made again takes its place
+                db.execute("DELETE FROM judgerank_judgments WHERE key = %s AND value = %s", (key, stored))
         return found
 
     def put_many(self, items: Iterable[tuple[str, object]]) -> None:
         """Write the items in one transaction; a key already there keeps its value."""
-        rows = [(k, json.dumps(v)) for k, v in items]
+        rows = [(k, seal(k, v)) for k, v in items]
         if not rows:
             return
         with self._errors("write"), self._pool.connection() as db:  # commits on leaving, rolls back on error

@@ -9,7 +9,6 @@ read-only: cached judgments are served, new ones are not kept.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from judgerank.backends.models import cache_dir
 from judgerank.core.errors import StoreError
+from judgerank.store.base import log, seal, unsealed
 
 APPLICATION_ID = 0x4A52414E  # "JRAN": marks a file as a judgerank cache (PRAGMA application_id)
 SCHEMA_VERSION = 1
@@ -72,6 +72,9 @@ class SQLiteStore:
         # database (SQLITE_NOTADB), before anything is written to it.
         if self.path.exists() and not self.path.is_file():
             raise StoreError(f"cache {self.path}: not a file; give --cache a file path")
+        if self.path.is_file() and self.path.stat().st_size == 0:  # a store was expected here, and none is
+            log.warning("judgment store %s was an empty file (0 bytes): a new, empty store is made in it, so "
+                        "judgments kept before are not there", self.path)
 
     def _connect(self) -> sqlite3.Connection:
         if self.readonly:
@@ -189,12 +192,12 @@ class SQLiteStore:
                 chunk = unique[start : start + CHUNK]
                 marks = ",".join("?" * len(chunk))
                 rows = db.execute(f"SELECT key, value FROM judgments WHERE key IN ({marks})", chunk)
-                found.update((k, json.loads(v)) for k, v in rows)
+                found.update(unsealed(str(self.path), rows))
         return found
 
     def put_many(self, items: Iterable[tuple[str, object]]) -> None:
         """Write and commit the items in one transaction; a read-only store keeps nothing."""
-        rows = [(k, json.dumps(v)) for k, v in items]
+        rows = [(k, seal(k, v)) for k, v in items]
         if not rows or self.readonly:
             return
         with self._errors("write"):
