@@ -25,7 +25,8 @@ TYPED = Path(__file__).resolve().parent / "typed"
 
 def test_the_exported_names_are_the_facades_records_and_errors():
     assert set(judgerank.__all__) == {
-        "DEFAULT_JUDGE_METHOD", "DEFAULT_METHOD", "DEFAULT_RERANK_METHOD", "Anchor", "BackendError", "Bootstrap",
+        "DEFAULT_JUDGE_METHOD", "DEFAULT_METHOD", "DEFAULT_RERANK_METHOD", "Anchor", "Assessment", "Assessor",
+        "BackendError", "Bootstrap",
         "BradleyTerry", "Budget", "Copeland", "Costs", "Elo", "Item", "Judge", "JudgerankError", "Juror", "Jury",
         "JuryResult", "Leaderboard", "PageRank", "PairJudgment", "PairTask", "PairsJudged", "Preference", "Query",
         "RankCentrality", "RankedResponses", "Ranking", "Request", "Reranker", "ResponseJudge", "Runtime", "Sandwich",

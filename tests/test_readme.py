@@ -23,7 +23,8 @@ def readme_commands() -> list[str]:
 
 def test_the_readme_has_runnable_examples_of_every_job() -> None:
     commands = readme_commands()
-    assert {c.split()[1] for c in commands} >= {"rerank", "evaluate", "judge", "arena", "winrate"}
+    assert {c.split()[1] for c in commands} >= {"rerank", "evaluate", "judge", "arena", "winrate", "assess",
+                                                         "assess-eval"}
     for command in commands:  # every file they read ships in examples/
         for path in re.findall(r"examples/\S+", command):
             assert (ROOT / path).is_file(), path
@@ -50,3 +51,5 @@ def test_every_readme_example_runs_as_written(tmp_path: Path) -> None:
     assert [row["player"] for row in board][:2] == ["dune-13b", "atlas-7b"]
     rates = {r["model"]: r for r in json.loads(said["winrate examples/judged.json --baseline baseline"])}
     assert rates["atlas-7b"]["lc_win_rate"] > 50 > rates["cedar-1b"]["lc_win_rate"]
+    assert len((tmp_path / "labels.qrels").read_text().splitlines()) == 6  # every passage of the run, graded
+    assert json.loads(said["assess-eval labels.qrels --qrels examples/flea.qrels"])["labels"]["shared"] == 6

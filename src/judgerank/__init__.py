@@ -7,6 +7,7 @@ budget, **options) with the same verbs:
 - Judge(...).rank(prompt, responses) and .compare(pairs): order responses, decide labelled pairs;
   Jury(jurors).compare(pairs) pools several judges;
 - leaderboard(battles, rater, interval): rate players from battles (no model is asked);
+- Assessor(...).assess(query, passages): grade pooled passages 0-3 (LLM qrels);
 - Runtime: share models and the judgment store between jobs;
 and the records they take and return.
 """
@@ -33,6 +34,7 @@ if _TYPE_CHECKING:  # the names type checkers see; at run time each is imported 
         WinRate,
         leaderboard,
     )
+    from judgerank.assess import Assessment, Assessor
     from judgerank.core.costs import Budget, Costs
     from judgerank.core.errors import BackendError, JudgerankError, StoreError
     from judgerank.core.types import Item, Preference, Query, Ranking, Request, as_items, as_query
@@ -47,6 +49,7 @@ if _TYPE_CHECKING:  # the names type checkers see; at run time each is imported 
 _HOME = {
     **dict.fromkeys(("Anchor", "Bootstrap", "BradleyTerry", "Copeland", "Elo", "Leaderboard", "PageRank",
                      "RankCentrality", "Sandwich", "WinRate", "leaderboard"), "judgerank.arena"),
+    **dict.fromkeys(("Assessment", "Assessor"), "judgerank.assess"),
     **dict.fromkeys(("Budget", "Costs"), "judgerank.core.costs"),
     **dict.fromkeys(("BackendError", "JudgerankError", "StoreError"), "judgerank.core.errors"),
     **dict.fromkeys(("Item", "Preference", "Query", "Ranking", "Request", "as_items", "as_query"),
@@ -83,9 +86,10 @@ if _TYPE_CHECKING:
     DEFAULT_METHOD = DEFAULT_RERANK_METHOD  # deprecated name of DEFAULT_RERANK_METHOD
 
 __all__ = [
-    "DEFAULT_JUDGE_METHOD", "DEFAULT_METHOD", "DEFAULT_RERANK_METHOD", "Anchor", "BackendError", "Bootstrap",
-    "BradleyTerry", "Budget", "Copeland", "Costs", "Elo", "Item", "Judge", "JudgerankError", "Juror", "Jury",
-    "JuryResult", "Leaderboard", "PageRank", "PairJudgment", "PairTask", "PairsJudged", "Preference", "Query",
-    "RankCentrality", "RankedResponses", "Ranking", "Request", "Reranker", "ResponseJudge", "Runtime", "Sandwich",
-    "StoreError", "WinRate", "__version__", "as_items", "as_query", "leaderboard",
+    "DEFAULT_JUDGE_METHOD", "DEFAULT_METHOD", "DEFAULT_RERANK_METHOD", "Anchor", "Assessment", "Assessor",
+    "BackendError", "Bootstrap", "BradleyTerry", "Budget", "Copeland", "Costs", "Elo", "Item", "Judge",
+    "JudgerankError", "Juror", "Jury", "JuryResult", "Leaderboard", "PageRank", "PairJudgment", "PairTask",
+    "PairsJudged", "Preference", "Query", "RankCentrality", "RankedResponses", "Ranking", "Request", "Reranker",
+    "ResponseJudge", "Runtime", "Sandwich", "StoreError", "WinRate", "__version__", "as_items", "as_query",
+    "leaderboard",
 ]

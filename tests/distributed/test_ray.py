@@ -198,3 +198,22 @@ def test_an_error_in_the_work_stops_the_job_with_one_line_not_endless_retries(cl
     spec = JobSpec("rerank", "pointwise", "m", base_url="http://127.0.0.1:9/v1", store=None)  # nothing listens there
     with pytest.raises(JudgerankError, match=r"^worker \S+: http://127.0.0.1:9/v1/chat/completions: cannot connect"):
         list(run(requests, spec, cluster))
+
+
+def test_assess_on_ray_from_the_cli_matches_one_process(simulated, tmp_path):
+    requests, model = simulated
+    rows = [{"query_id": r.query.id, "query": r.query.text, "candidates": [{"id": i.id, "text": i.text} for i in r.items]}
+            for r in requests[:3]]
+    (tmp_path / "pool.jsonl").write_text("\n".join(map(json.dumps, rows)) + "\n")
+    base = [sys.executable, "-m", "judgerank", "assess", "--input", tmp_path / "pool.jsonl", "--model", model,
+            "--no-store"]
+    here = subprocess.run([*base, "--out", tmp_path / "here.jsonl"], capture_output=True, text=True, timeout=300)
+    there = subprocess.run([*base, "--out", tmp_path / "ray.jsonl", "--ray", "local", "--workers", "2"],
+                           capture_output=True, text=True, timeout=300)
+    assert here.returncode == 0 and there.returncode == 0, there.stderr
+    assert sorted((tmp_path / "ray.qrels").read_text().splitlines()) == sorted(
+        (tmp_path / "here.qrels").read_text().splitlines())
+    # the simulated assessor's likeliest grade is each passage's own
+    grades = {f"{r.query.id} 0 {i.id} {int(g)}" for r in requests[:3] for i, g in zip(r.items, GRADES)}
+    assert set((tmp_path / "here.qrels").read_text().splitlines()) == grades
+    assert re.search(r"3 topics: 36 LLM calls", there.stderr) and re.search(r"3 topics on \d workers", there.stderr)

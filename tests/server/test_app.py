@@ -157,6 +157,23 @@ def test_judge_ranks_responses_with_diagnostics(live):
     assert data["costs"]["calls"] == 12 + 4
 
 
+def test_assess_grades_each_document_with_its_distribution(live):
+    body = {"query": "how long do fleas live", "documents": [{"id": f"d{n}", "text": d} for n, d in enumerate(DOCS)]}
+    data = httpx.post(f"{live.url}/v1/assess", json=body, timeout=30).json()
+    assert data["grades"] == [0, 1, 2, 3] and data["complete"]
+    assert [(x["id"], x["grade"]) for x in data["labels"]] == [("d0", 1), ("d1", 3), ("d2", 0), ("d3", 2)]
+    assert all(abs(sum(x["probabilities"]) - 1) < 1e-5 for x in data["labels"])
+    assert data["costs"]["calls"] == 4
+    again = httpx.post(f"{live.url}/v1/assess", json=body | {"budget": {"max_calls": 0}}, timeout=30).json()
+    assert again["costs"]["cache_hits"] == 4 and [x["grade"] for x in again["labels"]] == [1, 3, 0, 2]
+    cut = httpx.post(f"{live.url}/v1/assess", json={"query": "other", "documents": DOCS[:2],
+                                                    "budget": {"max_calls": 1}}, timeout=30).json()
+    assert not cut["complete"] and [x["grade"] is None for x in cut["labels"]] == [False, True]
+    same = httpx.post(f"{live.url}/v1/assess", json={"query": "q", "documents": [{"id": "a", "text": "x"},
+                                                                                   {"id": "a", "text": "y"}]})
+    assert same.status_code == 422 and "share an id" in same.text
+
+
 def test_health_and_metrics(live):
     assert httpx.get(f"{live.url}/healthz").json()["status"] == "ok"
     httpx.post(f"{live.url}/v1/rerank", json={"query": "metrics", "documents": DOCS})
@@ -316,7 +333,8 @@ def test_fuzzed_requests_never_get_a_server_error(fuzz_server):
 
     schema = schemathesis.openapi.from_url(f"{fuzz_server.url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert {op.path for op in operations} >= {"/v1/rerank", "/v2/rerank", "/v1/judge", "/healthz", "/metrics"}
+    assert {op.path for op in operations} >= {"/v1/rerank", "/v2/rerank", "/v1/judge", "/v1/assess", "/healthz",
+                                             "/metrics"}
     for operation in operations:
 
         @given(case=operation.as_strategy())

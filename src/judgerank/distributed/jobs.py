@@ -1,4 +1,4 @@
-"""A job that can travel: what a worker needs to rebuild the Reranker or Judge of the
+"""A job that can travel: what a worker needs to rebuild the Reranker, Judge or Assessor of the
 driver, and the JSON-ready result of one task.
 
 Nothing here holds a model or a connection: a JobSpec is plain data, pickled to each worker, and
@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from judgerank.assess import Assessor
 from judgerank.core.costs import Budget
 from judgerank.core.types import Item, Query, Request
 from judgerank.judge import Judge
@@ -26,7 +27,7 @@ Task = Request | tuple[Query, tuple[Item, ...]]
 
 @dataclass(frozen=True)
 class JobSpec:
-    kind: Literal["rerank", "judge"]
+    kind: Literal["rerank", "judge", "assess"]
     method: str
     model: str | None = None
     base_url: str | None = None
@@ -48,14 +49,18 @@ class Worker:
         self.runtime = Runtime(store=spec.store, base_url=spec.base_url, threads=spec.threads, context=spec.context,
                                concurrency=spec.concurrency)
         budget = Budget(spec.max_calls, spec.max_tokens)
-        self.job: Reranker | Judge = (
-            Reranker(spec.method, spec.model, budget=budget, runtime=self.runtime, **spec.options)
-            if spec.kind == "rerank" else Judge(spec.method, spec.model, budget=budget, runtime=self.runtime,
-                                                **spec.options))
+        self.job: Reranker | Judge | Assessor
+        if spec.kind == "assess":
+            self.job = Assessor(spec.model, budget=budget, runtime=self.runtime, **spec.options)
+        elif spec.kind == "rerank":
+            self.job = Reranker(spec.method, spec.model, budget=budget, runtime=self.runtime, **spec.options)
+        else:
+            self.job = Judge(spec.method, spec.model, budget=budget, runtime=self.runtime, **spec.options)
 
     def run(self, task: Task) -> dict[str, Any]:
         """{"result": the ranking (or judged responses) as_dict, "worker", "seconds"}."""
         start = time.perf_counter()
         query, items = (task.query, task.items) if isinstance(task, Request) else task
-        result = self.job.rank(query, items).as_dict()
+        job = self.job
+        result = (job.assess(query, items) if isinstance(job, Assessor) else job.rank(query, items)).as_dict()
         return {"result": result, "worker": self.name, "seconds": time.perf_counter() - start}

@@ -117,6 +117,10 @@ class JobJudges:
             self._graph = ComparisonGraph(judge, self.ledger)
         return GraphComparer(self._graph, imply)
 
+    def grader(self, template: PromptTemplate, max_words: int = 200) -> PointwiseJudge:
+        """A pointwise judge of one graded template (the relevance assessor's)."""
+        return PointwiseJudge(self._llm(), template, max_words)
+
     def similarity(self, feedback: int = 0, weight: float = 1.0) -> SimilarityJudge:
         return SimilarityJudge(self._cached(self.models.embedding), feedback, weight)
 

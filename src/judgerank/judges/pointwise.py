@@ -34,11 +34,20 @@ class PointwiseJudge:
         self.max_words = max_words
 
     def scores(self, query: Query, items: Sequence[Item]) -> Answers[float]:
+        return self._choices(query, items).map(self._scores)
+
+    def distributions(self, query: Query, items: Sequence[Item]) -> Answers[np.ndarray]:
+        """The probability of each of the template's choices, per item (a graded template: of
+        each grade; the relevance assessor's labels)."""
+        return self._choices(query, items).map(
+            lambda results: [None if r is None else softmax(np.array(r.logprobs, dtype=np.float64)) for r in results])
+
+    def _choices(self, query: Query, items: Sequence[Item]) -> Answers[ChoiceResult]:
         t, m = self.template, self.model
         q = prepared(m, query.text, self.max_words)
         requests = [(t, t.request(query=q, passage=spotlit(prepared(m, i.text, self.max_words), self.spotlight)))
                     for i in items]
-        return choose(m, requests, [f"{query.id}: {i.id}" for i in items]).map(self._scores)
+        return choose(m, requests, [f"{query.id}: {i.id}" for i in items])
 
     def _scores(self, results: Sequence[ChoiceResult | None]) -> list[float | None]:
         return [None if r is None else self._score(np.array(r.logprobs, dtype=np.float64)) for r in results]

@@ -9,6 +9,9 @@ POST /v1/rerank (also /v2/rerank and /rerank): {query, documents: [str | {text}]
     carries the scores, costs and completeness.
 POST /v1/judge: {prompt, responses: [str | {id, text}], reference?, method?, model?, budget?}
     -> {best, ranking: [{id, index, score, rating}], diagnostics, costs, complete}.
+POST /v1/assess: {query, documents: [str | {id, text}], model?, label?, guard?, budget?} -> {grades,
+    labels: [{index, id, grade, expected, probabilities, flags}], costs, complete}: relevance
+    grades 0-3 for pooled passages (judgerank assess).
 POST /v1/arena: {battles: [{model_a, model_b, winner}], method?, bootstrap?} -> {leaderboard}.
 GET /healthz, GET /metrics (Prometheus text).
 
@@ -49,7 +52,7 @@ from judgerank import __version__
 from judgerank.core.cancel import run_cancellable
 from judgerank.core.costs import Costs
 from judgerank.core.errors import JudgerankError, StoreError
-from judgerank.server.models import ArenaIn, ArenaOut, JudgeIn, JudgeOut, RerankIn, RerankOut
+from judgerank.server.models import ArenaIn, ArenaOut, AssessIn, AssessOut, JudgeIn, JudgeOut, RerankIn, RerankOut
 from judgerank.server.service import ServerConfig, Service, authorized, refusal, status_of
 
 __all__ = ["ServerConfig", "create_app"]
@@ -225,13 +228,18 @@ def _operations(app: FastAPI, service: Service, config: ServerConfig, guarded: l
     async def judge(body: JudgeIn, request: Request) -> JudgeOut:
         return await _in_worker(lambda: service.judge(body), request, workers)
 
+    @app.post("/v1/assess", response_model=AssessOut, dependencies=guarded,
+              summary="Grade passages 0-3 for relevance with an LLM assessor (judgerank assess)")
+    async def assess(body: AssessIn, request: Request) -> AssessOut:
+        return await _in_worker(lambda: service.assess(body), request, workers)
+
     @app.post("/v1/arena", response_model=ArenaOut, dependencies=guarded,
               summary="A leaderboard from battles (no model is asked)")
     async def leaderboard(body: ArenaIn, request: Request) -> ArenaOut:
         return await _in_worker(lambda: service.arena(body), request, workers)
 
 
-_WORK = {"/v1/rerank", "/v2/rerank", "/rerank", "/v1/judge", "/v1/arena"}
+_WORK = {"/v1/rerank", "/v2/rerank", "/rerank", "/v1/judge", "/v1/assess", "/v1/arena"}
 _ENDPOINTS = _WORK | {"/healthz", "/metrics", "/docs", "/openapi.json"}
 DOCS_ASSETS = {"swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "favicon.png"}
 

@@ -146,6 +146,37 @@ class JudgeOut(BaseModel):
     explanations: list[dict[str, str | None]] | None = None  # hearing.explain: what the judge said, per verdict
 
 
+class AssessIn(Body):
+    query: str = Field(min_length=1)
+    documents: list[str | TextIn] = Field(min_length=1, description="strings or {text, id?} objects: the pooled "
+                                          "passages to grade")
+    model: str | None = Field(default=None, description="a model the server offers (GET /healthz lists them)")
+    budget: BudgetIn | None = None
+    label: Literal["likely", "expected"] = Field(default="likely", description="the grade given: the most likely, "
+                                                 "or the expected grade rounded")
+    guard: Literal["flag", "zero", "off"] = Field(default="flag", description="a passage that addresses the "
+                                                  "assessor: flag (graded as judged, flags returned), zero (graded 0 "
+                                                  "without a call), off")
+    hearing: HearingIn | None = Field(default=None, description="how the judge is heard (verdicts in words, ...)")
+
+
+class AssessedDocument(BaseModel):
+    index: int
+    id: str
+    grade: int | None  # None: not graded (the budget stopped it, or its verdict in words was unreadable)
+    expected: float | None
+    probabilities: list[float] | None  # of each grade, in the order of AssessOut.grades
+    flags: list[str] | None = None
+
+
+class AssessOut(BaseModel):
+    id: str
+    grades: list[int]
+    complete: bool
+    labels: list[AssessedDocument]
+    costs: dict[str, int | float]
+
+
 class BattleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     model_a: str = Field(min_length=1)

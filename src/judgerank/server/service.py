@@ -18,6 +18,7 @@ from typing import Any
 
 from judgerank.arena.raters import Anchor, Bootstrap, Sandwich, rater
 from judgerank.arena.ratings import rate_players
+from judgerank.assess import Assessor
 from judgerank.backends.base import Backend
 from judgerank.core.costs import Budget, Costs
 from judgerank.core.errors import BackendError, Cancelled, JudgerankError, StoreError
@@ -30,6 +31,9 @@ from judgerank.runtime import Runtime
 from judgerank.server.models import (
     ArenaIn,
     ArenaOut,
+    AssessedDocument,
+    AssessIn,
+    AssessOut,
     BudgetIn,
     HearingIn,
     JudgedResponse,
@@ -138,7 +142,7 @@ class Service:
         for name in self.allowed:
             self.runtime.check(name)  # a model that cannot be had fails at start, not at the first request
         self._prompt = read_prompt_file(config.prompt) if config.prompt else None
-        self._facades: dict[Hashable, Reranker | Judge] = {}
+        self._facades: dict[Hashable, Reranker | Judge | Assessor] = {}
         self._lock = threading.Lock()
         if config.warm_up:
             self.reranker(config.method, config.model, "demote").warm_up()
@@ -155,6 +159,17 @@ class Service:
             if facade is None:
                 facade = self._facades[key] = Reranker(method, model, runtime=self.runtime, guard=guard, **heard)
         assert isinstance(facade, Reranker)
+        return facade
+
+    def assessor(self, model: str | None, label: str, guard: str, hearing: HearingIn | None = None) -> Assessor:
+        """The Assessor for these settings, made once and kept."""
+        heard = hearing.options() if hearing is not None else {}
+        key = ("assess", model, label, guard, tuple(sorted(heard.items())))
+        with self._lock:
+            facade = self._facades.get(key)
+            if facade is None:
+                facade = self._facades[key] = Assessor(model, runtime=self.runtime, label=label, guard=guard, **heard)
+        assert isinstance(facade, Assessor)
         return facade
 
     def judge_of(self, method: str, model: str | None, top_k: int, guard: str,
@@ -301,6 +316,25 @@ class Service:
             costs=result.ranking.costs.as_dict(),
             explanations=result.ranking.explanations,
         )
+
+    def assess(self, body: AssessIn) -> AssessOut:
+        """Grades 0-3 for each document (judgerank assess's labels for one topic)."""
+        self.check_text(body.query, "query")
+        documents = [d if isinstance(d, TextIn) else TextIn(text=d) for d in body.documents]
+        self.check_sizes([d.text for d in documents], "documents")
+        model = self.resolve(body.model)
+        items = [Item(d.id if d.id is not None else str(n), d.text) for n, d in enumerate(documents)]
+        if len({i.id for i in items}) < len(items):
+            raise ServiceError(422, "two documents share an id: give each its own")
+        assessment = self.assessor(model, body.label, body.guard, body.hearing).assess(
+            Query("q", body.query), items, budget=self.budget(body.budget))
+        self._charge(assessment.costs)
+        return AssessOut(
+            id=str(uuid.uuid4()), grades=list(assessment.grades), complete=assessment.complete,
+            labels=[AssessedDocument(index=n, id=x.docid, grade=x.grade, expected=x.expected,
+                                     probabilities=list(x.probabilities) if x.probabilities else None,
+                                     flags=list(x.flags) or None) for n, x in enumerate(assessment.labels)],
+            costs=assessment.costs.as_dict())
 
     def arena(self, body: ArenaIn) -> ArenaOut:
         """A leaderboard from battles; no model is asked."""
