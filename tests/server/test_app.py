@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import socket
 import threading
 import time
@@ -35,12 +36,13 @@ def Lexical() -> Stub:  # noqa: N802 (a backend, made like one)
 
 
 class LiveServer:
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, **options) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=self.port,
+                                                    log_level="warning", **options))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> LiveServer:
@@ -233,6 +235,83 @@ def test_concurrency_limit_turns_away_the_excess(tmp_path):
 
 
 # --- hostile clients ------------------------------------------------------------------------------
+
+
+def test_with_the_slots_full_a_request_the_store_holds_is_still_served(tmp_path):
+    """Issue 39: 64 slow requests locked everyone out, fully cached ones too (429 for the whole flood)."""
+    class Slow(SimulatedBackend):
+        def iter_choice_logprobs(self, requests):
+            time.sleep(1.5)
+            return super().iter_choice_logprobs(requests)
+
+    with LiveServer(config(tmp_path, backend=Slow(GRADES), max_in_flight=2)) as live:
+        cached = {"query": "how long do fleas live", "documents": DOCS}
+        first = httpx.post(f"{live.url}/v1/rerank", json=cached, timeout=30).json()
+        judged = {"prompt": "how long do fleas live", "responses": DOCS[:2]}
+        assert httpx.post(f"{live.url}/v1/judge", json=judged, timeout=30).status_code == 200
+        flood = [threading.Thread(target=httpx.post, args=(f"{live.url}/v1/rerank",),
+                                  kwargs={"json": {"query": f"new {n}", "documents": DOCS}, "timeout": 30})
+                 for n in range(2)]
+        for t in flood:
+            t.start()
+        time.sleep(0.5)  # both slots now wait on the slow model
+        start = time.perf_counter()
+        again = httpx.post(f"{live.url}/v1/rerank", json=cached, timeout=30)
+        took = time.perf_counter() - start
+        assert again.status_code == 200 and took < 1.0, (again.status_code, took)
+        assert [r["index"] for r in again.json()["results"]] == [r["index"] for r in first["results"]]
+        assert again.json()["meta"]["judgerank"]["costs"]["cache_hits"] == 4
+        assert httpx.post(f"{live.url}/v1/judge", json=judged, timeout=30).status_code == 200
+        refused = httpx.post(f"{live.url}/v1/rerank", json={"query": "never asked", "documents": DOCS}, timeout=30)
+        assert refused.status_code == 429 and "2 requests in flight" in refused.json()["detail"]
+        for t in flood:
+            t.join()
+
+
+def _read_until_closed(sock: socket.socket, within: float) -> bytes:
+    sock.settimeout(within)
+    got = b""
+    while True:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return got
+        got += chunk
+
+
+def test_stalled_heads_and_bodies_are_let_go(tmp_path):
+    """Issue 39: 300 connections with unfinished headers stayed open, and 50 stalled bodies held
+    195 MB for as long as their clients liked."""
+    from judgerank.server.connections import uvicorn_options
+
+    cfg = config(tmp_path, body_timeout=0.5, header_timeout=0.5)
+    with LiveServer(cfg, **uvicorn_options(cfg.header_timeout, cfg.max_connections)) as live:
+        head = socket.create_connection(("127.0.0.1", live.port))
+        head.sendall(b"POST /v1/rerank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n")
+        start = time.perf_counter()
+        assert _read_until_closed(head, 5.0) == b""  # closed, unanswered
+        assert time.perf_counter() - start < 2.0
+        body = socket.create_connection(("127.0.0.1", live.port))
+        body.sendall(b"POST /v1/rerank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 1000\r\n\r\n{\"query\": \"q\", ")
+        start = time.perf_counter()
+        answer = _read_until_closed(body, 5.0)
+        assert answer.startswith(b"HTTP/1.1 408") and b"body_timeout" in answer
+        assert time.perf_counter() - start < 2.0
+        # a kept-alive connection that starts a second request and stalls is let go too
+        alive = socket.create_connection(("127.0.0.1", live.port))
+        alive.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        alive.settimeout(5.0)
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            reply += alive.recv(4096)
+        head_part, _, rest = reply.partition(b"\r\n\r\n")
+        length = int(re.search(rb"content-length: (\d+)", head_part.lower())[1])
+        while len(rest) < length:
+            rest += alive.recv(4096)
+        assert head_part.startswith(b"HTTP/1.1 200")
+        alive.sendall(b"GET /healthz HTTP/1.1\r\n")
+        assert _read_until_closed(alive, 5.0) == b""
+        assert httpx.get(f"{live.url}/healthz").status_code == 200  # others are served all along
 
 
 def test_a_body_over_the_limit_is_refused_before_it_is_read(tmp_path):

@@ -103,6 +103,12 @@ def serve(
         "--max-in-flight).", min=1)] = None,
     max_body_bytes: Annotated[int, typer.Option(help="Largest request body in bytes; a larger one gets 413.",
                                                 min=1)] = 4_000_000,
+    body_timeout: Annotated[float, typer.Option(help="Seconds a request body may take to arrive; then 408.",
+                                                min=0.1)] = 30.0,
+    header_timeout: Annotated[float, typer.Option(help="Seconds a request's headers may take to arrive; then the "
+                                                  "connection is closed.", min=0.1)] = 10.0,
+    max_connections: Annotated[int, typer.Option(help="Connections held at once; past them new requests get 503.",
+                                                 min=1)] = 1000,
     concurrency: Concurrency = 8,
     max_calls: MaxCalls = 2000,
     store: StoreOpt = None,
@@ -117,16 +123,19 @@ def serve(
         import uvicorn
 
         from judgerank.server.app import create_app
+        from judgerank.server.connections import uvicorn_options
     except ImportError as exc:
         raise needs_extra("judgerank serve", "server", hint=str(exc)) from None
     config = _server_config(model, models, method, api_keys_file, max_documents, max_document_chars, max_calls, store,
                             no_store, base_url, concurrency, prompt, rubric, max_in_flight=max_in_flight,
-                            max_in_flight_per_key=max_in_flight_per_key, max_body_bytes=max_body_bytes)
+                            max_in_flight_per_key=max_in_flight_per_key, max_body_bytes=max_body_bytes,
+                            body_timeout=body_timeout, header_timeout=header_timeout, max_connections=max_connections)
     _check_port(host, port)
     err.print(f"loading the models of {config.method} before serving …", highlight=False)
     application = create_app(config)  # checks every model and loads the default method's before the port is taken
     err.print(f"judgerank serving on http://{host}:{port} ({'API keys required' if config.api_keys else 'no API keys'})")
-    uvicorn.run(application, host=host, port=port, log_config=_log_config())
+    uvicorn.run(application, host=host, port=port, log_config=_log_config(),
+                **uvicorn_options(config.header_timeout, config.max_connections))
 
 
 @app.command()

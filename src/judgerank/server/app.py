@@ -134,7 +134,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     async def metrics_text() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    return BodyLimit(app, config.max_body_bytes, config.api_keys)  # type: ignore[return-value]  # an ASGI app around FastAPI
+    return BodyLimit(app, config.max_body_bytes, config.api_keys, config.body_timeout)  # type: ignore[return-value]  # an ASGI app around FastAPI
 
 
 BEARER = HTTPBearer(auto_error=False, description="An API key of the server's --api-keys file")
@@ -153,26 +153,33 @@ def _count_and_limit(app: FastAPI, config: ServerConfig, metrics: _Metrics) -> N
         endpoint = request.url.path
         start = time.perf_counter()
         key = request.headers.get("authorization", "") if config.api_keys else ""
+        busy = None
         if endpoint in _WORK and in_flight["n"] >= config.max_in_flight:
-            response: Response = JSONResponse(
-                {"detail": f"server busy: {config.max_in_flight} requests in flight (limit)"}, 429
-            )
+            busy = f"server busy: {config.max_in_flight} requests in flight (limit)"
         elif endpoint in _WORK and config.api_keys and by_key.get(key, 0) >= share:
-            response = JSONResponse({"detail": f"this API key has {share} requests in flight, its share of the "
-                                               f"server's {config.max_in_flight} (max_in_flight_per_key)"}, 429)
+            busy = (f"this API key has {share} requests in flight, its share of the server's {config.max_in_flight} "
+                    "(max_in_flight_per_key)")
+        if busy is not None and endpoint not in _FROM_STORE:
+            response: Response = JSONResponse({"detail": busy}, 429)
         else:
-            in_flight["n"] += 1
-            by_key[key] = by_key.get(key, 0) + 1
+            # with the slots full, a request whose every judgment is stored is still served, in
+            # a thread pool of its own, without a slot (it asks no model); else it gets the 429
+            request.state.busy = busy
+            counted = busy is None
+            if counted:
+                in_flight["n"] += 1
+                by_key[key] = by_key.get(key, 0) + 1
             try:
                 response = await call_next(request)
             except Exception:  # our own fault: logged here, never a stack trace or path in the body
                 log.exception("internal error on %s", endpoint)
                 response = JSONResponse({"detail": "internal server error"}, 500)
             finally:
-                in_flight["n"] -= 1
-                by_key[key] -= 1
-                if not by_key[key]:
-                    del by_key[key]
+                if counted:
+                    in_flight["n"] -= 1
+                    by_key[key] -= 1
+                    if not by_key[key]:
+                        del by_key[key]
         known = endpoint if endpoint in _ENDPOINTS else "other"
         metrics.requests.labels(known, str(response.status_code)).inc()
         metrics.latency.labels(known).observe(time.perf_counter() - start)
@@ -212,9 +219,13 @@ def _operations(app: FastAPI, service: Service, config: ServerConfig, guarded: l
     pool (40) would otherwise fill with requests waiting for the model, and everything else
     would wait behind them."""
     workers = anyio.CapacityLimiter(config.max_in_flight)
+    stored = anyio.CapacityLimiter(STORE_THREADS)  # requests served from the store while the slots are full
+
+    def pool(request: Request) -> anyio.CapacityLimiter:
+        return workers if _busy(request) is None else stored
 
     async def rerank(body: RerankIn, request: Request) -> RerankOut:
-        return await _in_worker(lambda: service.rerank(body), request, workers)
+        return await _in_worker(lambda: service.rerank(body, _busy(request)), request, pool(request))
 
     # clients disagree on the path: Cohere v1 and v2, Jina and most OSS rerank servers
     for path, summary in (("/v1/rerank", "Rerank documents (Cohere/Jina shape)"),
@@ -226,12 +237,12 @@ def _operations(app: FastAPI, service: Service, config: ServerConfig, guarded: l
     @app.post("/v1/judge", response_model=JudgeOut, dependencies=guarded,
               summary="Order one prompt's responses with an LLM judge")
     async def judge(body: JudgeIn, request: Request) -> JudgeOut:
-        return await _in_worker(lambda: service.judge(body), request, workers)
+        return await _in_worker(lambda: service.judge(body, _busy(request)), request, pool(request))
 
     @app.post("/v1/assess", response_model=AssessOut, dependencies=guarded,
               summary="Grade passages 0-3 for relevance with an LLM assessor (judgerank assess)")
     async def assess(body: AssessIn, request: Request) -> AssessOut:
-        return await _in_worker(lambda: service.assess(body), request, workers)
+        return await _in_worker(lambda: service.assess(body, _busy(request)), request, pool(request))
 
     @app.post("/v1/arena", response_model=ArenaOut, dependencies=guarded,
               summary="A leaderboard from battles (no model is asked)")
@@ -240,6 +251,13 @@ def _operations(app: FastAPI, service: Service, config: ServerConfig, guarded: l
 
 
 _WORK = {"/v1/rerank", "/v2/rerank", "/rerank", "/v1/judge", "/v1/assess", "/v1/arena"}
+_FROM_STORE = _WORK - {"/v1/arena"}  # work that the judgment store can answer whole
+STORE_THREADS = 16
+
+
+def _busy(request: Request) -> str | None:
+    """Why the model slots were full when the request came (None: it holds a slot)."""
+    return getattr(request.state, "busy", None)
 _ENDPOINTS = _WORK | {"/healthz", "/metrics", "/docs", "/openapi.json"}
 DOCS_ASSETS = {"swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "favicon.png"}
 
@@ -277,12 +295,14 @@ class BodyLimit:
     body is read (a client without one is answered 401 at once, whatever it sends after; two
     Authorization headers are 400); a request body over `limit` bytes is refused with 413 as
     soon as it is seen (its Content-Length, or the bytes received so far), never parsed or held
-    whole. Once the body is read it listens to the connection and sets scope[DISCONNECTED] when
+    whole; one that has not arrived whole within `body_timeout` seconds is 408, the connection
+closed. Once the body is read it listens to the connection and sets scope[DISCONNECTED] when
     the client goes away, so model work can stop."""
 
-    def __init__(self, app: Any, limit: int, api_keys: frozenset[str] = frozenset()) -> None:
+    def __init__(self, app: Any, limit: int, api_keys: frozenset[str] = frozenset(), body_timeout: float = 30.0) -> None:
         self.app = app
         self.limit = limit
+        self.body_timeout = body_timeout
         self.api_keys = api_keys
         self.state = app.state  # what tests and the server read through the app
 
@@ -296,16 +316,21 @@ class BodyLimit:
         if not length.isdigit() or int(length) > self.limit:
             return await self._answer(send, 413, f"request body over max_body_bytes {self.limit}")
         chunks, size, more = [], 0, True
-        while more:  # bodies are small by now: read it, counting, then hand it on
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                return await self._answer(send, 413, f"request body over max_body_bytes {self.limit}")
-            chunks.append(chunk)
-            more = message.get("more_body", False)
+        with anyio.move_on_after(self.body_timeout) as waited:
+            while more:  # bodies are small by now: read it, counting, then hand it on
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.limit:
+                    return await self._answer(send, 413, f"request body over max_body_bytes {self.limit}")
+                chunks.append(chunk)
+                more = message.get("more_body", False)
+        if waited.cancelled_caught:  # a client that stalls mid-body holds nothing past body_timeout
+            chunks.clear()
+            return await self._answer(send, 408, f"request body not received within body_timeout "
+                                                 f"{self.body_timeout:g} s", [(b"connection", b"close")])
         body, sent = b"".join(chunks), False
         gone, ended = threading.Event(), anyio.Event()
         scope[DISCONNECTED] = gone

@@ -68,6 +68,9 @@ class ServerConfig:
     max_in_flight_per_key: int | None = None  # with API keys, one key's share of them (None: half)
     max_calls: int | None = DEFAULT_MAX_CALLS  # ceiling on any request's budget (None: no ceiling)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # a larger request body is refused (413) before it is parsed
+    body_timeout: float = 30.0  # seconds a request's body may take to arrive (then 408)
+    header_timeout: float = 10.0  # seconds a request's head may take (then the connection is closed)
+    max_connections: int = 1000  # connections held at once (uvicorn answers 503 past them)
     store: str | Path | None = "default"  # the judgment store every request shares
     warm_up: bool = True  # load the default method's models before serving (the first request does not wait)
     prompt: str | None = None  # the operator's own prompt template for every request (judgerank.judges.templates)
@@ -244,7 +247,17 @@ class Service:
         if self.on_costs is not None:
             self.on_costs(costs)
 
-    def rerank(self, body: RerankIn) -> RerankOut:
+    def served_from_store(self, busy: str | None, complete: bool) -> None:
+        """With the model slots full (busy: why), a request is served only if the store held
+        every judgment it needed; else it is refused (429) as it would have been."""
+        if busy is not None and not complete:
+            raise ServiceError(429, busy)
+
+    def _budget_or_store(self, b: BudgetIn | None, busy: str | None) -> Budget:
+        """The request's budget; none at all (answers from the store only) when the slots are full."""
+        return Budget(0, 0) if busy is not None else self.budget(b)
+
+    def rerank(self, body: RerankIn, busy: str | None = None) -> RerankOut:
         self.check_text(body.query, "query")
         docs = [d if isinstance(d, TextIn) else TextIn(text=d) for d in body.documents]
         self.check_sizes([d.text for d in docs], "documents")
@@ -253,7 +266,8 @@ class Service:
         items = [Item(str(n), d.text) for n, d in enumerate(docs)]
         reranker = self.reranker(method, model, body.guard, body.hearing)
         self.check_planned_calls(reranker.method.name, len(items), reranker.options, model, "documents")
-        ranking = reranker.rank(Query("q", body.query), items, budget=self.budget(body.budget))
+        ranking = reranker.rank(Query("q", body.query), items, budget=self._budget_or_store(body.budget, busy))
+        self.served_from_store(busy, ranking.complete)
         self._charge(ranking.costs)
         relevance = reranker.relevance(ranking, body.relevance)
         keep = body.top_n or len(ranking.ids)
@@ -287,7 +301,7 @@ class Service:
                    "prompt_tokens": ranking.costs.prompt_tokens},
         )
 
-    def judge(self, body: JudgeIn) -> JudgeOut:
+    def judge(self, body: JudgeIn, busy: str | None = None) -> JudgeOut:
         self.check_text(body.prompt, "prompt")
         responses = [r if isinstance(r, TextIn) else TextIn(text=r) for r in body.responses]
         self.check_sizes([r.text for r in responses], "responses")
@@ -298,7 +312,9 @@ class Service:
         index = {item.id: n for n, item in enumerate(items)}
         judge = self.judge_of(body.method, model, body.top_k, body.guard, body.hearing)
         self.check_planned_calls(judge.method.name, len(items), judge.options, model, "responses")
-        result = judge.rank(Query("p", body.prompt, body.reference), items, budget=self.budget(body.budget))
+        result = judge.rank(Query("p", body.prompt, body.reference), items,
+                            budget=self._budget_or_store(body.budget, busy))
+        self.served_from_store(busy, result.ranking.complete)
         self._charge(result.ranking.costs)
         return JudgeOut(
             id=str(uuid.uuid4()),
@@ -317,7 +333,7 @@ class Service:
             explanations=result.ranking.explanations,
         )
 
-    def assess(self, body: AssessIn) -> AssessOut:
+    def assess(self, body: AssessIn, busy: str | None = None) -> AssessOut:
         """Grades 0-3 for each document (judgerank assess's labels for one topic)."""
         self.check_text(body.query, "query")
         documents = [d if isinstance(d, TextIn) else TextIn(text=d) for d in body.documents]
@@ -327,7 +343,8 @@ class Service:
         if len({i.id for i in items}) < len(items):
             raise ServiceError(422, "two documents share an id: give each its own")
         assessment = self.assessor(model, body.label, body.guard, body.hearing).assess(
-            Query("q", body.query), items, budget=self.budget(body.budget))
+            Query("q", body.query), items, budget=self._budget_or_store(body.budget, busy))
+        self.served_from_store(busy, assessment.complete)
         self._charge(assessment.costs)
         return AssessOut(
             id=str(uuid.uuid4()), grades=list(assessment.grades), complete=assessment.complete,
