@@ -21,12 +21,14 @@ from judgerank.core.errors import JudgerankError
 
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=20),
-    st.sampled_from(["model_a", "model_b", "tie", "both_bad", "1", "2", "A>B", "", "Q0", "q1"]),
+    st.sampled_from(["model_a", "model_b", "tie", "both_bad", "1", "2", "A>B", "", "Q0", "q1", 10**400, -(10**400),
+                     1.5, 0.5]),
 )
 KEYS = st.sampled_from([
     "query", "query_id", "candidates", "id", "text", "content", "docid", "qid", "hits", "prompt", "input",
     "instruction", "question", "responses", "output_1", "output_2", "label", "reference", "model_a", "model_b",
-    "winner", "prompt_id",
+    "winner", "prompt_id", "preference", "p_a", "generator", "generator_1", "generator_2", "output", "_id",
+    "contents", "title",
 ]) | st.text(max_size=8)
 JSON = st.recursive(
     SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=6), max_leaves=20
@@ -65,7 +67,9 @@ def text_files(draw: st.DrawFn) -> bytes:
     cell = st.one_of(st.text(max_size=12), st.sampled_from(["Q0", "0", "1", "-1", "nan", "inf", "9" * 5000, "\t", ","]))
     lines = draw(st.lists(st.lists(cell, max_size=7), max_size=6))
     sep = draw(st.sampled_from([" ", "\t", ","]))
-    header = draw(st.sampled_from(["", "model_a,model_b,winner\n", "id,model_a,model_b,winner\n"]))
+    header = draw(st.sampled_from(["", "model_a,model_b,winner\n", "id,model_a,model_b,winner\n",
+                                   "index,preference,std_delta_len,instruction_difficulty\n",  # winrate --gamed
+                                   "index,instruction_difficulty\n", "<top>\n<num> Number: 1\n<title> "]))
     body = header + "\n".join(sep.join(line) for line in lines)
     if draw(st.booleans()):
         return body.encode("utf-8", "surrogatepass")
@@ -92,6 +96,7 @@ def _readers() -> dict[str, tuple[str, Callable[[Path], Any], Any]]:
     from judgerank.arena.files import read_battles, read_difficulty, read_gamed, read_judged
     from judgerank.io.trec import read_qrels, read_run_with_tag
     from judgerank.judge.files import read_judge_input
+    from judgerank.rerank.corpus import read_corpus, read_topics
     from judgerank.rerank.files import read_passages, read_requests
 
     return {
@@ -112,6 +117,8 @@ def _readers() -> dict[str, tuple[str, Callable[[Path], Any], Any]]:
         "winrate-battles": (".jsonl", lambda p: read_judged(p, "model_b"), json_files()),
         "winrate-difficulty": (".csv", read_difficulty, text_files()),
         "winrate-gamed": (".csv", read_gamed, text_files()),
+        "topics": (".tsv", read_topics, text_files() | json_files()),  # rerank --run and assess
+        "corpus": (".jsonl", lambda p: read_corpus(p, {"1", "a", "d1"}), text_files() | json_files()),
     }
 
 
