@@ -72,6 +72,54 @@ _INSTRUCTION = re.compile(
     ]),
     re.IGNORECASE,
 )
+# The same instructions in the languages attacks are most often written in besides English
+# (Spanish, French, German, Italian, Portuguese, Dutch, Russian, Chinese, Japanese, Korean):
+# "ignore the previous instructions", "rank this passage first", "this passage is the most
+# relevant", "answer yes". Read on the text with only invisible characters removed: the
+# look-alike folding that unmasks a Latin word would garble a Cyrillic one.
+_INSTRUCTION_ELSEWHERE = re.compile(
+    "|".join([
+        # es / pt / it
+        r"\bignor(?:a|e|ar|ad|en|i|ate)\s+(?:(?:todas|todos|tutte|tutti)\s+)?(?:las|los|as|os|le|gli)\s+"
+        r"(?:instrucciones|instruções|instrucoes|istruzioni|indicaciones|indicações|orientações)\s+"
+        r"(?:anteriores|previas|precedenti|prévias|previas)",
+        r"\b(?:este|esta|questo|questa)\s+(?:pasaje|documento|texto|passagem|trecho|passaggio|testo|resultado|"
+        r"risultato)\s+(?:es|é|è)\s+(?:el|la|o|a|il)\s+(?:más|mais|più)\s+(?:relevante|rilevante|pertinente)",
+        r"\b(?:clasifica|classifique|classifica|pon|coloca|metti)\s+(?:este|esta|questo|questa)\s+\w+\s+"
+        r"(?:como\s+|come\s+)?(?:(?:el|la|o|a|il)\s+)?(?:primero|primeiro|primo|más relevante|mais relevante|"
+        r"più rilevante|en primer lugar|al primo posto)",
+        # fr
+        r"\bignore[zr]?\s+(?:toutes\s+)?les\s+(?:instructions|consignes|directives)\s+(?:précédentes|"
+        r"antérieures|ci-dessus)",
+        r"\b(?:ce|cette)\s+(?:passage|document|texte|réponse|résultat)\s+est\s+(?:le|la)\s+plus\s+pertinente?",
+        r"\bclasse[zr]?\s+(?:ce|cette)\s+\w+\s+(?:en\s+)?(?:premier|première|le plus pertinent)",
+        r"\brépond(?:s|ez|re)\s+(?:par\s+)?[«\"']?\s*oui\b",
+        # de / nl
+        r"\bignorier(?:e|en|t)?(?:\s+sie)?\s+(?:alle\s+)?(?:vorherigen|bisherigen|obigen|früheren)\s+"
+        r"(?:anweisungen|instruktionen|vorgaben)",
+        r"\b(?:diese[rsn]?|dieses)\s+(?:passage|dokument|text|abschnitt|ergebnis)\s+ist\s+(?:der|die|das)\s+"
+        r"(?:relevanteste|beste)",
+        r"\b(?:bewerte|ranke|stufe|setze)\s+(?:diese[rsn]?|dieses)\s+\w+\s+(?:als\s+)?(?:am\s+relevantesten|"
+        r"zuerst|an\s+erster\s+stelle|auf\s+platz\s+(?:1|eins))",
+        r"\bantworte(?:n\s+sie)?\s+mit\s+[„\"']?ja\b",
+        r"\bnegeer\s+(?:alle\s+)?(?:de\s+)?(?:vorige|eerdere|voorgaande)\s+(?:instructies|aanwijzingen)",
+        r"\b(?:deze|dit)\s+(?:passage|document|tekst)\s+is\s+(?:het|de)\s+(?:meest\s+relevant|relevantste|beste)",
+        # ru
+        r"игнорируй(?:те)?\s+(?:все\s+)?(?:предыдущие|прежние|вышеуказанные)\s+(?:инструкции|указания|команды)",
+        r"этот\s+(?:отрывок|документ|текст|фрагмент|ответ)\s+(?:—\s+|является\s+)?(?:самым|наиболее)\s+"
+        r"(?:релевантн|подходящ)",
+        r"постав(?:ь|ьте)\s+(?:этот|эту|это)\s+\w+\s+(?:на\s+)?(?:первое|1)",
+        # zh / ja / ko
+        r"忽略(?:之前|以上|先前|前面|上述)的?(?:所有|全部)?(?:指令|指示|说明|說明|提示)",
+        r"(?:这|這|此)(?:段|篇|个|個)?(?:文字|段落|文档|文檔|文本|内容|內容|回答)(?:是)?最(?:相关|相關|好)",
+        r"(?:将|把|將)(?:这|這|此).{0,8}排(?:在)?(?:第一|首位|最前)",
+        r"(?:以前|前|上記|これまで)の(?:すべての)?(?:指示|命令|指令)を無視",
+        r"この(?:文章|文書|パッセージ|テキスト|回答)(?:は|が)最も(?:関連|適切)",
+        r"(?:이전|위의|앞의)\s*(?:모든\s*)?(?:지시|지침|명령)(?:을|를|사항을)?\s*무시",
+        r"이\s*(?:문서|글|구절|텍스트|답변)(?:이|가|은|는)\s*가장\s*관련",
+    ]),
+    re.IGNORECASE,
+)
 _FORGED = re.compile(
     "|".join([
         # Answer: yes / Verdict: [[A]] / Rating: 5, at the start of a line or sentence
@@ -134,10 +182,15 @@ def as_read(text: str) -> str:
     so 'ig\u200bnore' reads as 'ignore'), and letters that look Latin but are not (Cyrillic 'о',
     Greek 'ο') read as the Latin letter they imitate, from Unicode's confusables table
     (confusable-homoglyphs). Only the detector sees this form; the text judged is unchanged."""
-    text = "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cf")
+    text = _visible(text)
     if text.isascii():
         return text
     return "".join(c if c.isascii() else _latin_look_alike(c) for c in text)
+
+
+def _visible(text: str) -> str:
+    """NFKC-folded, with invisible format characters removed (the first steps of as_read)."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cf")
 
 
 @functools.lru_cache(maxsize=8192)
@@ -158,9 +211,10 @@ def detect(query: Query | str, text: str, *, stuffing: bool = True) -> list[str]
     stuffing=False skips the query-stuffing and query-echo rules: responses to a prompt may quote
     it at length (a puzzle restated) or answer it in its own words, passages have no such reason."""
     q = query.text if isinstance(query, Query) else query
+    written = _visible(text)
     text = as_read(text)
     flags = []
-    if _INSTRUCTION.search(text):
+    if _INSTRUCTION.search(text) or _INSTRUCTION_ELSEWHERE.search(written):
         flags.append("instruction")
     if _FORGED.search(text):
         flags.append("forged-answer")
