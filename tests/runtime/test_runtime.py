@@ -89,3 +89,39 @@ def test_close_releases_and_is_idempotent(tmp_path):
     assert backend._loop.is_closed()
     with pytest.raises(JudgerankError, match="used after close"):
         runtime.store.get_many(["k"])  # type: ignore[union-attr]
+
+
+def test_work_waiting_for_a_busy_model_leaves_when_its_caller_stops_waiting():
+    """Issue 39: after a flood's clients gave up, their requests still queued for the model's slot
+    one after another, holding the service's slots; now they leave as soon as they are cancelled."""
+    import threading
+    import time
+
+    from judgerank.core.cancel import run_cancellable
+    from judgerank.core.errors import Cancelled
+    from judgerank.runtime.runtime import HeldModel
+
+    from helpers import Stub
+
+    model = HeldModel(None, Stub("busy"), one_at_a_time=True)
+    busy = model.slot()
+    busy.__enter__()  # another request holds the model
+    gone, outcome = threading.Event(), []
+
+    def wait_for_the_model() -> None:
+        try:
+            with model.slot():
+                outcome.append("ran")
+        except Cancelled:
+            outcome.append("left")
+
+    waiting = threading.Thread(target=run_cancellable, args=(gone, wait_for_the_model))
+    waiting.start()
+    time.sleep(0.2)
+    start = time.perf_counter()
+    gone.set()
+    waiting.join(2.0)
+    assert outcome == ["left"] and time.perf_counter() - start < 0.5
+    busy.__exit__(None, None, None)
+    with model.slot():  # the slot is free again for whoever comes next
+        pass

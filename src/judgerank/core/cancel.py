@@ -9,7 +9,8 @@ the stop are already stored.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TypeVar
 
@@ -33,3 +34,15 @@ def check_cancelled() -> None:
     event = _EVENT.get()
     if event is not None and event.is_set():
         raise Cancelled("cancelled: the caller stopped waiting")
+
+
+@contextmanager
+def held(lock: threading.Lock) -> Iterator[None]:
+    """Hold `lock`, waiting for it in short steps so that work whose caller has stopped waiting
+    leaves the queue at once (Cancelled) instead of when the lock comes free."""
+    while not lock.acquire(timeout=0.05):
+        check_cancelled()
+    try:
+        yield
+    finally:
+        lock.release()

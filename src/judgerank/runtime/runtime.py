@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
 from judgerank.backends.base import AttentionBackend, Backend
+from judgerank.core.cancel import held
 from judgerank.core.costs import Budget, Ledger
 from judgerank.core.errors import JudgerankError
 from judgerank.runtime.specs import ModelSpec, build_backend
@@ -45,7 +46,7 @@ class HeldModel:
         self._lock = threading.Lock()
 
     def slot(self) -> AbstractContextManager[Any]:
-        return self._lock if self.one_at_a_time else nullcontext()
+        return held(self._lock) if self.one_at_a_time else nullcontext()
 
     def note(self, text: str) -> None:
         """Something the user should know about the model (the CLI prints it; else a warning)."""

@@ -330,7 +330,7 @@ closed. Once the body is read it listens to the connection and sets scope[DISCON
         if waited.cancelled_caught:  # a client that stalls mid-body holds nothing past body_timeout
             chunks.clear()
             return await self._answer(send, 408, f"request body not received within body_timeout "
-                                                 f"{self.body_timeout:g} s", [(b"connection", b"close")])
+                                                 f"{self.body_timeout:g} s")
         body, sent = b"".join(chunks), False
         gone, ended = threading.Event(), anyio.Event()
         scope[DISCONNECTED] = gone
@@ -359,7 +359,8 @@ closed. Once the body is read it listens to the connection and sets scope[DISCON
     @staticmethod
     async def _answer(send: Callable, status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
         detail = json.dumps({"detail": message}).encode()
+        # a refused request's connection is closed: what its client still sends is never read
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(detail)).encode()),
-                                *(headers or [])]})
+                                (b"connection", b"close"), *(headers or [])]})
         await send({"type": "http.response.body", "body": detail})
