@@ -45,9 +45,8 @@ RUNS: dict[str, list[str]] = {
     "cascade": ["--method", "cascade"],
     "pointwise-smollm": ["--method", "pointwise", "--model", "smollm2-135m", "--depth", "30"],
     "first-smollm": ["--method", "first", "--model", "smollm2-135m", "--depth", "20"],
-    "pointwise-qwen0.5b": ["--method", "pointwise", "--model", "qwen2.5-coder-0.5b", "--depth", "20"],
+    "pointwise-qwen0.5b": ["--method", "pointwise", "--model", "qwen2.5-coder-0.5b", "--depth", "10"],
     "first-qwen0.5b": ["--method", "first", "--model", "qwen2.5-coder-0.5b", "--depth", "20"],
-    "listwise-qwen0.5b": ["--method", "listwise", "--model", "qwen2.5-coder-0.5b", "--depth", "20", "--window", "20"],
 }
 ASSESSORS = ("smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b")
 

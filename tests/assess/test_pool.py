@@ -95,3 +95,14 @@ def test_bad_options_are_one_line_errors(tmp_path):
     prompt.write_text('name = "yes"\nkind = "binary"\nchoices = ["yes", "no"]\nuser = "{query} {passage}"\n')
     with pytest.raises(JudgerankError, match="reads a graded one"):
         Assessor("sim", backend=SimulatedBackend(GRADES), store=None, prompt=str(prompt))
+
+
+def test_an_assessor_heard_in_words_labels_by_its_verdicts():
+    """A judge without log-probabilities: the grade it writes ([[2]]), its distribution the vote
+    share with the prior of half a vote per grade: (1 + 1/2) / (1 + 4/2) for the grade said."""
+    backend = SimulatedBackend(GRADES, logprobs=False)
+    with Assessor("sim", backend=backend, store=None, verdicts="text") as assessor:
+        got = assessor.assess("flea life cycle", [{"id": k, "text": t} for k, t in TEXTS.items()])
+    assert [x.grade for x in got.labels] == [3, 2, 1, 0]
+    assert got.labels[0].probabilities == pytest.approx((1 / 6, 1 / 6, 1 / 6, 1 / 2), abs=1e-6)
+    assert got.costs.completion_tokens > 0  # the verdicts were written, not read from log-probabilities
