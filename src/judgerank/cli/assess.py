@@ -35,7 +35,6 @@ from judgerank.cli.show import as_tables, emit, table
 from judgerank.cli.tasks import FlagTally, Output, id_of_json, job_spec, join_cluster, on_ray, run_tasks
 from judgerank.core.costs import Costs
 from judgerank.core.errors import JudgerankError
-from judgerank.core.types import Request
 from judgerank.io.trec import read_qrels
 from judgerank.rerank.files import read_requests
 
@@ -116,7 +115,7 @@ def assess(
     else:
         results = ((n, assessor.assess(r.query, r.items)) for n, r in enumerate(todo))
         run_tasks(results, len(todo), writer, label="assessing", unit=("topic", "topics"), sink=sink, runtime=runtime)
-    writer.report(requests)
+    writer.report()
     if jsonl and out_path is not None and qrels_path is not None:
         lines = [line for text in out_path.read_text(encoding="utf-8").splitlines() if text.strip()
                  for line in Assessment.from_dict(json.loads(text)).qrels_lines()]
@@ -133,7 +132,7 @@ class _Writer:
     def __init__(self, sink: Output, jsonl: bool, stdout: bool, tables: bool, guard: str) -> None:
         self.sink, self.jsonl, self.stdout, self.tables = sink, jsonl, stdout, tables
         self.counts: dict[str, int] = {}
-        self.tally = FlagTally("reported only" if guard == "flag" else "zero" if guard == "zero" else guard)
+        self.tally = FlagTally(guard)
 
     def __call__(self, n: int, assessment: Assessment) -> tuple[Costs, bool]:
         for label in assessment.labels:
@@ -148,7 +147,7 @@ class _Writer:
             self.sink.write(lines)
         return assessment.costs, assessment.complete
 
-    def report(self, requests: list[Request]) -> None:
+    def report(self) -> None:
         self.tally.report()
         if self.counts:
             grades = ", ".join(f"{self.counts[k]} graded {k}" for k in sorted(k for k in self.counts if k != "hole"))

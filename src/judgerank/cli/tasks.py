@@ -213,7 +213,8 @@ class FlagTally:
                 self.examples.setdefault(code, f"{item} of {where}")
 
     def report(self) -> None:
-        done = {"demote": "ranked below the unflagged", "drop": "dropped"}.get(self.policy, "reported only")
+        done = {"demote": "ranked below the unflagged", "drop": "dropped",
+                "zero": "labelled 0 without a call"}.get(self.policy, "reported only")
         for code, n in sorted(self.counts.items()):
             err.print(f"guard: {n} flagged {code} ({done}; e.g. {self.examples[code]}): {FLAG_HELP[code]}",
                       markup=False, soft_wrap=True)
