@@ -104,3 +104,43 @@ def test_postgres_replaces_a_damaged_judgment(postgres_url, caplog):
     store.put_many([("pk1", {"p": 0.25})])  # the judgment made again takes its place
     assert store.get_many(["pk1"]) == {"pk1": {"p": 0.25}}
     store.close()
+
+
+WRITER = """
+import os, sys
+from judgerank.store import SQLiteStore
+store = SQLiteStore(sys.argv[1])
+for n in range(6):
+    store.put_many([(f"k{n}", {"n": n, "text": "x" * 500})])  # one commit each
+os._exit(0)  # a crash: the connection is never closed, so the write-ahead log stays
+"""
+
+
+def test_damage_in_the_write_ahead_log_is_said(tmp_path, caplog):
+    """SQLite replays a WAL up to its first bad frame and drops the rest without a word."""
+    from judgerank.store.wal import FRAME_HEADER, HEADER, lost_commits
+
+    path = tmp_path / "c.sqlite"
+    subprocess.run([sys.executable, "-c", WRITER, str(path)], check=True, timeout=120)
+    wal = path.with_name("c.sqlite-wal")
+    data = bytearray(wal.read_bytes())
+    page = int.from_bytes(data[8:12], "big")
+    frames = (len(data) - HEADER) // (FRAME_HEADER + page)
+    assert frames >= 6 and lost_commits(wal) == 0  # a sound log
+    second = HEADER + (FRAME_HEADER + page) + FRAME_HEADER + 100  # a byte of the second frame's page
+    data[second] ^= 0xFF
+    wal.write_bytes(bytes(data))
+    assert lost_commits(wal) >= 4
+    with caplog.at_level(logging.WARNING, logger="judgerank.store"):
+        store = SQLiteStore(path)
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and "write-ahead log is damaged" in said[0] and "committed writes" in said[0]
+    assert "k5" not in store.get_many(["k5"])  # lost, as SQLite drops it; but now said
+    store.close()
+    # a torn last write, as a crash leaves, is no damage: nothing committed follows it
+    subprocess.run([sys.executable, "-c", WRITER, str(tmp_path / "d.sqlite")], check=True, timeout=120)
+    torn = tmp_path / "d.sqlite-wal"
+    data = bytearray(torn.read_bytes())
+    data[-50] ^= 0xFF
+    torn.write_bytes(bytes(data))
+    assert lost_commits(torn) == 0

@@ -20,6 +20,7 @@ from pathlib import Path
 from judgerank.backends.models import cache_dir
 from judgerank.core.errors import StoreError
 from judgerank.store.base import log, seal, unsealed
+from judgerank.store.wal import lost_commits
 
 APPLICATION_ID = 0x4A52414E  # "JRAN": marks a file as a judgerank cache (PRAGMA application_id)
 SCHEMA_VERSION = 1
@@ -72,6 +73,10 @@ class SQLiteStore:
         # database (SQLITE_NOTADB), before anything is written to it.
         if self.path.exists() and not self.path.is_file():
             raise StoreError(f"cache {self.path}: not a file; give --cache a file path")
+        lost = lost_commits(self.path.with_name(self.path.name + "-wal"))
+        if lost:
+            log.warning("judgment store %s: its write-ahead log is damaged: %d committed writes after the damage are "
+                        "lost (their judgments are asked again when next needed)", self.path, lost)
         if self.path.is_file() and self.path.stat().st_size == 0:  # a store was expected here, and none is
             log.warning("judgment store %s was an empty file (0 bytes): a new, empty store is made in it, so "
                         "judgments kept before are not there", self.path)
