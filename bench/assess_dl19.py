@@ -46,7 +46,7 @@ RUNS: dict[str, list[str]] = {
     "pointwise-smollm": ["--method", "pointwise", "--model", "smollm2-135m", "--depth", "30"],
     "first-smollm": ["--method", "first", "--model", "smollm2-135m", "--depth", "20"],
     "pointwise-qwen0.5b": ["--method", "pointwise", "--model", "qwen2.5-coder-0.5b", "--depth", "10"],
-    "first-qwen0.5b": ["--method", "first", "--model", "qwen2.5-coder-0.5b", "--depth", "20"],
+    "first-qwen0.5b": ["--method", "first", "--model", "qwen2.5-coder-0.5b", "--depth", "10"],
 }
 ASSESSORS = ("smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b")
 

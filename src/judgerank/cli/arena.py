@@ -273,15 +273,14 @@ def _judge_outputs(outputs: list[Path], reference: Path, written: Path, keep: bo
                    base_url: str | None, store: str | None, no_store: bool) -> str:
     """Judge each model's outputs against the reference's, write the annotations, and return the
     reference's generator (the baseline)."""
-    from judgerank.cli.tasks import ACTIVITY, print_costs
+    from judgerank.cli.tasks import ACTIVITY, print_costs, stopped
     from judgerank.judge import Judge
     from judgerank.judge.outputs import judged_annotations, pair_with_reference, read_outputs
 
     ref = read_outputs(reference)
     tasks = [t for path in outputs for t in pair_with_reference(read_outputs(path), ref, str(path))]
     judge = Judge("allpairs", model, runtime=make_runtime(store, no_store, base_url), ratings=False)
-    STOP_MESSAGE.append(lambda: "interrupted: every judgment that came back is in the judgment store; run the same "
-                        "command again to finish at no cost for those")
+    STOP_MESSAGE.append(lambda: stopped(judge.runtime))
     with ACTIVITY.showing("judging outputs", len(tasks)) as activity:
         rows, done = judged_annotations(judge, tasks, on_judged=lambda j: activity.advance("judging outputs"))
     write_rows(written, [], document=rows)

@@ -29,7 +29,18 @@ from judgerank.cli.options import (
     with_hearing_options,
 )
 from judgerank.cli.show import as_tables, emit, number, show_said, table
-from judgerank.cli.tasks import ACTIVITY, FlagTally, Output, id_of_json, job_spec, join_cluster, on_ray, print_costs, run_tasks
+from judgerank.cli.tasks import (
+    ACTIVITY,
+    FlagTally,
+    Output,
+    id_of_json,
+    job_spec,
+    join_cluster,
+    on_ray,
+    print_costs,
+    run_tasks,
+    stopped,
+)
 from judgerank.core.costs import Budget, Costs
 from judgerank.core.errors import JudgerankError
 from judgerank.core.types import WINNER_OF, Item, Query, Verdict, verdict_of
@@ -40,7 +51,6 @@ from judgerank.judge.judge import VERDICT_RULES, gold_agreement, merged_diagnost
 from judgerank.judge.jury import POOLED_RULES, parse_jurors, pooled_agreement
 from judgerank.judge.report import write_judge_report
 from judgerank.judge.report_card import Card, jury_cards, kappa_matrix
-from judgerank.runtime import Runtime
 
 Prompts = list[tuple[Query, list[Item]]]
 InputArg = Annotated[Path, typer.Argument(
@@ -185,12 +195,12 @@ def _pairs(judge_: Judge, pairs: list[PairTask], mode: str, sink: Output, battle
                             "response_a": j.task.a.text, "response_b": j.task.b.text})
         activity.advance("judging pairs")
 
-    STOP_MESSAGE.append(lambda: _stopped(judge_.runtime))
+    STOP_MESSAGE.append(lambda: stopped(judge_.runtime))
     with ACTIVITY.showing("judging pairs", len(pairs)) as activity:
         try:
             done = judge_.compare(pairs, on_judged=write)
         except KeyboardInterrupt:
-            raise Interrupted(_stopped(judge_.runtime)) from None
+            raise Interrupted(stopped(judge_.runtime)) from None
     sink.finish()
     if done.judgments and done.judgments[0].task.gold is not None:
         _agreement(gold_agreement(done.judgments), len(done.judgments), tables)
@@ -200,23 +210,16 @@ def _pairs(judge_: Judge, pairs: list[PairTask], mode: str, sink: Output, battle
     print_costs(done.costs, len(done.judgments), int(not done.complete), unit=("pair", "pairs"))
 
 
-def _stopped(runtime: Runtime) -> str:
-    if runtime.store is None:
-        return "interrupted: judgments were not stored (--no-store), so a re-run starts over"
-    return ("interrupted: every judgment that came back is in the judgment store; run the same command again to "
-            "finish at no cost for those")
-
-
 def _jury(jury: Jury, pairs: list[PairTask], out_path: Path | None, battles: Path | None, tables: bool) -> None:
     """A jury over a pairs file: rows written once the pooled verdicts are in (every judgment is
     in the store as it comes back, so an interrupted run costs nothing to redo)."""
     sink, battle_sink = Output(out_path), Output(battles)
-    STOP_MESSAGE.append(lambda: _stopped(jury.runtime))
+    STOP_MESSAGE.append(lambda: stopped(jury.runtime))
     with ACTIVITY.showing("jury", len(pairs) * len(jury.judges)) as activity:
         try:
             result = jury.compare(pairs, progress=lambda name, n: activity.advance(f"jury ({name}: {n} pairs)"))
         except KeyboardInterrupt:
-            raise Interrupted(_stopped(jury.runtime)) from None
+            raise Interrupted(stopped(jury.runtime)) from None
     for pair in result.pairs:
         row = pair.as_dict()
         sink.record(row)
@@ -350,12 +353,12 @@ def judge_eval(
     tables = as_tables(format)
     jury = Jury(parse_jurors(judges, minimum=1), runtime=make_runtime(store, no_store, base_url, threads),
                 budget=Budget(max_calls), ratings=False, max_words=max_words, **method_options(hearing))
-    STOP_MESSAGE.append(lambda: _stopped(jury.runtime))
+    STOP_MESSAGE.append(lambda: stopped(jury.runtime))
     with ACTIVITY.showing("judging", len(tasks) * len(jury.judges)) as activity:
         try:
             result = jury.compare(tasks, progress=lambda name, n: activity.advance(f"judging ({name}: {n} pairs)"))
         except KeyboardInterrupt:
-            raise Interrupted(_stopped(jury.runtime)) from None
+            raise Interrupted(stopped(jury.runtime)) from None
     _cards(result, tables, out_path, report, str(pairs))
 
 

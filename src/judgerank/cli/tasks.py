@@ -273,6 +273,14 @@ def run_tasks(results: Iterable[tuple[int, T]], total: int, handle: Callable[[in
     return totals
 
 
+def stopped(runtime: Runtime) -> str:
+    """What an interrupted job without an output file kept, and how to resume it."""
+    if runtime.store is None:
+        return "interrupted: judgments were not stored (--no-store), so a re-run starts over"
+    return ("interrupted: every judgment that came back is in the judgment store; run the same command again to "
+            "finish at no cost for those")
+
+
 def _interrupted(done: int, total: int, what: str, sink: Output, runtime: Runtime | None) -> str:
     held = done + len(sink.done)
     kept = (f"{sink.partial} holds {held} finished (the last of them is judged again when resumed); "
