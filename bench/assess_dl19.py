@@ -156,6 +156,8 @@ def report(models: list[str], samples: int) -> None:
                     s = system_agreement(runs, mine, people, measure, 2, samples, 0, holes)
                     tag = f"{measure}{'' if holes == 'count' else ' cond'}"
                     row[f"tau {tag}"] = f"{s.tau.value:.3f} [{s.tau.low:.2f}, {s.tau.high:.2f}]"
+                    if measure == "ndcg@10" and holes == "count":
+                        row["P(tau>=0.8)"] = f"{np.mean(np.array(s.tau_resampled) >= 0.8 - 1e-9):.2f}"
                     row[f"tau_ap {tag}"] = f"{s.tau_ap.value:.3f} [{s.tau_ap.low:.2f}, {s.tau_ap.high:.2f}]"
             seconds = sum(r["costs"]["seconds"] for r in kept)
             calls = sum(r["costs"]["calls"] for r in kept)

@@ -119,6 +119,7 @@ class SystemAgreement:
     tau: Interval
     tau_ap: Interval
     judged_at_10: dict[str, tuple[float, float]] = field(default_factory=dict)  # run -> (assessor, people) share
+    tau_resampled: list[float] = field(default_factory=list)  # tau in each resample of the topics
 
 
 def system_agreement(runs: Mapping[str, Run], assessor: Qrels, people: Qrels, measure: str = "ndcg@10",
@@ -155,7 +156,7 @@ def system_agreement(runs: Mapping[str, Run], assessor: Qrels, people: Qrels, me
               for name in names}
     return SystemAgreement(measure, topics, dict(zip(names, means[0].tolist())), dict(zip(names, means[1].tolist())),
                            Interval(kendall_tau(means[0], means[1]), *np.percentile(taus, [2.5, 97.5])),
-                           Interval(tau_ap(means[0], means[1]), *np.percentile(aps, [2.5, 97.5])), judged)
+                           Interval(tau_ap(means[0], means[1]), *np.percentile(aps, [2.5, 97.5])), judged, taus)
 
 
 def _judged_share(run: Run, qrels: Qrels, topics: Sequence[str], depth: int = 10) -> float:
