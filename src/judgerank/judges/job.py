@@ -41,6 +41,8 @@ class Models(Protocol):
 
     def attention(self, model: str | None = None) -> Held: ...
 
+    def cross_encoder(self, model: str | None = None) -> Held: ...
+
 
 class Recorder:
     """A comparer that keeps every Preference its judge returns, for the judge's diagnostics
@@ -123,6 +125,10 @@ class JobJudges:
 
     def similarity(self, feedback: int = 0, weight: float = 1.0) -> SimilarityJudge:
         return SimilarityJudge(self._cached(self.models.embedding), feedback, weight)
+
+    def cross_encoder(self) -> SimilarityJudge:
+        """The job's model as a cross-encoder: each (query, passage) pair's P(relevant), stored pair by pair."""
+        return SimilarityJudge(self._cached(lambda: self.models.cross_encoder(self.model_name)))
 
     def permutation(self, insert_scores: bool = False) -> PermutationJudge:
         judge = PermutationJudge(self._llm(), insert_scores=insert_scores)

@@ -113,6 +113,8 @@ class Reranker(RuntimeUser):
             self.runtime.embedding().backend.load()
         if "attention" in needs:
             self.runtime.attention(self.model).backend.load()
+        if "cross" in needs:
+            self.runtime.cross_encoder(self.model).backend.load()
 
     def rerank(self, request: Request) -> Ranking:
         """Deprecated: rank(request.query, request.items)."""

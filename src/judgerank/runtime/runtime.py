@@ -123,6 +123,10 @@ class Runtime:
             self.spec(model).check()
         if "embedding" in needs and EMBEDDING not in self._given:
             self.spec(EMBEDDING).check()
+        if "cross" in needs and model not in self._given:
+            from judgerank.backends.cross_encoder import check_directory
+
+            check_directory(model or "(no --model)")
         if "attention" in needs:
             if model in self._given:
                 if not isinstance(self._given[model], AttentionBackend):
@@ -140,6 +144,16 @@ class Runtime:
     def embedding(self) -> HeldModel:
         """The embedding model (or the similarity backend given), loaded on first use."""
         return self.model(EMBEDDING)
+
+    def cross_encoder(self, model: str | None = None) -> HeldModel:
+        """A cross-encoder folder (or the backend given under that name), loaded on first use."""
+        if model in self._given:
+            return self.model(model)
+        from judgerank.backends.cross_encoder import CrossEncoderBackend
+
+        return self._held(("cross", model), f"cross-encoder {model}",
+                          lambda: HeldModel(None, CrossEncoderBackend(model or "(no --model)", threads=self.threads),
+                                            one_at_a_time=True))
 
     def attention(self, model: str | None = None) -> HeldModel:
         """The model as a reader of its own attention (icr): a given backend or the simulated

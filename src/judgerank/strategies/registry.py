@@ -28,7 +28,7 @@ from judgerank.strategies.sorting import BubbleTopK, HeapTopK, QuickTopK
 from judgerank.strategies.swiss import SwissRank
 
 Job = Literal["rerank", "judge"]
-Need = Literal["choices", "generate", "embedding", "attention"]
+Need = Literal["choices", "generate", "embedding", "attention", "cross"]
 
 DEFAULT_RERANK_METHOD = "cascade"  # best measured on DL19 within 30 s/query on 2 cores (docs)
 DEFAULT_JUDGE_METHOD = "allpairs"
@@ -56,6 +56,7 @@ class Judges(Protocol):
     def permutation(self, insert_scores: bool = False) -> WindowRanker: ...
     def labels(self, template: str, insert_scores: bool = False) -> LabelRanker: ...
     def attention(self) -> Scorer: ...
+    def cross_encoder(self) -> Scorer: ...
 
 
 def _option(help: str, *, minimum: int | None = None, choices: tuple[str, ...] = (), flag: str = "",
@@ -321,6 +322,12 @@ METHODS: dict[str, Method] = {
             "pointwise-graded", "one prompt per item: relevance grade 0-3", "expected grade 0-3",
             "the items judged, by score, then the rest in input order",
             RERANK, CHOICES, (), lambda j, o: PointwiseSort(j.scorer(graded=True)),
+        ),
+        Method(
+            "cross-encoder", "one pass of a cross-encoder per candidate (--model: a sentence-transformers "
+            "CrossEncoder folder; no LLM)", "P(relevant) from the cross-encoder's head",
+            "the items scored, by score, then the rest in input order",
+            RERANK, frozenset({"cross"}), (), lambda j, o: PointwiseSort(j.cross_encoder()), probability=True,
         ),
         Method(
             "embedding", "cosine of all-MiniLM-L6-v2 embeddings (no LLM)", "cosine similarity", "never partial",

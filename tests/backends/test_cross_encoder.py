@@ -1,0 +1,82 @@
+"""The cross-encoder method on a tiny CrossEncoder built here: the scores sentence-transformers'
+own CrossEncoder gives, stored pair by pair, and a cascade's second stage."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="the [cross] extra")
+transformers = pytest.importorskip("transformers", reason="the [cross] extra")
+
+from judgerank import Reranker  # noqa: E402
+from judgerank.backends.cross_encoder import CrossEncoderBackend  # noqa: E402
+from judgerank.core.errors import JudgerankError  # noqa: E402
+
+WORDS = "the a flea fleas live life cycle egg larva pupa adult months paris capital france how long is of in".split()
+QUERY = "how long is the life cycle of a flea"
+DOCS = ["the flea life cycle is egg larva pupa adult", "paris is the capital of france",
+        "fleas live two to three months", "a flea in paris"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> str:
+    """A two-layer BERT sequence classifier with one label and its word-piece tokenizer, saved as
+    a CrossEncoder folder (random weights, fixed seed)."""
+    folder = tmp_path_factory.mktemp("cross")
+    vocab = folder / "vocab.txt"
+    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]) + "\n")
+    tokenizer = transformers.BertTokenizerFast(vocab_file=str(vocab), do_lower_case=True)
+    torch.manual_seed(0)
+    config = transformers.BertConfig(vocab_size=len(WORDS) + 5, hidden_size=32, num_hidden_layers=2,
+                                     num_attention_heads=2, intermediate_size=64, num_labels=1,
+                                     max_position_embeddings=128)
+    model = transformers.BertForSequenceClassification(config)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+def test_scores_are_sentence_transformers_cross_encoder_probabilities(tiny):
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    expected = sentence_transformers.CrossEncoder(tiny, device="cpu").predict([(QUERY, d) for d in DOCS])
+    got = CrossEncoderBackend(tiny, batch_size=3).similarities(QUERY, DOCS)  # batches of 3: padding changes nothing
+    assert got == pytest.approx([float(x) for x in expected], abs=1e-5)
+    assert all(0.0 < p < 1.0 for p in got)
+
+
+def test_the_method_ranks_by_them_stores_them_and_serves_a_cascade(tiny, tmp_path):
+    scores = CrossEncoderBackend(tiny).similarities(QUERY, DOCS)
+    store = tmp_path / "c.sqlite"
+    with Reranker("cross-encoder", tiny, store=store) as reranker:
+        first = reranker.rank(QUERY, DOCS)
+        assert first.ids == [str(n) for n in sorted(range(4), key=lambda n: -scores[n])]
+        assert first.scores == pytest.approx(sorted(scores, reverse=True), abs=1e-6)
+        assert first.costs.calls == 0 and first.costs.embedded_texts == 4
+        again = reranker.rank(QUERY, DOCS)
+        assert again.costs.cache_hits == 4 and again.costs.embedded_texts == 0 and again.ids == first.ids
+        assert reranker.relevance_scale() == "probability"
+    from helpers import Stub
+
+    lexical = Stub("lexical", similarity=lambda q, t: len(set(q.split()) & set(t.split())))
+    with Reranker("cascade", tiny, store=None, then="cross-encoder", cascade_depth=2, fuse=False, feedback=0, guard="off",
+                  similarity_backend=lexical) as cascade:
+        ranked = cascade.rank(QUERY, DOCS)
+    top_two = sorted(range(4), key=lambda n: -len(set(QUERY.split()) & set(DOCS[n].split())))[:2]
+    assert set(ranked.ids[:2]) == {str(n) for n in top_two}  # the cross-encoder orders the first stage's top 2
+    assert ranked.ids[:2] == [str(n) for n in sorted(top_two, key=lambda n: -scores[n])]
+
+
+def test_a_folder_that_is_not_a_cross_encoder_is_one_line(tmp_path):
+    with pytest.raises(JudgerankError, match="not a folder"):
+        Reranker("cross-encoder", str(tmp_path / "none"), store=None)
+    with pytest.raises(JudgerankError, match="no config.json"):
+        Reranker("cross-encoder", str(tmp_path), store=None)
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text('{"id": "a", "text": "x"}\n')
+    result = subprocess.run([sys.executable, "-m", "judgerank", "rerank", "--query", "q", "--docs", str(docs),
+                             "--method", "cross-encoder", "--model", str(tmp_path)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2 and "no config.json" in result.stderr and "Traceback" not in result.stderr
