@@ -87,6 +87,11 @@ def test_a_passage_that_addresses_the_assessor_is_flagged_or_zeroed():
 
 
 def test_bad_options_are_one_line_errors(tmp_path):
+    with Assessor("sim", backend=SimulatedBackend(GRADES), store=None) as assessor:
+        with pytest.raises(JudgerankError, match="duplicate candidate id 'a'"):
+            assessor.assess("q", [{"id": "a", "text": "x"}, {"id": "a", "text": "y"}])
+        with pytest.raises(JudgerankError, match="empty candidate list"):
+            assessor.assess("q", [])
     with pytest.raises(JudgerankError, match="label 'mode'"):
         Assessor("sim", backend=SimulatedBackend(GRADES), store=None, label="mode")
     with pytest.raises(JudgerankError, match="guard 'demote'"):

@@ -22,7 +22,7 @@ import numpy as np
 from judgerank.backends.base import Backend
 from judgerank.core.costs import Budget, Costs
 from judgerank.core.errors import JudgerankError
-from judgerank.core.types import Doc, Query, as_items, as_query
+from judgerank.core.types import Doc, Query, Request, as_items, as_query, check_request
 from judgerank.guard import detect_items
 from judgerank.judges.templates import load_template
 from judgerank.runtime import Runtime, RuntimeUser
@@ -140,6 +140,7 @@ class Assessor(RuntimeUser):
     def assess(self, query: str | Query, docs: Sequence[Doc], *, budget: Budget | None = None) -> Assessment:
         """Labels for each of `docs` (strings, Items or {id?, text} dicts) for the query, in their order."""
         q, items = as_query(query), as_items(docs)
+        check_request(Request(q, items))  # candidates, unique ids, valid Unicode
         o = self.options
         flags = detect_items(q, items) if self.guard != "off" else {}
         asked = [i for i in items if not (self.guard == "zero" and i.id in flags)]
