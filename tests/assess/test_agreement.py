@@ -59,6 +59,9 @@ def test_tau_ap_weighs_an_error_at_the_top_more_than_one_at_the_bottom():
     # three systems, estimate b > a > c against truth a > b > c: rank 2 (a) has 0 of 1 right,
     # rank 3 (c) 2 of 2: 2/2 * (0 + 1) - 1 = 0
     assert tau_ap([2, 3, 1], [3, 2, 1]) == pytest.approx(0.0)
+    # ties never help: an assessor that scores every system alike gets the worst order, not the best
+    assert tau_ap([1, 1, 1, 1], [4, 3, 2, 1]) == -1.0
+    assert tau_ap([2, 1, 1], [3, 2, 1]) == pytest.approx(2 / 2 * (1 + 1 / 2) - 1)  # c above b: rank 3 half right
     with pytest.raises(JudgerankError):
         tau_ap([1], [1])
 

@@ -30,12 +30,12 @@ def tau_ap(estimate: Sequence[float], truth: Sequence[float]) -> float:
     """tau_AP of the order `estimate` gives the systems against the order `truth` gives them
     (higher is better in both): 2/(N-1) * sum over the estimate's ranks i >= 2 of the share of
     the systems above i that the truth also puts above the system at i, minus 1. Not symmetric:
-    the estimate's top is where errors weigh most. Ties in the estimate are ordered by truth's
-    worst case (a tie never helps)."""
+    the estimate's top is where errors weigh most. Systems the estimate ties are put in the
+    truth's worst order (a tie never helps: an estimate that ties every system scores -1)."""
     est, tru = np.asarray(estimate, dtype=float), np.asarray(truth, dtype=float)
     if est.shape != tru.shape or len(est) < 2:
         raise JudgerankError("tau_AP compares two scores of the same two or more systems")
-    order = sorted(range(len(est)), key=lambda s: (-est[s], -tru[s]))
+    order = sorted(range(len(est)), key=lambda s: (-est[s], tru[s]))  # a tie: the truth's worse system first
     total = 0.0
     for i in range(1, len(order)):
         above = order[:i]
