@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from pathlib import Path
 
 import pytest
+from helpers import Stub
 from helpers.standin_openai import StandinOpenAI
 
 from judgerank import Reranker, Runtime
 from judgerank.backends.openai_compat import OpenAICompatBackend
-from judgerank.core.errors import JudgerankError
+from judgerank.core.cancel import run_cancellable
+from judgerank.core.errors import Cancelled, JudgerankError
 from judgerank.core.types import Item, Query, Request
 from judgerank.runtime import ModelSpec
+from judgerank.runtime.runtime import HeldModel
 
 REQUEST = Request(Query("q", "how long do fleas live"), (Item("a", "a flea lives a year"), Item("b", "paris")))
 
@@ -94,15 +98,6 @@ def test_close_releases_and_is_idempotent(tmp_path):
 def test_work_waiting_for_a_busy_model_leaves_when_its_caller_stops_waiting():
     """Issue 39: after a flood's clients gave up, their requests still queued for the model's slot
     one after another, holding the service's slots; now they leave as soon as they are cancelled."""
-    import threading
-    import time
-
-    from judgerank.core.cancel import run_cancellable
-    from judgerank.core.errors import Cancelled
-    from judgerank.runtime.runtime import HeldModel
-
-    from helpers import Stub
-
     model = HeldModel(None, Stub("busy"), one_at_a_time=True)
     busy = model.slot()
     busy.__enter__()  # another request holds the model
