@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from judgerank.assess import Assessment, Assessor, pool, pool_requests, read_runs
-from judgerank.assess.agreement import LabelAgreement, SystemAgreement, label_agreement, system_agreement
-from judgerank.assess.report import write_assess_report
 from judgerank.cli.app import app, err, out
 from judgerank.cli.options import (
     BaseUrlOpt,
@@ -37,6 +35,9 @@ from judgerank.core.costs import Costs
 from judgerank.core.errors import JudgerankError
 from judgerank.io.trec import read_qrels
 from judgerank.rerank.files import read_requests
+
+if TYPE_CHECKING:  # scipy.stats and the report's plotting load only when assess-eval runs
+    from judgerank.assess.agreement import LabelAgreement, SystemAgreement
 
 RunsArg = Annotated[list[Path] | None, typer.Argument(help="TREC runs to pool (each query's top --depth by score).",
                                                       show_default=False, metavar="RUN...")]
@@ -174,6 +175,9 @@ def assess_eval(
     relevance, the confusion matrix and kappa per topic; each run's measures under both qrels,
     Kendall's tau and tau_AP between the two orders of the runs with bootstrap intervals over
     topics, and the same with each run condensed to judged passages (holes)."""
+    from judgerank.assess.agreement import label_agreement, system_agreement
+    from judgerank.assess.report import write_assess_report
+
     if qrels is None:
         raise JudgerankError("assess-eval compares with people's qrels: add --qrels FILE")
     check_writable(report, out_path)
