@@ -12,6 +12,7 @@ import sys
 import time
 
 import pytest
+from helpers import restore_sigint
 
 from judgerank.assess.agreement import label_agreement
 from judgerank.io.trec import read_qrels
@@ -79,7 +80,8 @@ def test_ctrl_c_keeps_the_finished_topics_and_the_same_command_resumes(tmp_path)
     out, partial, store = tmp_path / "l.jsonl", tmp_path / "l.jsonl.partial", tmp_path / "s.sqlite"
     args = [*CLI, "assess", str(a), str(b), "--topics", str(topics), "--corpus", str(corpus), "--store", str(store),
             "--out", str(out)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=restore_sigint)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
         if partial.exists() and len(partial.read_text().splitlines()) >= 3:

@@ -13,6 +13,7 @@ import sys
 import time
 
 import pytest
+from helpers import restore_sigint
 
 CLI = [sys.executable, "-m", "judgerank"]
 
@@ -122,7 +123,8 @@ def test_serve_logs_a_line_per_request_without_the_key(tmp_path):
     keys = tmp_path / "keys"
     keys.write_text("secret-key\n")
     args = [*CLI, "serve", "--port", str(port), "--no-store", "--method", "pointwise", "--api-keys-file", str(keys)]
-    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as server:
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          preexec_fn=restore_sigint) as server:
         try:
             deadline = time.time() + 120
             while time.time() < deadline:
@@ -200,7 +202,8 @@ def test_ctrl_c_says_what_was_kept_and_leaves_no_finished_looking_file(tmp_path)
     partial = tmp_path / "run.trec.partial"
     cache = tmp_path / "c.sqlite"
     args = [*CLI, "rerank", "--input", str(requests), "--method", "pointwise", "--store", str(cache), "--out", str(out)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=restore_sigint)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
         if partial.exists() and len(partial.read_text().splitlines()) >= 8:
@@ -234,7 +237,8 @@ def test_ctrl_c_stops_a_jury_within_two_seconds(tmp_path):
                                          "label": 1}) + "\n" for n in range(30)))
     args = [*CLI, "judge", str(pairs), "--gold", "label", "--judges", "smollm2-135m,smollm2-135m@judge-pair-5",
             "--store", str(tmp_path / "c.sqlite")]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=restore_sigint)
     store = tmp_path / "c.sqlite"
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None and not (store.exists() and store.stat().st_size > 40_000):

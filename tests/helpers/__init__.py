@@ -58,3 +58,12 @@ def cached(backend: Backend, store: object = None, ledger: object = None) -> obj
 
     held = HeldModel(None, backend, one_at_a_time=True)
     return CachedModel(lambda: held, store, ledger or Ledger())  # type: ignore[arg-type]
+
+
+def restore_sigint() -> None:
+    """Run in a child process before exec (Popen's preexec_fn): SIGINT back to its default. A test
+    suite started in the background by a shell inherits SIGINT ignored, and so would every child
+    it starts, which then never hears the Ctrl-C a test sends."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
