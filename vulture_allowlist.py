@@ -9,7 +9,7 @@ _ = object()
 
 # Called by frameworks through their hooks and decorators: typer commands and callbacks, FastAPI
 # routes and handlers, pydantic validators and settings, the adapters' framework overrides.
-_options, winrate, judge_eval, assess, assess_eval, plan, serve, methods, mcp, swiss, evaluate, judge, rerank, arena
+_options, winrate, judge_eval, assess, assess_eval, distil, plan, serve, methods, mcp, swiss, evaluate, judge, rerank, arena
 invalid, http_error, healthz, metrics_text, swagger, redoc, docs_asset, openapi, leaderboard
 _._unicode
 model_config, model_post_init

@@ -11,6 +11,8 @@ import pytest
 torch = pytest.importorskip("torch", reason="the [cross] extra")
 transformers = pytest.importorskip("transformers", reason="the [cross] extra")
 
+from helpers.tiny_bert import tiny_bert  # noqa: E402
+
 from judgerank import Reranker  # noqa: E402
 from judgerank.backends.cross_encoder import CrossEncoderBackend  # noqa: E402
 from judgerank.core.errors import JudgerankError  # noqa: E402
@@ -23,20 +25,8 @@ DOCS = ["the flea life cycle is egg larva pupa adult", "paris is the capital of 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> str:
-    """A two-layer BERT sequence classifier with one label and its word-piece tokenizer, saved as
-    a CrossEncoder folder (random weights, fixed seed)."""
-    folder = tmp_path_factory.mktemp("cross")
-    vocab = folder / "vocab.txt"
-    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]) + "\n")
-    tokenizer = transformers.BertTokenizerFast(vocab_file=str(vocab), do_lower_case=True)
-    torch.manual_seed(0)
-    config = transformers.BertConfig(vocab_size=len(WORDS) + 5, hidden_size=32, num_hidden_layers=2,
-                                     num_attention_heads=2, intermediate_size=64, num_labels=1,
-                                     max_position_embeddings=128)
-    model = transformers.BertForSequenceClassification(config)
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
+    """A two-layer BERT sequence classifier with one label, saved as a CrossEncoder folder."""
+    return tiny_bert(tmp_path_factory.mktemp("cross"), WORDS)
 
 
 def test_scores_are_sentence_transformers_cross_encoder_probabilities(tiny):

@@ -18,7 +18,7 @@ from judgerank.cli import app as _app
 def _commands() -> None:
     """Import the command families, in the order `judgerank --help` lists them (each registers
     its commands on the app)."""
-    for family in ("rerank", "assess", "arena", "judge", "serve", "plan"):
+    for family in ("rerank", "assess", "distil", "arena", "judge", "serve", "plan"):
         importlib.import_module(f"judgerank.cli.{family}")
     _app.tidy_help()
 

@@ -1,0 +1,241 @@
+"""Distilling an LLM teacher into a cross-encoder student, on queries the student never saw.
+
+Steps, each resumable (a stopped step repeats no judgment: they are all in the store):
+
+    python bench/distil.py teach    # embedding runs, then the teacher over each query's embedding top 20
+    python bench/distil.py train    # students from the training halves' judgments (and the growth curve)
+    python bench/distil.py report   # teacher, student, cascade, embedding, BM25 on the test halves
+
+Sets: TREC DL19 (43 queries over BM25's top 100) and SciFact (its first 60 test queries over
+rank_bm25's top 100 for the embedding, the first 30 of those for the teacher: its abstracts are
+long, and a judgment of one takes ~2.5 s on 2 cores). Each set's queries are split in halves by query (sorted ids, alternating):
+the student trains on the teacher's judgments of one half and is evaluated on the other, so no
+figure comes from a query the student (or anyone tuning it) saw.
+
+The teacher is `pointwise` (P(relevant) from the yes/no log-probabilities) with
+Qwen2.5-Coder-1.5B (and 0.5B as a second row) in process, over the embedding's top 20 of every
+query; its judgments are kept in bench/out/distil-store.sqlite. `judgerank distil` then reads
+the training half's judgments back from that store (no new call) and trains all-MiniLM-L6-v2,
+the embedded embedding model, as a cross-encoder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common import DATA, DL19, print_table, require
+
+BENCH = Path(__file__).resolve().parent
+OUT = BENCH / "out" / "distil"
+STORE = BENCH / "out" / "distil-store.sqlite"
+TEACHERS = ("qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b")
+DEPTH = 20  # the teacher's (and the student's) depth over the embedding's order
+
+
+def sets() -> dict[str, dict]:
+    from assess_dl19 import corpus  # the DL19 passages, written once from the shared JSON
+
+    scifact = DATA / "scifact"
+    return {
+        "dl19": {"run": DL19 / "bm25_top100_dl19.run", "topics": DL19 / "topics.dl19-passage.txt",
+                 "corpus": corpus(), "qrels": DL19 / "qrels.dl19-passage.txt", "limit": None, "teacher_limit": None},
+        "scifact": {"run": scifact / "bm25_rank_bm25_top100.trec",
+                    "topics": scifact / "anserini_topics.beir-v1.0.0-scifact.test.tsv",
+                    "corpus": scifact / "corpus.jsonl", "qrels": scifact / "anserini_qrels.beir-v1.0.0-scifact.test.txt",
+                    "limit": 60, "teacher_limit": 30},
+    }
+
+
+def rerank(data: dict, run: Path, out: Path, *arguments: str) -> float:
+    """One `judgerank rerank` over a set (resumable through its .partial and the store): seconds."""
+    if out.exists():
+        return 0.0
+    command = [sys.executable, "-m", "judgerank", "rerank", "--run", str(run), "--topics", str(data["topics"]),
+               "--corpus", str(data["corpus"]), "--store", str(STORE), "--threads", "2", "--out", str(out),
+               *arguments]
+    print(" ".join(command[2:]), flush=True)
+    started = time.time()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    took = time.time() - started
+    print(f"{out.name}: {took:.0f} s", flush=True)
+    return took
+
+
+def queries_of(run: Path) -> list[str]:
+    return sorted({line.split()[0] for line in run.read_text().splitlines()})
+
+
+def halves(run: Path) -> tuple[list[str], list[str]]:
+    ids = queries_of(run)
+    return ids[0::2], ids[1::2]
+
+
+def teach(teachers: list[str]) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, data in sets().items():
+        require(data["run"])
+        embedding = OUT / f"{name}-embedding.trec"
+        limit = ["--limit", str(data["limit"])] if data["limit"] else []
+        rerank(data, data["run"], embedding, "--method", "embedding", *limit)
+    for teacher in teachers:
+        for name, data in sets().items():
+            out = OUT / f"{name}-teacher-{teacher}.trec"
+            limit = ["--limit", str(data["teacher_limit"])] if data["teacher_limit"] else []
+            took = rerank(data, OUT / f"{name}-embedding.trec", out, "--method", "pointwise", "--model", teacher,
+                          "--depth", str(DEPTH), *limit)
+            if took:
+                timing = OUT / "teacher-seconds.json"
+                seconds = json.loads(timing.read_text()) if timing.exists() else {}
+                seconds[f"{name}-{teacher}"] = took
+                timing.write_text(json.dumps(seconds, indent=1))
+
+
+def subset(run: Path, queries: list[str], out: Path) -> Path:
+    """The lines of a TREC run for some queries only."""
+    keep = set(queries)
+    out.write_text("".join(line + "\n" for line in run.read_text().splitlines() if line.split()[0] in keep))
+    return out
+
+
+def student_folder(name: str, teacher: str) -> Path:
+    return OUT / "students" / f"{name}-{teacher}"
+
+
+def train(teachers: list[str], shares: list[float]) -> None:
+    """`judgerank distil` on each set's training half, reading the teacher's judgments from the
+    store (--max-calls 0); DL19's first teacher also on shares of its training queries."""
+    for teacher in teachers:
+        for name, data in sets().items():
+            taught = OUT / f"{name}-teacher-{teacher}.trec"
+            if not taught.exists():
+                print(f"{taught.name} missing: run the teach step first", flush=True)
+                continue
+            first, _ = halves(taught)
+            for share in shares if (name, teacher) == ("dl19", teachers[0]) else [1.0]:
+                chosen = first[: max(2, round(share * len(first)))]
+                folder = Path(f"{student_folder(name, teacher)}{'' if share == 1.0 else f'-{int(share * 100)}'}")
+                if (folder / "distil.json").exists():
+                    continue
+                folder.parent.mkdir(parents=True, exist_ok=True)
+                run = subset(OUT / f"{name}-embedding.trec", chosen, OUT / f"{name}-train-{len(chosen)}.trec")
+                command = [sys.executable, "-m", "judgerank", "distil", "--run", str(run), "--topics",
+                           str(data["topics"]), "--corpus", str(data["corpus"]), "--method", "pointwise", "--model",
+                           teacher, "--depth", str(DEPTH), "--max-calls", "0", "--store", str(STORE), "--threads",
+                           "2", "--out", str(folder)]
+                print(" ".join(command[2:]), flush=True)
+                subprocess.run(command, check=True)
+
+
+def evaluate_runs(teachers: list[str]) -> None:
+    """Every system's run over each set's test half, and nDCG@10 with 95% intervals."""
+    import numpy as np
+
+    from judgerank.io.trec import read_qrels, read_run_with_tag
+    from judgerank.rerank.evaluate import evaluate
+
+    rows = []
+    for name, data in sets().items():
+        qrels = read_qrels(data["qrels"])
+        for teacher in teachers:
+            taught = OUT / f"{name}-teacher-{teacher}.trec"
+            folder = student_folder(name, teacher)
+            if not (folder / "distil.json").exists():
+                continue
+            first, second = halves(taught)
+            tests = {"BM25": subset(data["run"], second, OUT / f"{name}-test-bm25.trec"),
+                     "embedding": subset(OUT / f"{name}-embedding.trec", second, OUT / f"{name}-test-embedding.trec"),
+                     f"teacher {teacher} (embedding top {DEPTH})": subset(taught, second, OUT / f"{name}-test-{teacher}.trec")}
+            student = OUT / f"{name}-test-student-{teacher}.trec"
+            rerank(data, tests["embedding"], student, "--method", "cross-encoder", "--model", str(folder), "--depth",
+                   str(DEPTH))
+            tests[f"student (embedding top {DEPTH})"] = student
+            cascade = OUT / f"{name}-test-cascade-{teacher}.trec"
+            rerank(data, tests["BM25"], cascade, "--method", "cascade", "--then", "cross-encoder", "--model", str(folder))
+            tests["cascade: embedding, then the student"] = cascade
+            for share in (0.25, 0.5):
+                small = Path(f"{folder}-{int(share * 100)}")
+                if (small / "distil.json").exists():
+                    out = OUT / f"{name}-test-student-{teacher}-{int(share * 100)}.trec"
+                    rerank(data, tests["embedding"], out, "--method", "cross-encoder", "--model", str(small),
+                           "--depth", str(DEPTH))
+                    tests[f"student from {int(share * 100)}% of the training queries"] = out
+            scores = {label: evaluate(read_run_with_tag(path)[0], qrels, ["ndcg@10"]).per_query
+                      for label, path in tests.items()}
+            queries = sorted(scores["BM25"])
+            baseline = {"embedding": np.array([scores["embedding"][q]["ndcg@10"] for q in queries]),
+                        "teacher": np.array([scores[f"teacher {teacher} (embedding top {DEPTH})"][q]["ndcg@10"]
+                                             for q in queries])}
+            rng = np.random.default_rng(0)
+            resamples = rng.integers(0, len(queries), (1000, len(queries)))
+            for label, per in scores.items():
+                values = np.array([per[q]["ndcg@10"] for q in queries])
+                row = {"set": name, "teacher": teacher, "system": label, "queries": len(queries),
+                       "nDCG@10": f"{values.mean():.4f}"}
+                for against, base in baseline.items():
+                    diff = (values - base)[resamples].mean(axis=1)
+                    row[f"- {against} [95%]"] = (f"{(values - base).mean():+.4f} [{np.percentile(diff, 2.5):+.3f}, "
+                                                 f"{np.percentile(diff, 97.5):+.3f}]")
+                rows.append(row)
+            provenance = json.loads((folder / "distil.json").read_text())
+            print(f"{name} {teacher}: student trained on {len(first)} queries ({provenance['passages']} passages) "
+                  f"in {provenance['training_seconds']:.0f} s, epoch {provenance['best_epoch']} kept", flush=True)
+    print_table(rows, ["set", "teacher", "system", "queries", "nDCG@10", "- embedding [95%]", "- teacher [95%]"])
+
+
+def speed(teachers: list[str]) -> None:
+    """Passages per second of each teacher and its student on the same DL19 passages, in process,
+    models loaded first, nothing from the store."""
+    from judgerank import Reranker, Runtime
+    from judgerank.io.trec import read_run_with_tag
+
+    data = sets()["dl19"]
+    run = read_run_with_tag(OUT / "dl19-embedding.trec")[0]
+    topics = dict(line.split("\t", 1) for line in Path(data["topics"]).read_text().splitlines())
+    passages = dict(line.rstrip("\n").split("\t", 1) for line in Path(data["corpus"]).read_text().splitlines())
+    queries = sorted(run)[1::2][:2]  # test-half queries
+    work = [(topics[q].strip(), [passages[d] for d in sorted(run[q], key=lambda d: -run[q][d])[:DEPTH]])
+            for q in queries]
+    rows = []
+    for teacher in teachers:
+        folder = student_folder("dl19", teacher)
+        for label, method, model, repeat in (("teacher", "pointwise", teacher, 1),
+                                             ("student", "cross-encoder", str(folder), 10)):
+            if method == "cross-encoder" and not folder.exists():
+                continue
+            with Runtime(store=None, threads=2) as runtime, Reranker(method, model, runtime=runtime) as ranker:
+                ranker.warm_up()
+                started, n = time.perf_counter(), 0
+                for _ in range(repeat):
+                    for query, texts in work:
+                        ranker.rank(query, texts)
+                        n += len(texts)
+                seconds = time.perf_counter() - started
+            rows.append({"model": f"{label} ({teacher})", "passages": n, "seconds": f"{seconds:.1f}",
+                         "passages/s": f"{n / seconds:.2f}"})
+    print_table(rows, ["model", "passages", "seconds", "passages/s"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("step", choices=("teach", "train", "report", "speed"))
+    parser.add_argument("--teachers", default=",".join(TEACHERS), help="teacher models, comma-separated")
+    parser.add_argument("--shares", default="0.25,0.5,1.0", help="DL19: shares of the training queries (the curve)")
+    args = parser.parse_args()
+    teachers = args.teachers.split(",")
+    if args.step == "teach":
+        teach(teachers)
+    elif args.step == "train":
+        train(teachers, [float(x) for x in args.shares.split(",")])
+    elif args.step == "report":
+        evaluate_runs(teachers)
+    else:
+        speed(teachers)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""`judgerank distil`: train a cross-encoder student from a teacher's judgments in the store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from judgerank.cli.app import STOP_MESSAGE, Interrupted, app, err
+from judgerank.cli.options import (
+    BaseUrlOpt,
+    ContextOpt,
+    ModelOpt,
+    NoStoreOpt,
+    StoreOpt,
+    ThreadsOpt,
+    budget,
+    make_runtime,
+    method_options,
+    names,
+    with_method_options,
+)
+from judgerank.cli.rerank import CorpusOpt, InputOpt, LimitOpt, RunOpt, TopicsOpt, _requests, _run_requests
+from judgerank.cli.tasks import ACTIVITY, Output, run_tasks
+from judgerank.core.costs import Costs
+from judgerank.core.errors import JudgerankError
+from judgerank.distil import Lesson, Settings, Taught, Teaching, Training, teach, teacher_of
+from judgerank.distil.lessons import SOFT_TEACHERS
+from judgerank.distil.trainer import check_folder, encoder
+from judgerank.rerank import Reranker
+
+TEACHER_DEPTH = 20  # passages of each query the teacher labels when --depth does not say
+
+
+@app.command()
+@with_method_options
+def distil(
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="The student's folder (made; a stopped run resumes in "
+                                                               "it).", show_default=False)],
+    run: RunOpt = None, topics: TopicsOpt = None, corpus: CorpusOpt = None, input: InputOpt = None,
+    method: Annotated[str, typer.Option(help=f"The teacher's rerank method, one of: {names('rerank')}.")] = "pointwise",
+    model: ModelOpt = None,
+    max_calls: Annotated[int | None, typer.Option(help="Budget: new teacher calls per query (0: only the judgments "
+                                                       "the store holds).")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Budget: teacher tokens per query.")] = None,
+    limit: LimitOpt = None,
+    base: Annotated[Path | None, typer.Option("--from", help="The encoder the student starts from (a transformers "
+                                                             "folder). Default: the bundled all-MiniLM-L6-v2.",
+                                              show_default=False)] = None,
+    loss: Annotated[str, typer.Option(help="pointwise (soft labels: a pointwise teacher's probabilities) or pairwise "
+                                           "(RankNet on the pairs the teacher implies); auto: pointwise where the "
+                                           "teacher gives probabilities.")] = "auto",
+    epochs: Annotated[int, typer.Option(help="Epochs at most.", min=1)] = 4,
+    patience: Annotated[int, typer.Option(help="Stop after this many epochs without a better validation loss.",
+                                          min=1)] = 1,
+    learning_rate: Annotated[float, typer.Option(help="AdamW's learning rate.")] = 5e-5,
+    validation: Annotated[float, typer.Option(help="Share of the queries held out to choose the epoch (0: none; "
+                                                   "the last epoch is kept).")] = 0.2,
+    max_length: Annotated[int, typer.Option(help="Tokens of query and passage together; longer pairs are cut.",
+                                            min=8)] = 256,
+    seed: Annotated[int, typer.Option(help="Seed of the split, the new head and the order of the queries.")] = 0,
+    base_url: BaseUrlOpt = None, store: StoreOpt = None, no_store: NoStoreOpt = False, threads: ThreadsOpt = None,
+    context: ContextOpt = None,
+    **options: Any,
+) -> None:
+    """Train a cross-encoder student from a teacher's judgments: pay for LLM judgments once, rank at embedding speed.
+
+    The teacher (--method with --model, pointwise by default) is asked for each query's top --depth
+    (20) candidates through the judgment store: judgments it holds are free, the rest are asked
+    under the budget (--max-calls 0 reads only what the store holds). The student starts from the
+    bundled all-MiniLM-L6-v2 (or --from) and is trained on the CPU with a share of the queries held
+    out; the folder it is written to ranks with `--method cross-encoder --model FOLDER`, and its
+    distil.json says what it learned from. A stopped run resumes from its last finished epoch."""
+    if run is not None or topics is not None or corpus is not None:
+        requests = _run_requests(run, topics, corpus, options.get("depth") or TEACHER_DEPTH, (None, None, input), limit)
+    else:
+        requests = _requests(None, None, input, limit)
+    if loss == "auto":
+        loss = "pointwise" if method in SOFT_TEACHERS else "pairwise"
+    settings = Settings(loss, epochs, patience, learning_rate, validation, max_length, seed=seed)
+    settings.check()
+    check_folder(out_path)
+    encoder(base)
+    chosen = method_options(options)
+    chosen["depth"] = chosen.get("depth") or TEACHER_DEPTH
+    runtime = make_runtime(store, no_store, base_url, threads, context)
+    teacher = Reranker(method, model, budget=budget(max_calls, max_tokens), runtime=runtime, **chosen)
+    if loss == "pointwise" and teacher.method.name not in SOFT_TEACHERS:
+        raise JudgerankError(f"--loss pointwise needs a teacher that gives probabilities ({', '.join(SOFT_TEACHERS)}); "
+                             f"{teacher.method.name} teaches an order: use --loss pairwise")
+    teaching = Teaching()
+    lessons: list[Lesson] = []
+
+    def kept(n: int, taught: Taught) -> tuple[Costs, bool]:
+        if taught.lesson is not None:
+            lessons.append(taught.lesson)
+        return taught.costs, taught.complete
+
+    with runtime:
+        costs = run_tasks(teach(teacher, requests, teaching), len(requests), kept, label="asking the teacher",
+                          unit=("query", "queries"), sink=Output(None), runtime=runtime).costs
+    err.print(f"lessons: {len(lessons)} queries, {teaching.judged} passages judged "
+              f"({costs.cache_hits} from the store, {costs.calls} new calls)"
+              + (f"; {teaching.unjudged} left unjudged by the budget" if teaching.unjudged else "")
+              + (f"; {teaching.left_out} queries with nothing to teach" if teaching.left_out else ""),
+              highlight=False, soft_wrap=True)
+    provenance = {"teacher": teacher_of(teacher), "judgments": {"judged": teaching.judged,
+                                                                "from_store": costs.cache_hits,
+                                                                "new_calls": costs.calls},
+                  "inputs": {"run": str(run) if run else None, "topics": str(topics) if topics else None,
+                             "corpus": str(corpus) if corpus else None, "input": str(input) if input else None}}
+    training = Training(lessons, settings, out_path, base=base, provenance=provenance, threads=threads)
+    STOP_MESSAGE.append(lambda: _stopped(out_path))
+    try:
+        with ACTIVITY.showing("training", len(training.train)) as activity:
+            trained = training.run(lambda what, done, total: _heard(activity, what, done, total))
+    except KeyboardInterrupt:
+        raise Interrupted(_stopped(out_path)) from None
+    finally:
+        STOP_MESSAGE.pop()
+    best = next(e for e in trained.epochs if e.number == trained.best)
+    said = f", validation loss {best.validation_loss:.4f}" if best.validation_loss is not None else ""
+    said += f", tau with the teacher {best.agreement:.3f}" if best.agreement is not None else ""
+    err.print(f"student: {out_path} (epoch {trained.best} of {len(trained.epochs)} kept{said}); "
+              f"{len(trained.train_queries)} training and {len(trained.validation_queries)} validation queries; "
+              f"trained in {trained.seconds:.0f} s" + (f" ({trained.resumed} epochs resumed)" if trained.resumed else ""),
+              highlight=False, soft_wrap=True)
+    print(json.dumps({"student": str(out_path), "best_epoch": trained.best, "validation_loss": best.validation_loss,
+                      "agreement": best.agreement, "training_seconds": trained.seconds,
+                      "lessons": len(lessons), "judged": teaching.judged}))
+
+
+def _heard(activity: Any, what: str, done: int, total: int) -> None:
+    if what.startswith("epoch") and ":" in what:  # an epoch's figures: a line of their own
+        err.print(what, highlight=False, soft_wrap=True)
+        if activity.progress is not None and activity.task is not None:
+            activity.progress.reset(activity.task)
+    elif activity.progress is not None and activity.task is not None:
+        activity.progress.update(activity.task, completed=done, total=total, description=f"training, {what}")
+
+
+def _stopped(folder: Path) -> str:
+    return (f"interrupted: {folder}/.training keeps every finished epoch and the store every judgment: run the same "
+            "command again to resume")
