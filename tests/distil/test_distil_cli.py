@@ -13,6 +13,7 @@ import pytest
 pytest.importorskip("torch", reason="the [cross] extra")
 pytest.importorskip("transformers", reason="the [cross] extra")
 
+from helpers import EXAMPLES  # noqa: E402
 from helpers.tiny_bert import tiny_bert  # noqa: E402
 
 CLI = [sys.executable, "-m", "judgerank"]
@@ -81,3 +82,17 @@ def test_a_folder_holding_something_else_is_refused(requests_file, tmp_path):
     result = run("distil", "--input", requests_file, "--out", taken, "--no-store")
     assert result.returncode == 2 and "is not empty and holds no student" in result.stderr
     assert (taken / "notes.txt").read_text() == "mine"
+
+
+def test_with_only_a_corpus_the_model_writes_the_queries(tmp_path):
+    base = tiny_bert(tmp_path / "base", WORDS)
+    corpus = EXAMPLES / "flea.jsonl"
+    result = run("distil", "--generate-queries", "2", "--corpus", corpus, "--depth", "3", "--out", tmp_path / "s",
+                 "--from", base, "--epochs", "1", "--store", tmp_path / "store.sqlite")
+    assert result.returncode == 0, result.stderr
+    assert "written: 2 LLM calls" in result.stderr  # one query per passage (a repeated one is left out)
+    written = json.loads((tmp_path / "s" / "distil.json").read_text())["inputs"]["generated_queries"]
+    ids = {json.loads(line)["id"] for line in corpus.read_text().splitlines()}
+    assert 1 <= len(written) <= 2 and all(w["query_id"].removeprefix("generated-for-") in ids for w in written)
+    refused = run("distil", "--generate-queries", "2", "--input", corpus, "--out", tmp_path / "t")
+    assert refused.returncode == 2 and "give --corpus alone" in refused.stderr

@@ -23,13 +23,16 @@ from judgerank.cli.options import (
     with_method_options,
 )
 from judgerank.cli.rerank import CorpusOpt, InputOpt, LimitOpt, RunOpt, TopicsOpt, _requests, _run_requests
-from judgerank.cli.tasks import ACTIVITY, Output, run_tasks
+from judgerank.cli.tasks import ACTIVITY, Output, print_costs, run_tasks
 from judgerank.core.costs import Costs
 from judgerank.core.errors import JudgerankError
+from judgerank.core.types import Request
 from judgerank.distil import Lesson, Settings, Taught, Teaching, Training, teach, teacher_of
 from judgerank.distil.lessons import SOFT_TEACHERS
+from judgerank.distil.queries import generated_requests
 from judgerank.distil.trainer import check_folder, encoder
 from judgerank.rerank import Reranker
+from judgerank.runtime import Runtime
 
 TEACHER_DEPTH = 20  # passages of each query the teacher labels when --depth does not say
 
@@ -46,6 +49,10 @@ def distil(
                                                        "the store holds).")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Budget: teacher tokens per query.")] = None,
     limit: LimitOpt = None,
+    generate_queries: Annotated[int | None, typer.Option(
+        help="No queries? The teacher's LLM writes one for each of N passages sampled from --corpus (InPars), and "
+             "each gets the corpus's --depth passages nearest by the embedding as candidates.", min=1,
+        show_default=False)] = None,
     base: Annotated[Path | None, typer.Option("--from", help="The encoder the student starts from (a transformers "
                                                              "folder). Default: the bundled all-MiniLM-L6-v2.",
                                               show_default=False)] = None,
@@ -73,10 +80,10 @@ def distil(
     bundled all-MiniLM-L6-v2 (or --from) and is trained on the CPU with a share of the queries held
     out; the folder it is written to ranks with `--method cross-encoder --model FOLDER`, and its
     distil.json says what it learned from. A stopped run resumes from its last finished epoch."""
-    if run is not None or topics is not None or corpus is not None:
-        requests = _run_requests(run, topics, corpus, options.get("depth") or TEACHER_DEPTH, (None, None, input), limit)
-    else:
-        requests = _requests(None, None, input, limit)
+    depth = options.get("depth") or TEACHER_DEPTH
+    if generate_queries is not None and (run is not None or topics is not None or input is not None or corpus is None):
+        raise JudgerankError("--generate-queries writes queries for passages of --corpus: give --corpus alone (no "
+                             "--run, --topics or --input)")
     if loss == "auto":
         loss = "pointwise" if method in SOFT_TEACHERS else "pairwise"
     settings = Settings(loss, epochs, patience, learning_rate, validation, max_length, seed=seed)
@@ -86,6 +93,12 @@ def distil(
     chosen = method_options(options)
     chosen["depth"] = chosen.get("depth") or TEACHER_DEPTH
     runtime = make_runtime(store, no_store, base_url, threads, context)
+    if generate_queries is not None and corpus is not None:
+        requests, written = _generated(runtime, model, corpus, generate_queries, depth, seed)
+    elif run is not None or topics is not None or corpus is not None:
+        requests, written = _run_requests(run, topics, corpus, depth, (None, None, input), limit), {}
+    else:
+        requests, written = _requests(None, None, input, limit), {}
     teacher = Reranker(method, model, budget=budget(max_calls, max_tokens), runtime=runtime, **chosen)
     if loss == "pointwise" and teacher.method.name not in SOFT_TEACHERS:
         raise JudgerankError(f"--loss pointwise needs a teacher that gives probabilities ({', '.join(SOFT_TEACHERS)}); "
@@ -110,7 +123,8 @@ def distil(
                                                                 "from_store": costs.cache_hits,
                                                                 "new_calls": costs.calls},
                   "inputs": {"run": str(run) if run else None, "topics": str(topics) if topics else None,
-                             "corpus": str(corpus) if corpus else None, "input": str(input) if input else None}}
+                             "corpus": str(corpus) if corpus else None, "input": str(input) if input else None,
+                             **written}}
     training = Training(lessons, settings, out_path, base=base, provenance=provenance, threads=threads)
     STOP_MESSAGE.append(lambda: _stopped(out_path))
     try:
@@ -132,13 +146,31 @@ def distil(
                       "lessons": len(lessons), "judged": teaching.judged}))
 
 
+def _generated(runtime: Runtime, model: str | None, corpus: Path, count: int, depth: int,
+               seed: int) -> tuple[list[Request], dict[str, Any]]:
+    """Requests from queries the teacher's LLM writes for sampled passages, and what to record of them."""
+    with ACTIVITY.showing("writing queries", count) as activity:
+        made = generated_requests(runtime, model, corpus, count, depth, seed,
+                                  lambda done, total: _heard(activity, f"writing queries ({done} of {total})", done,
+                                                             total))
+    print_costs(made.costs, len(made.requests), 0, ("query written", "queries written"))
+    if made.unreadable:
+        err.print(f"{made.unreadable} passages got no readable query, or one written already for another passage: left "
+                  "out", highlight=False)
+    if not made.requests:
+        raise JudgerankError(f"the model wrote no readable query for the {count} passages: try another --model")
+    return made.requests, {"generated_queries": [{"query_id": r.query.id, "query": r.query.text} for r in made.requests],
+                           "unreadable": made.unreadable}
+
+
 def _heard(activity: Any, what: str, done: int, total: int) -> None:
     if what.startswith("epoch") and ":" in what:  # an epoch's figures: a line of their own
         err.print(what, highlight=False, soft_wrap=True)
         if activity.progress is not None and activity.task is not None:
             activity.progress.reset(activity.task)
     elif activity.progress is not None and activity.task is not None:
-        activity.progress.update(activity.task, completed=done, total=total, description=f"training, {what}")
+        description = what if what.startswith("writing") else f"training, {what}"
+        activity.progress.update(activity.task, completed=done, total=total, description=description)
 
 
 def _stopped(folder: Path) -> str:

@@ -19,6 +19,7 @@ from judgerank.judges.attention import AttentionJudge
 from judgerank.judges.graph import ComparisonGraph, GraphComparer
 from judgerank.judges.listwise import LabelJudge, ParseReport, PermutationJudge
 from judgerank.judges.pairwise import PairwiseJudge
+from judgerank.judges.queries import QueryWriter
 from judgerank.judges.pointwise import PointwiseJudge, SimilarityJudge
 from judgerank.judges.rubric import RubricJudge
 from judgerank.judges.templates import PromptTemplate
@@ -122,6 +123,10 @@ class JobJudges:
     def grader(self, template: PromptTemplate, max_words: int = 200) -> PointwiseJudge:
         """A pointwise judge of one graded template (the relevance assessor's)."""
         return PointwiseJudge(self._llm(), template, max_words)
+
+    def query_writer(self) -> QueryWriter:
+        """The job's LLM writing the query each passage answers (distil's generated queries)."""
+        return QueryWriter(self._llm())
 
     def similarity(self, feedback: int = 0, weight: float = 1.0) -> SimilarityJudge:
         return SimilarityJudge(self._cached(self.models.embedding), feedback, weight)

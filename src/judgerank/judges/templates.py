@@ -183,7 +183,7 @@ def _digest(text: str) -> str:
 def _template(data: dict[str, Any], version: str, where: str) -> PromptTemplate:
     """A template from its TOML table, checked: its kind, its choices, the fields it fills."""
     kind = data.get("kind")
-    if kind not in KINDS and kind not in ("listwise", "attention"):
+    if kind not in KINDS and kind not in ("listwise", "attention", "queries"):
         raise JudgerankError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
     choices = tuple(str(c) for c in data.get("choices", ()))
     user, system = data.get("user"), data.get("system", "")

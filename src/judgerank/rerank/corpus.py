@@ -19,6 +19,7 @@ A query or passage the run names and the topics or corpus lack is an error namin
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from judgerank.core.errors import JudgerankError, shown
@@ -87,18 +88,22 @@ def _trec_topics(path: str | Path, text: str) -> dict[str, str]:
     return found
 
 
+def iter_corpus(path: str | Path) -> Iterator[tuple[str, str]]:
+    """Each passage of a corpus as (docid, text), one line at a time."""
+    with reading(path) as fh:
+        for number, line in enumerate(fh, 1):
+            if line.strip():
+                yield _passage(path, number, line)
+
+
 def read_corpus(path: str | Path, wanted: set[str]) -> dict[str, str]:
     """The texts of the `wanted` passages, reading the corpus one line at a time."""
     found: dict[str, str] = {}
-    with reading(path) as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            docid, text = _passage(path, number, line)
-            if docid in wanted:
-                found[docid] = text
-                if len(found) == len(wanted):
-                    break
+    for docid, text in iter_corpus(path):
+        if docid in wanted:
+            found[docid] = text
+            if len(found) == len(wanted):
+                break
     missing = sorted(wanted - set(found))
     if missing:
         raise JudgerankError(f"{path}: no passage {shown(missing[0], 40)} ({len(missing)} of the {len(wanted)} passages "
