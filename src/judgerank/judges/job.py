@@ -19,8 +19,8 @@ from judgerank.judges.attention import AttentionJudge
 from judgerank.judges.graph import ComparisonGraph, GraphComparer
 from judgerank.judges.listwise import LabelJudge, ParseReport, PermutationJudge
 from judgerank.judges.pairwise import PairwiseJudge
-from judgerank.judges.queries import QueryWriter
 from judgerank.judges.pointwise import PointwiseJudge, SimilarityJudge
+from judgerank.judges.queries import QueryWriter
 from judgerank.judges.rubric import RubricJudge
 from judgerank.judges.templates import PromptTemplate
 from judgerank.judges.verdict import VerdictJudge
