@@ -3,6 +3,7 @@ own CrossEncoder gives, stored pair by pair, and a cascade's second stage."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -14,7 +15,7 @@ transformers = pytest.importorskip("transformers", reason="the [cross] extra")
 from helpers.tiny_bert import tiny_bert  # noqa: E402
 
 from judgerank import Reranker  # noqa: E402
-from judgerank.backends.cross_encoder import CrossEncoderBackend  # noqa: E402
+from judgerank.backends.cross_encoder import CrossEncoderBackend, export_onnx  # noqa: E402
 from judgerank.core.errors import JudgerankError  # noqa: E402
 
 WORDS = "the a flea fleas live life cycle egg larva pupa adult months paris capital france how long is of in".split()
@@ -57,6 +58,22 @@ def test_the_method_ranks_by_them_stores_them_and_serves_a_cascade(tiny, tmp_pat
     top_two = sorted(range(4), key=lambda n: -len(set(QUERY.split()) & set(DOCS[n].split())))[:2]
     assert set(ranked.ids[:2]) == {str(n) for n in top_two}  # the cross-encoder orders the first stage's top 2
     assert ranked.ids[:2] == [str(n) for n in sorted(top_two, key=lambda n: -scores[n])]
+
+
+def test_its_onnx_export_scores_as_torch_does_and_runs_without_torch(tiny, tmp_path):
+    folder = tmp_path / "fast"
+    shutil.copytree(tiny, folder)
+    export_onnx(folder)
+    fast = CrossEncoderBackend(folder, batch_size=3)
+    assert fast.engine == "onnx" and CrossEncoderBackend(tiny).engine == "torch"
+    expected = CrossEncoderBackend(folder, engine="torch").similarities(QUERY, DOCS)
+    assert fast.similarities(QUERY, DOCS) == pytest.approx(expected, abs=1e-5)
+    assert fast.identity != CrossEncoderBackend(tiny).identity
+    script = (f"import sys; from judgerank.backends.cross_encoder import CrossEncoderBackend as C; "
+              f"print(C({str(folder)!r}).similarities('flea', ['a flea', 'paris'])); assert 'torch' not in sys.modules")
+    assert subprocess.run([sys.executable, "-c", script], capture_output=True, text=True).returncode == 0
+    with pytest.raises(JudgerankError, match="runs on torch"):
+        CrossEncoderBackend(tiny, engine="onnx")
 
 
 def test_a_folder_that_is_not_a_cross_encoder_is_one_line(tmp_path):

@@ -105,10 +105,13 @@ def test_the_student_learns_a_planted_rule_and_reloads_as_it_was_trained(base, t
     assert (folder / "distil.json").is_file() and not (folder / ".training").exists()
     # queries it never saw: every passage with the planted signal above every one without
     student = CrossEncoderBackend(folder)
+    assert student.engine == "onnx"  # the fast path, as on torch
+    on_torch = CrossEncoderBackend(folder, engine="torch")
     unseen, _ = planted(8, seed=2)
     for request in unseen:
         p = student.similarities(request.query.text, [i.text for i in request.items])
         assert min(p[0::2]) > max(p[1::2])
+        assert p == pytest.approx(on_torch.similarities(request.query.text, [i.text for i in request.items]), abs=1e-5)
         # soft labels are learnt as probabilities: the teacher's P(relevant) of 0.82 and 0.18
         assert p[0::2] == pytest.approx([YES] * 4, abs=0.05) and p[1::2] == pytest.approx([1 - YES] * 4, abs=0.05)
     # the saved student scores as the trained one did: its validation loss again, from the folder

@@ -12,7 +12,8 @@ FOLDER/.training, named by state.json, which is replaced atomically only after t
 is whole: a run stopped at any moment resumes from its last finished epoch, and only on the same
 lessons, base and settings. At the end the best epoch's weights, the tokenizer and distil.json
 (the provenance: teacher, judgments, settings, each epoch's figures) are written to FOLDER, a
-sentence-transformers CrossEncoder folder that `--method cross-encoder --model FOLDER` ranks with.
+sentence-transformers CrossEncoder folder that `--method cross-encoder --model FOLDER` ranks with,
+and model.onnx, on which it ranks without torch.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from judgerank.backends.cross_encoder import export_onnx
 from judgerank.backends.models import package_dir
 from judgerank.core.errors import JudgerankError, needs_extra
 from judgerank.distil.lessons import Lesson, digest
@@ -311,6 +313,7 @@ class Training:
         for path in (state_dir / f"epoch-{best}").iterdir():
             if path.name != "training.pt":
                 shutil.copy2(path, self.folder / path.name)
+        export_onnx(self.folder)  # the fast path: it ranks without torch
         earlier = [e for e in epochs if e.number <= best]
         provenance = {
             "judgerank": "distilled cross-encoder", "fingerprint": self.fingerprint, **self.provenance,
