@@ -173,7 +173,7 @@ def test_assess_grades_each_document_with_its_distribution(live):
     assert not cut["complete"] and [x["grade"] is None for x in cut["labels"]] == [False, True]
     same = httpx.post(f"{live.url}/v1/assess", json={"query": "q", "documents": [{"id": "a", "text": "x"},
                                                                                    {"id": "a", "text": "y"}]})
-    assert same.status_code == 422 and "share an id" in same.text
+    assert same.status_code == 422 and "duplicate candidate id 'a'" in same.text
 
 
 def test_health_and_metrics(live):

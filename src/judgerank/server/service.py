@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from judgerank.arena.raters import Anchor, Bootstrap, Sandwich, rater
 from judgerank.arena.ratings import rate_players
@@ -48,6 +48,8 @@ from judgerank.strategies.registry import DEFAULT_RERANK_METHOD, Options, method
 
 DEFAULT_MAX_CALLS = 2000  # new model calls one request may cause: pointwise over 2,000 documents
 DEFAULT_MAX_BODY_BYTES = 4_000_000  # bytes of one request body: 1,000 documents of ~4,000 characters
+
+F = TypeVar("F", Reranker, Judge, Assessor)
 
 
 @dataclass
@@ -157,35 +159,30 @@ class Service:
         """The Reranker for these settings, made once and kept (the runtime holds its models)."""
         heard = self._hearing(hearing, "rerank")
         key = ("rerank", method, model, guard, tuple(sorted(heard.items())))
-        with self._lock:
-            facade = self._facades.get(key)
-            if facade is None:
-                facade = self._facades[key] = Reranker(method, model, runtime=self.runtime, guard=guard, **heard)
-        assert isinstance(facade, Reranker)
-        return facade
+        return self._facade(key, Reranker, lambda: Reranker(method, model, runtime=self.runtime, guard=guard, **heard))
 
     def assessor(self, model: str | None, label: str, guard: str, hearing: HearingIn | None = None) -> Assessor:
         """The Assessor for these settings, made once and kept."""
         heard = hearing.options() if hearing is not None else {}
         key = ("assess", model, label, guard, tuple(sorted(heard.items())))
-        with self._lock:
-            facade = self._facades.get(key)
-            if facade is None:
-                facade = self._facades[key] = Assessor(model, runtime=self.runtime, label=label, guard=guard, **heard)
-        assert isinstance(facade, Assessor)
-        return facade
+        return self._facade(key, Assessor, lambda: Assessor(model, runtime=self.runtime, label=label, guard=guard,
+                                                            **heard))
 
     def judge_of(self, method: str, model: str | None, top_k: int, guard: str,
                  hearing: HearingIn | None = None) -> Judge:
         """The Judge for these settings, made once and kept."""
         heard = self._hearing(hearing, "judge")
         key = ("judge", method, model, top_k, guard, tuple(sorted(heard.items())))
+        return self._facade(key, Judge, lambda: Judge(method, model, runtime=self.runtime, top_k=top_k, guard=guard,
+                                                      **heard))
+
+    def _facade(self, key: Hashable, kind: type[F], make: Callable[[], F]) -> F:
+        """The facade kept under `key`, made by `make` the first time (under the lock: once)."""
         with self._lock:
             facade = self._facades.get(key)
             if facade is None:
-                facade = self._facades[key] = Judge(method, model, runtime=self.runtime, top_k=top_k, guard=guard,
-                                                    **heard)
-        assert isinstance(facade, Judge)
+                facade = self._facades[key] = make()
+        assert isinstance(facade, kind)
         return facade
 
     def _hearing(self, hearing: HearingIn | None, job: str) -> dict[str, Any]:
@@ -340,8 +337,6 @@ class Service:
         self.check_sizes([d.text for d in documents], "documents")
         model = self.resolve(body.model)
         items = [Item(d.id if d.id is not None else str(n), d.text) for n, d in enumerate(documents)]
-        if len({i.id for i in items}) < len(items):
-            raise ServiceError(422, "two documents share an id: give each its own")
         assessment = self.assessor(model, body.label, body.guard, body.hearing).assess(
             Query("q", body.query), items, budget=self._budget_or_store(body.budget, busy))
         self.served_from_store(busy, assessment.complete)

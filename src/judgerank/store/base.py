@@ -75,11 +75,16 @@ def unsealed(location: str, rows: Iterable[tuple[str, str]], damaged: list[tuple
         try:
             found[key] = unseal(key, stored)
         except Damaged as exc:
-            log.warning("judgment store %s: the stored judgment %s is damaged (%s): it is judged again and "
-                        "replaced", location, key, exc)
+            report_damaged(location, key, str(exc))
             if damaged is not None:
                 damaged.append((key, stored))
     return found
+
+
+def report_damaged(location: str, key: str, why: str) -> None:
+    """The one line that says a stored judgment cannot be trusted and is asked again."""
+    log.warning("judgment store %s: the stored judgment %s is damaged (%s): it is judged again and replaced",
+                location, key, why)
 
 
 def _checksum(key: str, text: str) -> str:

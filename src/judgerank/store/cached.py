@@ -39,7 +39,7 @@ from judgerank.core.costs import Ledger
 from judgerank.core.errors import JudgerankError
 from judgerank.core.judging import Asking
 from judgerank.core.types import Answers
-from judgerank.store.base import JudgmentStore, judgment_key, log
+from judgerank.store.base import JudgmentStore, judgment_key, report_damaged
 
 R = TypeVar("R", ChoiceResult, Generation, AttentionResult)
 
@@ -207,8 +207,7 @@ class CachedModel:
             try:
                 results[k] = from_json(v)
             except (KeyError, TypeError, ValueError, AttributeError):  # JSON, but not a judgment: judged again
-                log.warning("judgment store %s: the stored judgment %s is damaged (not a judgment of this kind): it "
-                            "is judged again and replaced", self.store.location if self.store else "", k)
+                report_damaged(self.store.location if self.store else "", k, "not a judgment of this kind")
         ledger.hit(sum(1 for k in keys if k in results))
         todo = list({k: r for k, r in zip(keys, requests) if k not in results}.items())
         if not todo:
