@@ -4,15 +4,12 @@ pool, resumed after Ctrl-C, and their one-line errors."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
-from helpers import restore_sigint
+from helpers import interrupted
 
 from judgerank.assess.agreement import label_agreement
 from judgerank.io.trec import read_qrels
@@ -80,17 +77,8 @@ def test_ctrl_c_keeps_the_finished_topics_and_the_same_command_resumes(tmp_path)
     out, partial, store = tmp_path / "l.jsonl", tmp_path / "l.jsonl.partial", tmp_path / "s.sqlite"
     args = [*CLI, "assess", str(a), str(b), "--topics", str(topics), "--corpus", str(corpus), "--store", str(store),
             "--out", str(out)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=restore_sigint)
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if partial.exists() and len(partial.read_text().splitlines()) >= 3:
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "the job finished before it could be interrupted"
-    os.kill(proc.pid, signal.SIGINT)
-    _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
+    code, stderr, _ = interrupted(args, lambda: partial.exists() and len(partial.read_text().splitlines()) >= 3)
+    assert code == 130, stderr
     last = [line for line in stderr.splitlines() if line.strip()][-1]
     assert "of 10 topics" in last and "l.jsonl.partial holds" in last and "run the same command to resume" in last
     assert not out.exists()

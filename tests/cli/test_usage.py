@@ -13,7 +13,7 @@ import sys
 import time
 
 import pytest
-from helpers import restore_sigint
+from helpers import interrupted, restore_sigint
 
 CLI = [sys.executable, "-m", "judgerank"]
 
@@ -202,17 +202,8 @@ def test_ctrl_c_says_what_was_kept_and_leaves_no_finished_looking_file(tmp_path)
     partial = tmp_path / "run.trec.partial"
     cache = tmp_path / "c.sqlite"
     args = [*CLI, "rerank", "--input", str(requests), "--method", "pointwise", "--store", str(cache), "--out", str(out)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=restore_sigint)
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if partial.exists() and len(partial.read_text().splitlines()) >= 8:
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "the job finished before it could be interrupted"
-    os.kill(proc.pid, signal.SIGINT)
-    _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
+    code, stderr, _ = interrupted(args, lambda: partial.exists() and len(partial.read_text().splitlines()) >= 8)
+    assert code == 130, stderr
     assert "stopping (Ctrl-C again to quit at once)" in stderr
     last = [line for line in stderr.splitlines() if line.strip()][-1]
     assert "interrupted" in last and "of 12 queries" in last and "run.trec.partial holds" in last
@@ -237,18 +228,10 @@ def test_ctrl_c_stops_a_jury_within_two_seconds(tmp_path):
                                          "label": 1}) + "\n" for n in range(30)))
     args = [*CLI, "judge", str(pairs), "--gold", "label", "--judges", "smollm2-135m,smollm2-135m@judge-pair-5",
             "--store", str(tmp_path / "c.sqlite")]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=restore_sigint)
     store = tmp_path / "c.sqlite"
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None and not (store.exists() and store.stat().st_size > 40_000):
-        time.sleep(0.1)  # until judgments are being written: both jurors at work
-    assert proc.poll() is None, "the jury finished before it could be interrupted"
-    started = time.perf_counter()
-    os.kill(proc.pid, signal.SIGINT)
-    _, stderr = proc.communicate(timeout=120)
-    stopped = time.perf_counter() - started
-    assert proc.returncode == 130 and "stopping" in stderr, stderr
+    # once judgments are being written: both jurors at work
+    code, stderr, stopped = interrupted(args, lambda: store.exists() and store.stat().st_size > 40_000)
+    assert code == 130 and "stopping" in stderr, stderr
     assert stopped < 2.5, f"took {stopped:.1f} s to stop"
     assert "run the same command" in stderr.splitlines()[-1]
 

@@ -67,3 +67,22 @@ def restore_sigint() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def interrupted(args: Sequence[str], ready: Callable[[], bool], wait: float = 120.0) -> tuple[int, str, float]:
+    """Start a command, press Ctrl-C once `ready()` says its work is under way, and wait for it to
+    end: (exit status, stderr, seconds from Ctrl-C to exit). Fails if it ended before Ctrl-C."""
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=restore_sigint)
+    deadline = time.time() + wait
+    while time.time() < deadline and proc.poll() is None and not ready():
+        time.sleep(0.05)
+    assert proc.poll() is None, "the job finished before it could be interrupted"
+    started = time.perf_counter()
+    os.kill(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=wait)
+    return proc.returncode, stderr, time.perf_counter() - started
