@@ -6,14 +6,15 @@ Steps, each resumable (a stopped step repeats no judgment: they are all in the s
     python bench/distil.py train    # students from the training halves' judgments (and the growth curve)
     python bench/distil.py report   # teacher, student, cascade, embedding, BM25 on the test halves
 
-Sets: TREC DL19 (43 queries over BM25's top 100) and SciFact (its first 60 test queries over
-rank_bm25's top 100 for the embedding, the first 30 of those for the teacher: its abstracts are
-long, and a judgment of one takes ~2.5 s on 2 cores). Each set's queries are split in halves by query (sorted ids, alternating):
+Sets: TREC DL19 (43 queries over BM25's top 100; the teacher judges each query's embedding top
+20) and SciFact (its first 60 test queries over rank_bm25's top 100 for the embedding; the first
+20 of those for the teacher, over each one's embedding top 10: an abstract is long, and a
+judgment of one takes ~5 s on 2 cores). Each set's queries are split in halves by query (sorted ids, alternating):
 the student trains on the teacher's judgments of one half and is evaluated on the other, so no
 figure comes from a query the student (or anyone tuning it) saw.
 
 The teacher is `pointwise` (P(relevant) from the yes/no log-probabilities) with
-Qwen2.5-Coder-1.5B (and 0.5B as a second row) in process, over the embedding's top 20 of every
+Qwen2.5-Coder-1.5B (and 0.5B as a second row) in process, over the embedding's top of every
 query; its judgments are kept in bench/out/distil-store.sqlite. `judgerank distil` then reads
 the training half's judgments back from that store (no new call) and trains all-MiniLM-L6-v2,
 the embedded embedding model, as a cross-encoder.
@@ -34,7 +35,7 @@ BENCH = Path(__file__).resolve().parent
 OUT = BENCH / "out" / "distil"
 STORE = BENCH / "out" / "distil-store.sqlite"
 TEACHERS = ("qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b")
-DEPTH = 20  # the teacher's (and the student's) depth over the embedding's order
+DEPTH = {"dl19": 20, "scifact": 10}  # the teacher's (and the student's) depth over the embedding's order
 
 
 def sets() -> dict[str, dict]:
@@ -47,7 +48,7 @@ def sets() -> dict[str, dict]:
         "scifact": {"run": scifact / "bm25_rank_bm25_top100.trec",
                     "topics": scifact / "anserini_topics.beir-v1.0.0-scifact.test.tsv",
                     "corpus": scifact / "corpus.jsonl", "qrels": scifact / "anserini_qrels.beir-v1.0.0-scifact.test.txt",
-                    "limit": 60, "teacher_limit": 30},
+                    "limit": 60, "teacher_limit": 20},
     }
 
 
@@ -87,7 +88,7 @@ def teach(teachers: list[str]) -> None:
             out = OUT / f"{name}-teacher-{teacher}.trec"
             limit = ["--limit", str(data["teacher_limit"])] if data["teacher_limit"] else []
             took = rerank(data, OUT / f"{name}-embedding.trec", out, "--method", "pointwise", "--model", teacher,
-                          "--depth", str(DEPTH), *limit)
+                          "--depth", str(DEPTH[name]), *limit)
             if took:
                 timing = OUT / "teacher-seconds.json"
                 seconds = json.loads(timing.read_text()) if timing.exists() else {}
@@ -125,7 +126,7 @@ def train(teachers: list[str], shares: list[float]) -> None:
                 run = subset(OUT / f"{name}-embedding.trec", chosen, OUT / f"{name}-train-{len(chosen)}.trec")
                 command = [sys.executable, "-m", "judgerank", "distil", "--run", str(run), "--topics",
                            str(data["topics"]), "--corpus", str(data["corpus"]), "--method", "pointwise", "--model",
-                           teacher, "--depth", str(DEPTH), "--max-calls", "0", "--store", str(STORE), "--threads",
+                           teacher, "--depth", str(DEPTH[name]), "--max-calls", "0", "--store", str(STORE), "--threads",
                            "2", "--out", str(folder)]
                 print(" ".join(command[2:]), flush=True)
                 subprocess.run(command, check=True)
@@ -149,11 +150,11 @@ def evaluate_runs(teachers: list[str]) -> None:
             first, second = halves(taught)
             tests = {"BM25": subset(data["run"], second, OUT / f"{name}-test-bm25.trec"),
                      "embedding": subset(OUT / f"{name}-embedding.trec", second, OUT / f"{name}-test-embedding.trec"),
-                     f"teacher {teacher} (embedding top {DEPTH})": subset(taught, second, OUT / f"{name}-test-{teacher}.trec")}
+                     f"teacher {teacher} (embedding top k)": subset(taught, second, OUT / f"{name}-test-{teacher}.trec")}
             student = OUT / f"{name}-test-student-{teacher}.trec"
             rerank(data, tests["embedding"], student, "--method", "cross-encoder", "--model", str(folder), "--depth",
-                   str(DEPTH))
-            tests[f"student (embedding top {DEPTH})"] = student
+                   str(DEPTH[name]))
+            tests["student (embedding top k)"] = student
             cascade = OUT / f"{name}-test-cascade-{teacher}.trec"
             rerank(data, tests["BM25"], cascade, "--method", "cascade", "--then", "cross-encoder", "--model", str(folder))
             tests["cascade: embedding, then the student"] = cascade
@@ -162,13 +163,13 @@ def evaluate_runs(teachers: list[str]) -> None:
                 if (small / "distil.json").exists():
                     out = OUT / f"{name}-test-student-{teacher}-{int(share * 100)}.trec"
                     rerank(data, tests["embedding"], out, "--method", "cross-encoder", "--model", str(small),
-                           "--depth", str(DEPTH))
+                           "--depth", str(DEPTH[name]))
                     tests[f"student from {int(share * 100)}% of the training queries"] = out
             scores = {label: evaluate(read_run_with_tag(path)[0], qrels, ["ndcg@10"]).per_query
                       for label, path in tests.items()}
             queries = sorted(scores["BM25"])
             baseline = {"embedding": np.array([scores["embedding"][q]["ndcg@10"] for q in queries]),
-                        "teacher": np.array([scores[f"teacher {teacher} (embedding top {DEPTH})"][q]["ndcg@10"]
+                        "teacher": np.array([scores[f"teacher {teacher} (embedding top k)"][q]["ndcg@10"]
                                              for q in queries])}
             rng = np.random.default_rng(0)
             resamples = rng.integers(0, len(queries), (1000, len(queries)))
@@ -198,7 +199,7 @@ def speed(teachers: list[str]) -> None:
     topics = dict(line.split("\t", 1) for line in Path(data["topics"]).read_text().splitlines())
     passages = dict(line.rstrip("\n").split("\t", 1) for line in Path(data["corpus"]).read_text().splitlines())
     queries = sorted(run)[1::2][:2]  # test-half queries
-    work = [(topics[q].strip(), [passages[d] for d in sorted(run[q], key=lambda d: -run[q][d])[:DEPTH]])
+    work = [(topics[q].strip(), [passages[d] for d in sorted(run[q], key=lambda d: -run[q][d])[:DEPTH["dl19"]]])
             for q in queries]
     rows = []
     for teacher in teachers:

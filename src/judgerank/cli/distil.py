@@ -22,8 +22,8 @@ from judgerank.cli.options import (
     names,
     with_method_options,
 )
-from judgerank.cli.rerank import CorpusOpt, InputOpt, LimitOpt, RunOpt, TopicsOpt, _requests, _run_requests
-from judgerank.cli.tasks import ACTIVITY, Output, print_costs, run_tasks
+from judgerank.cli.rerank import CorpusOpt, InputOpt, LimitOpt, RunOpt, TopicsOpt, given_requests, run_requests
+from judgerank.cli.tasks import ACTIVITY, Activity, Output, print_costs, run_tasks
 from judgerank.core.costs import Costs
 from judgerank.core.errors import JudgerankError
 from judgerank.core.types import Request
@@ -96,9 +96,9 @@ def distil(
     if generate_queries is not None and corpus is not None:
         requests, written = _generated(runtime, model, corpus, generate_queries, depth, seed)
     elif run is not None or topics is not None or corpus is not None:
-        requests, written = _run_requests(run, topics, corpus, depth, (None, None, input), limit), {}
+        requests, written = run_requests(run, topics, corpus, depth, (None, None, input), limit), {}
     else:
-        requests, written = _requests(None, None, input, limit), {}
+        requests, written = given_requests(None, None, input, limit), {}
     teacher = Reranker(method, model, budget=budget(max_calls, max_tokens), runtime=runtime, **chosen)
     if loss == "pointwise" and teacher.method.name not in SOFT_TEACHERS:
         raise JudgerankError(f"--loss pointwise needs a teacher that gives probabilities ({', '.join(SOFT_TEACHERS)}); "
@@ -129,7 +129,8 @@ def distil(
     STOP_MESSAGE.append(lambda: _stopped(out_path))
     try:
         with ACTIVITY.showing("training", len(training.train)) as activity:
-            trained = training.run(lambda what, done, total: _heard(activity, what, done, total))
+            trained = training.run(lambda what, done, total: _heard(activity, f"training, {what}", done, total),
+                                   lambda line: err.print(line, highlight=False, soft_wrap=True))
     except KeyboardInterrupt:
         raise Interrupted(_stopped(out_path)) from None
     finally:
@@ -163,14 +164,10 @@ def _generated(runtime: Runtime, model: str | None, corpus: Path, count: int, de
                            "unreadable": made.unreadable}
 
 
-def _heard(activity: Any, what: str, done: int, total: int) -> None:
-    if what.startswith("epoch") and ":" in what:  # an epoch's figures: a line of their own
-        err.print(what, highlight=False, soft_wrap=True)
-        if activity.progress is not None and activity.task is not None:
-            activity.progress.reset(activity.task)
-    elif activity.progress is not None and activity.task is not None:
-        description = what if what.startswith("writing") else f"training, {what}"
-        activity.progress.update(activity.task, completed=done, total=total, description=description)
+def _heard(activity: Activity, what: str, done: int, total: int) -> None:
+    """The progress line: `what`, and `done` of `total`."""
+    if activity.progress is not None and activity.task is not None:
+        activity.progress.update(activity.task, completed=done, total=total, description=what)
 
 
 def _stopped(folder: Path) -> str:

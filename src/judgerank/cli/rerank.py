@@ -89,9 +89,9 @@ def rerank(
     With --out, an interrupted run leaves NAME.partial; the same command resumes it, skipping the
     queries it holds. With --ray, the queries are spread over Ray workers."""
     if run is not None or topics is not None or corpus is not None:
-        requests = _run_requests(run, topics, corpus, options.get("depth") or RUN_DEPTH, (query, docs, input), limit)
+        requests = run_requests(run, topics, corpus, options.get("depth") or RUN_DEPTH, (query, docs, input), limit)
     else:
-        requests = _requests(query, docs, input, limit)
+        requests = given_requests(query, docs, input, limit)
     tables = as_tables(format)
     # the store and the model are checked here, before any work (a wrong password, a missing model)
     runtime = make_runtime(store, no_store, base_url, threads, context)
@@ -153,7 +153,7 @@ class _Writer:
             err.print("listwise answers repaired: " + ", ".join(f"{k} {v}" for k, v in self.repairs.items()))
 
 
-def _requests(query: str | None, docs: Path | None, input: Path | None, limit: int | None) -> list[Request]:
+def given_requests(query: str | None, docs: Path | None, input: Path | None, limit: int | None) -> list[Request]:
     if input is not None and (query is not None or docs is not None):
         raise JudgerankError("give either --input, or --query with --docs, not both")
     if input is not None:
@@ -163,7 +163,7 @@ def _requests(query: str | None, docs: Path | None, input: Path | None, limit: i
     raise JudgerankError("nothing to rank: give --query with --docs, or --input")
 
 
-def _run_requests(run: Path | None, topics: Path | None, corpus: Path | None, depth: int, others: tuple[object, ...],
+def run_requests(run: Path | None, topics: Path | None, corpus: Path | None, depth: int, others: tuple[object, ...],
                   limit: int | None) -> list[Request]:
     if any(o is not None for o in others):
         raise JudgerankError("give --run with --topics and --corpus, or --input, or --query with --docs: one of them")

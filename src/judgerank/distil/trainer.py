@@ -185,8 +185,10 @@ class Training:
 
     # --- training --------------------------------------------------------------------------
 
-    def run(self, progress: Callable[[str, int, int], None] | None = None) -> Trained:
-        """Train (or resume, or find done) the student; `progress(what, done, total)` hears each step."""
+    def run(self, progress: Callable[[str, int, int], None] | None = None,
+            said: Callable[[str], None] | None = None) -> Trained:
+        """Train (or resume, or find done) the student. `progress(epoch, queries done, queries)`
+        hears each query learnt; `said(line)` each epoch's figures."""
         done = self.finished()
         self.folder.mkdir(exist_ok=True)
         if done is not None:
@@ -248,8 +250,8 @@ class Training:
             if improved:
                 best, best_loss = number, measured
             self._checkpoint(model, tokenizer, optimizer, schedule, epochs, best, best_loss)
-            if progress is not None:
-                progress(_said(epoch, improved), number, s.epochs)
+            if said is not None:
+                said(_said(epoch, improved))
             if number - best >= s.patience:
                 break
         provenance = self._finish(epochs, best)
