@@ -66,3 +66,6 @@ $PY bench/plan_accuracy.py --n 20 --noise-file bench/out/judge-noise-reference.j
 for m in pointwise first setwise-heap realm active pairwise-heap; do
   $PY bench/rerank_dl19.py --method $m --model qwen2.5-coder-0.5b --depth 20 --queries 4 --threads 2
 done
+echo "== relevance assessment and distillation (about 1.5 h)"
+for step in runs assess report; do $PY bench/assess_dl19.py $step; done
+for step in teach train report speed; do $PY bench/distil.py $step; done
