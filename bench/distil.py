@@ -133,11 +133,9 @@ def train(teachers: list[str], shares: list[float]) -> None:
 
 
 def evaluate_runs(teachers: list[str]) -> None:
-    """Every system's run over each set's test half, and nDCG@10 with 95% intervals."""
-    import numpy as np
+    """Every system's run over each set's test and training halves, and nDCG@10 with 95% intervals."""
 
-    from judgerank.io.trec import read_qrels, read_run_with_tag
-    from judgerank.rerank.evaluate import evaluate
+    from judgerank.io.trec import read_qrels
 
     rows = []
     for name, data in sets().items():
@@ -148,44 +146,57 @@ def evaluate_runs(teachers: list[str]) -> None:
             if not (folder / "distil.json").exists():
                 continue
             first, second = halves(taught)
-            tests = {"BM25": subset(data["run"], second, OUT / f"{name}-test-bm25.trec"),
-                     "embedding": subset(OUT / f"{name}-embedding.trec", second, OUT / f"{name}-test-embedding.trec"),
-                     f"teacher {teacher} (embedding top k)": subset(taught, second, OUT / f"{name}-test-{teacher}.trec")}
-            student = OUT / f"{name}-test-student-{teacher}.trec"
-            rerank(data, tests["embedding"], student, "--method", "cross-encoder", "--model", str(folder), "--depth",
-                   str(DEPTH[name]))
-            tests["student (embedding top k)"] = student
-            cascade = OUT / f"{name}-test-cascade-{teacher}.trec"
-            rerank(data, tests["BM25"], cascade, "--method", "cascade", "--then", "cross-encoder", "--model", str(folder))
-            tests["cascade: embedding, then the student"] = cascade
-            for share in (0.25, 0.5):
-                small = Path(f"{folder}-{int(share * 100)}")
-                if (small / "distil.json").exists():
-                    out = OUT / f"{name}-test-student-{teacher}-{int(share * 100)}.trec"
-                    rerank(data, tests["embedding"], out, "--method", "cross-encoder", "--model", str(small),
-                           "--depth", str(DEPTH[name]))
-                    tests[f"student from {int(share * 100)}% of the training queries"] = out
-            scores = {label: evaluate(read_run_with_tag(path)[0], qrels, ["ndcg@10"]).per_query
-                      for label, path in tests.items()}
-            queries = sorted(scores["BM25"])
-            baseline = {"embedding": np.array([scores["embedding"][q]["ndcg@10"] for q in queries]),
-                        "teacher": np.array([scores[f"teacher {teacher} (embedding top k)"][q]["ndcg@10"]
-                                             for q in queries])}
-            rng = np.random.default_rng(0)
-            resamples = rng.integers(0, len(queries), (1000, len(queries)))
-            for label, per in scores.items():
-                values = np.array([per[q]["ndcg@10"] for q in queries])
-                row = {"set": name, "teacher": teacher, "system": label, "queries": len(queries),
-                       "nDCG@10": f"{values.mean():.4f}"}
-                for against, base in baseline.items():
-                    diff = (values - base)[resamples].mean(axis=1)
-                    row[f"- {against} [95%]"] = (f"{(values - base).mean():+.4f} [{np.percentile(diff, 2.5):+.3f}, "
-                                                 f"{np.percentile(diff, 97.5):+.3f}]")
-                rows.append(row)
+            # the test half says what the student learnt; the training half (queries it was trained
+            # on) is shown beside it, as every figure here is to be read with both halves
+            for half, chosen in (("test", second), ("training", first)):
+                rows += _half_rows(name, data, teacher, folder, taught, half, chosen, qrels)
             provenance = json.loads((folder / "distil.json").read_text())
             print(f"{name} {teacher}: student trained on {len(first)} queries ({provenance['passages']} passages) "
                   f"in {provenance['training_seconds']:.0f} s, epoch {provenance['best_epoch']} kept", flush=True)
-    print_table(rows, ["set", "teacher", "system", "queries", "nDCG@10", "- embedding [95%]", "- teacher [95%]"])
+    print_table(rows, ["set", "teacher", "half", "system", "queries", "nDCG@10", "- embedding [95%]",
+                       "- teacher [95%]"])
+
+
+def _half_rows(name: str, data: dict, teacher: str, folder: Path, taught: Path, half: str, chosen: list[str],
+               qrels: dict) -> list[dict]:
+    """Every system's nDCG@10 over one half's queries, with paired 95% intervals against the
+    embedding and the teacher."""
+    import numpy as np
+
+    from judgerank.io.trec import read_run_with_tag
+    from judgerank.rerank.evaluate import evaluate
+
+    runs = {"BM25": subset(data["run"], chosen, OUT / f"{name}-{half}-bm25.trec"),
+            "embedding": subset(OUT / f"{name}-embedding.trec", chosen, OUT / f"{name}-{half}-embedding.trec"),
+            f"teacher {teacher} (embedding top k)": subset(taught, chosen, OUT / f"{name}-{half}-{teacher}.trec")}
+    students = {"student (embedding top k)": folder}
+    if half == "test":
+        students |= {f"student from {share}% of the training queries": Path(f"{folder}-{share}") for share in (25, 50)}
+    for label, model in students.items():
+        if (model / "distil.json").exists():
+            out = OUT / f"{name}-{half}-student-{model.name.removeprefix(name + '-')}.trec"
+            rerank(data, runs["embedding"], out, "--method", "cross-encoder", "--model", str(model), "--depth",
+                   str(DEPTH[name]))
+            runs[label] = out
+    cascade = OUT / f"{name}-{half}-cascade-{teacher}.trec"
+    rerank(data, runs["BM25"], cascade, "--method", "cascade", "--then", "cross-encoder", "--model", str(folder))
+    runs["cascade: embedding, then the student"] = cascade
+    scores = {label: evaluate(read_run_with_tag(path)[0], qrels, ["ndcg@10"]).per_query for label, path in runs.items()}
+    queries = sorted(scores["BM25"])
+    baseline = {"embedding": np.array([scores["embedding"][q]["ndcg@10"] for q in queries]),
+                "teacher": np.array([scores[f"teacher {teacher} (embedding top k)"][q]["ndcg@10"] for q in queries])}
+    resamples = np.random.default_rng(0).integers(0, len(queries), (1000, len(queries)))
+    rows = []
+    for label, per in scores.items():
+        values = np.array([per[q]["ndcg@10"] for q in queries])
+        row = {"set": name, "teacher": teacher, "half": half, "system": label, "queries": len(queries),
+               "nDCG@10": f"{values.mean():.4f}"}
+        for against, base in baseline.items():
+            diff = (values - base)[resamples].mean(axis=1)
+            row[f"- {against} [95%]"] = (f"{(values - base).mean():+.4f} [{np.percentile(diff, 2.5):+.3f}, "
+                                         f"{np.percentile(diff, 97.5):+.3f}]")
+        rows.append(row)
+    return rows
 
 
 def speed(teachers: list[str]) -> None:

@@ -138,12 +138,7 @@ class CrossEncoderBackend(Backend):
                 chunk = list(texts[start : start + self.batch_size])
                 batch = tokenizer([query] * len(chunk), chunk, padding=True, truncation=True,
                                   max_length=self.max_length, return_tensors="pt")
-                logits = model(**batch).logits.float()
-                if logits.shape[-1] == 1:
-                    probability = torch.sigmoid(logits[:, 0])
-                else:
-                    probability = torch.softmax(logits, dim=-1)[:, -1]
-                out += [float(p) for p in probability]
+                out += probabilities(model(**batch).logits.double().numpy())
         return out
 
     def _onnx_similarities(self, query: str, texts: Sequence[str]) -> list[float]:
@@ -157,13 +152,16 @@ class CrossEncoderBackend(Backend):
                 feeds = {"input_ids": [e.ids for e in encoded], "attention_mask": [e.attention_mask for e in encoded],
                          "token_type_ids": [e.type_ids for e in encoded]}
                 logits = session.run(["logits"], {k: np.array(v, dtype=np.int64) for k, v in feeds.items()
-                                                  if k in names})[0].astype(np.float64)
-                if logits.shape[-1] == 1:
-                    probability = expit(logits[:, 0])
-                else:
-                    probability = softmax(logits, axis=-1)[:, -1]
-                out += [float(p) for p in probability]
+                                                  if k in names})[0]
+                out += probabilities(logits.astype(np.float64))
         return out
+
+
+def probabilities(logits: np.ndarray) -> list[float]:
+    """P(relevant) from a head's logits (one row a pair): the sigmoid of one logit, or the softmax
+    share of the last of several."""
+    p = expit(logits[:, 0]) if logits.shape[-1] == 1 else softmax(logits, axis=-1)[:, -1]
+    return [float(x) for x in p]
 
 
 def _trained_length(folder: Path) -> int:

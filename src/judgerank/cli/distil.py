@@ -90,8 +90,7 @@ def distil(
     settings.check()
     check_folder(out_path)
     encoder(base)
-    chosen = method_options(options)
-    chosen["depth"] = chosen.get("depth") or TEACHER_DEPTH
+    chosen = method_options(options) | {"depth": depth}
     runtime = make_runtime(store, no_store, base_url, threads, context)
     if generate_queries is not None and corpus is not None:
         requests, written = _generated(runtime, model, corpus, generate_queries, depth, seed)

@@ -232,7 +232,7 @@ class Training:
             losses: list[float] = []
             for n, lesson in enumerate(self.train[k] for k in order):
                 for chunk in _chunks(lesson, s.batch):
-                    loss = self._loss(model, tokenizer, chunk)
+                    loss = self._loss(self._scores(model, tokenizer, chunk), chunk)
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                     optimizer.step()
@@ -257,8 +257,8 @@ class Training:
         provenance = self._finish(epochs, best)
         return self._trained(provenance, resumed)
 
-    def _loss(self, model: Any, tokenizer: Any, chunk: Lesson) -> Any:
-        scores = self._scores(model, tokenizer, chunk)
+    def _loss(self, scores: Any, chunk: Lesson) -> Any:
+        """The loss of one chunk's scores."""
         if self.settings.loss == "pointwise":
             assert chunk.labels is not None
             return pointwise_loss(scores, chunk.labels)
@@ -281,8 +281,9 @@ class Training:
         with torch.inference_mode():
             for lesson in self.validation:
                 for chunk in _chunks(lesson, self.settings.batch):
-                    losses.append(float(self._loss(model, tokenizer, chunk)))
-                    scores = self._scores(model, tokenizer, chunk).numpy()
+                    logits = self._scores(model, tokenizer, chunk)  # one forward pass for loss and tau
+                    losses.append(float(self._loss(logits, chunk)))
+                    scores = logits.numpy()
                     truth = chunk.labels if chunk.labels is not None else [-r for r in range(len(chunk.ids))]
                     tau = kendalltau(scores, truth).statistic if len(chunk.ids) > 1 else float("nan")
                     if not np.isnan(tau):
