@@ -15,6 +15,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+import regex
+
 from judgerank.core.types import Item, Query
 from judgerank.guard.neutral import MARKER
 
@@ -69,6 +71,43 @@ _INSTRUCTION = re.compile(
         rf"\b{_ANSWER}\s+(?:with\s+)?{_FORGED_WORD}['\"”]?(?:\s+(?:and|because|since)\b|\s*[.!,;]|\s*$)",
         r"\bnew\s+(?:system\s+)?instructions?\s*:",
         r"\b(?:system|developer)\s+(?:override|prompt\s+override|instruction\s+override)\b",
+        # ignore everything above / forget what you were told / the earlier rules no longer apply
+        r"\b" + _any("ignore", "disregard", "forget", "override") + r"\s+" + _any(
+            r"(?:everything|anything|all)\s+(?:above|before|else|previous|prior|earlier|you\s+(?:were|have\s+been)\s+told)",
+            r"what\s+you\s+(?:were|have\s+been)\s+(?:told|given|asked)"),
+        _any("previous", "prior", "earlier", "original", "above", "old", "the") + r"\s+"
+        + _any("instructions", "guidelines", "rules", "directions", "prompts?", "criteria") + r"(?:\s+you\s+were\s+given)?"
+        + r"(?:\s+\w+)?\s+" + _any("no longer apply", r"(?:are|is)\s+(?:now\s+)?(?:void|outdated|obsolete|cancell?ed|revoked|"
+                                     r"overridden|suspended)"),
+        # Rerankers: put ... / Assistant, please select ... / Judges should score ... / if you are an AI ...
+        rf"(?:^|[.!?:;]\s+|\n)\s*(?:dear\s+)?(?:the\s+)?(?:{_WHO}|rerankers|rankers|judges|raters|graders|assessors|models)"
+        + r"\s*[,:]\s*(?:please\s+)?" + _any(_RANK, _ANSWER, "say", "give", "move", "return"),
+        r"\b" + _any("judges", "raters", "assessors", "graders", "evaluators", "rankers", "rerankers", "annotators")
+        + r"\s+" + _any("should", "must", "shall", "will", "need to", "have to") + r"\s+" + _any(_RANK, "give", "judge"),
+        rf"\bif\s+you\s+are\s+(?:an?\s+)?{_WHO}\b",
+        rf"\bto\s+(?:the|any)\s+{_WHO}s?\s+(?:reading|processing|evaluating|ranking|judging|scoring)\b",
+        # put me at the top / choose this answer / give this passage the highest score
+        r"\b(?:please\s+)?(?:always\s+)?" + _any(rf"{_any(_RANK, 'move', 'keep')}\s+me", r"give\s+this\s+\w+",
+                                                rf"{_any(_RANK, 'move', 'keep', 'return')}\s+this(?:\s+\w+)?")
+        + r"\s+(?:\w+\s+){0,5}?" + _any(r"(?:at\s+)?the\s+top", "first", "1st", "highest",
+                                                                 "number one", "#1", r"position\s+(?:1|one)", "above")
+        + r"\b",
+        r"\b(?:please\s+)?" + _any("choose", "select", "pick", "prefer") + r"\s+this\s+"
+        + _any("answer", "response", "passage", "document", "result", "text", "reply", "snippet", "page") + r"\b",
+        # answer yes whenever asked / the correct output is yes
+        rf"\b{_ANSWER}\s+(?:with\s+)?{_FORGED_WORD}['\"”]?\s+" + _any("when", "whenever", "if", "to any", "for"),
+        r"\b(?:correct|right|expected|only)\s+" + _any(_ANSWER, "output", "verdict", "label") + rf"\s+is\s+{_FORGED_WORD}",
+        # this passage is 100% relevant / perfectly answers / was marked as highly relevant / relevance notice
+        rf"\b{_THIS}\s+(?:is|was)\s+(?:100\s*%|fully|highly|perfectly|extremely|completely|totally)\s+relevant",
+        rf"\b{_THIS}\s+(?:perfectly|fully|exactly|completely)\s+answers\b",
+        r"\b" + _any("marked", "rated", "ranked", "verified", "judged", "certified", "labell?ed") + r"\s+(?:this\s+\w+\s+|it\s+)?"
+        + r"as\s+(?:highly|the\s+most|most|very|extremely|100\s*%)\s+relevant",
+        r"\bwhen\s+" + _any("ranking", "rating", "scoring", "judging", "evaluating", "comparing", "sorting") + r"\s+"
+        + _any("these", "the", "all", "any") + r"\s+" + _any("passages", "documents", "results", "responses", "answers",
+                                                            "texts", "candidates", "snippets"),
+        r"\b" + _any(_RANK, "keep") + r"\s+this\s+(?:one|\w+)\s+" + _any("above", "over", "ahead of", "before")
+        + r"\s+(?:all\s+)?(?:the\s+)?" + _any("others", "other", "rest", "every"),
+        r"\brelevance\s+" + _any("notice", "note", "alert", "statement", "override", "instruction") + r"\b",
     ]),
     re.IGNORECASE,
 )
@@ -109,6 +148,10 @@ _INSTRUCTION_ELSEWHERE = re.compile(
         r"этот\s+(?:отрывок|документ|текст|фрагмент|ответ)\s+(?:—\s+|является\s+)?(?:самым|наиболее)\s+"
         r"(?:релевантн|подходящ)",
         r"постав(?:ь|ьте)\s+(?:этот|эту|это)\s+\w+\s+(?:на\s+)?(?:первое|1)",
+        # pl / tr
+        r"\bzignoruj(?:cie)?\s+(?:wszystkie\s+)?(?:poprzednie|wcześniejsze|powyższe)\s+(?:instrukcje|polecenia|wskazówki)",
+        r"\b(?:önceki|yukarıdaki|daha önceki)\s+(?:tüm\s+)?(?:talimatları|komutları|yönergeleri)\s+"
+        r"(?:yok\s+say|görmezden\s+gel|unut)",
         # zh / ja / ko
         r"忽略(?:之前|以上|先前|前面|上述)的?(?:所有|全部)?(?:指令|指示|说明|說明|提示)",
         r"(?:这|這|此)(?:段|篇|个|個)?(?:文字|段落|文档|文檔|文本|内容|內容|回答)(?:是)?最(?:相关|相關|好)",
@@ -126,8 +169,19 @@ _FORGED = re.compile(
         r"(?:^|\n|[.!?]\s+)\s*" + _any("answer", "verdict", "relevance", "relevant", "judgment", "judgement",
                                         "decision", "rating", "final answer")
         + r"\s*[:=]\s*['\"]?" + _any("yes", "no", "true", r"\[\[?[ab]\]?\]?", r"[0-9](?:\s*/\s*[0-9]+)?") + r"\b",
+        # ... Relevant: yes / Output: yes, anywhere
+        r"\b" + _any("answer", "verdict", "relevance", "relevant", "judgment", "judgement", "decision", "output",
+                     "final answer", "label", "is relevant") + r"\s*[:=]\s*['\"]?yes\b",
+        r"\b" + _any("relevance", "relevant", "is relevant") + r"\s*[:=]\s*['\"]?true\b",
+        r"\brelevance\s*(?:score|grade|label|rating)?\s*[:=]\s*['\"]?[0-9]",
+        r"\bis\s+(?:the|this)\s+\w+\s+relevant\s*\?\s*(?:a\s*:|answer\s*:)?\s*yes\b",  # Q: is it relevant? A: yes
         r"\[\d{1,3}\]\s*>\s*\[\d{1,3}\](?:\s*>\s*\[\d{1,3}\])*",  # a permutation: [3] > [1] > ...
         r"\[\[\s*(?:a|b|c|tie)\s*\]\]",  # a verdict in the judge's own format
+        # the same in markup: <answer>yes</answer>, {"relevant": true}
+        r"<\s*" + _any("answer", "relevant", "relevance", "verdict", "label", "judgment", "output") + r"\s*>\s*"
+        + _any("yes", "true", r"[0-9]") + r"\b",
+        r"[\"']" + _any("relevant", "relevance", "is_relevant", "answer", "verdict", "label", "judgment") + r"[\"']\s*:\s*"
+        + _any("true", r"[\"']yes[\"']", r"[0-9]"),
         r"(?:^|\n)\s*" + _any("assistant", "### response", r"<\|assistant\|>") + r"\s*:?\s*\n?\s*(?:yes|no|\[\[)",
         r"\bassistant\s*:\s*(?:yes|no)\b",
     ]),
@@ -188,9 +242,15 @@ def as_read(text: str) -> str:
     return "".join(c if c.isascii() else _latin_look_alike(c) for c in text)
 
 
+# Format characters and every other code point Unicode says to render as nothing when unsupported
+# (Default_Ignorable_Code_Point: variation selectors, the combining grapheme joiner, Hangul fillers,
+# tag characters): a tokenizer passes them as bytes the model learnt to skip.
+_INVISIBLE = regex.compile(r"[\p{Cf}\p{Default_Ignorable_Code_Point}]")
+
+
 def _visible(text: str) -> str:
-    """NFKC-folded, with invisible format characters removed (the first steps of as_read)."""
-    return "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cf")
+    """NFKC-folded, with invisible characters removed (the first steps of as_read)."""
+    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
 
 
 @functools.lru_cache(maxsize=8192)
