@@ -55,6 +55,7 @@ def test_closed_forms_by_hand():
     o = Options(window=20, stride=10, shuffles=3, replicas=3)
     assert closed_form("pointwise", 100, o)[:2] == (100, 1)
     assert closed_form("allpairs", 10, o)[:2] == (90, 1)
+    assert closed_form("allpairs", 50, o)[:2] == (2450, 2)  # 1,225 pairs: two chunks
     assert closed_form("first", 100, o)[:2] == (9, 9)  # windows start at 80, 70, ..., 10, 0
     assert closed_form("listwise-psc", 100, o)[:2] == (27, 9)
     assert closed_form("jointrank", 100, o)[:2] == (15, 1)

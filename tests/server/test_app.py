@@ -691,3 +691,38 @@ def test_one_api_key_cannot_hold_every_slot(tmp_path):
             t.join()
     assert other.status_code == 200
     assert flood.count(200) == 2 and flood.count(429) == 4
+
+
+def _stall(port: int, key: str, length: int) -> socket.socket:
+    """A client that sends the head and part of a body of `length` bytes, then waits."""
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(f"POST /v1/rerank HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json"
+              f"\r\nContent-Length: {length}\r\n\r\n".encode() + b'{"query": "q", ')
+    return s
+
+
+def test_stalled_bodies_hold_at_most_the_body_buffer(tmp_path):
+    """Issue 39: 50 clients with a key that sent 3.9 MB of a 4 MB body and stalled held 188 MB
+    until the body timeout. Bodies together hold at most max_body_buffer bytes, one key at most half:
+    past it 503 with Retry-After, at once; what a request held is given back when it ends."""
+    cfg = config(tmp_path, max_body_bytes=10_000, max_body_buffer=30_000, api_keys=frozenset({"k1", "k2"}))
+    small = {"query": "how long do fleas live", "documents": DOCS}
+    with LiveServer(cfg) as live:
+        first = [_stall(live.port, "k1", 7_000) for _ in range(2)]  # 14,000 of k1's 15,000
+        time.sleep(0.3)
+        third = _stall(live.port, "k1", 7_000)
+        answer = _read_until_closed(third, 5.0)
+        assert answer.startswith(b"HTTP/1.1 503") and b"retry-after: 1" in answer.lower()
+        assert b"share of the request-body buffer" in answer
+        k2 = {"Authorization": "Bearer k2"}
+        assert httpx.post(f"{live.url}/v1/rerank", json=small, headers=k2).status_code == 200  # the other key is served
+        more = [_stall(live.port, "k2", 7_000) for _ in range(2)]  # 28,000 held in all
+        time.sleep(0.3)
+        full = httpx.post(f"{live.url}/v1/rerank", content=b" " * 2_500, headers=k2)  # 30,500 > 30,000
+        assert full.status_code == 503 and "max_body_buffer" in full.json()["detail"]
+        for s in first + more:
+            s.close()
+        time.sleep(0.5)  # the disconnects reach the server: what they held is given back
+        k1 = {"Authorization": "Bearer k1"}
+        assert httpx.post(f"{live.url}/v1/rerank", json=small, headers=k1).status_code == 200
+        assert live.server.config.app.held == {"": 0}

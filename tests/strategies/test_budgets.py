@@ -78,3 +78,28 @@ def test_a_resumed_job_pays_only_for_what_is_new(tmp_path):
     rest = Reranker("allpairs", store=path, backend=backend).rank(request.query, request.items)
     assert first.costs.calls == 7 and not first.complete
     assert rest.complete and rest.costs.cache_hits == 7 and rest.costs.calls == 12 * 11 - 7
+
+
+def test_allpairs_builds_no_prompt_past_a_spent_budget(monkeypatch):
+    """Issue 39: allpairs built the prompts of every pair before the budget could cut them (1,000
+    items: a million prompts, gigabytes, for a budget of 2,000 calls); it now asks a chunk at a
+    time and stops asking when the budget is spent."""
+    from judgerank.judges.pairwise import PairwiseJudge
+    from judgerank.strategies.allpairs import CHUNK
+
+    asked: list[int] = []
+    compare = PairwiseJudge.compare
+
+    def counting(self, query, pairs):
+        asked.append(len(pairs))
+        return compare(self, query, pairs)
+
+    monkeypatch.setattr(PairwiseJudge, "compare", counting)
+    grades = [float(n % 4) for n in range(120)]  # 7,140 pairs
+    ranking, _, request = run("allpairs", grades, budget=Budget(max_calls=10))
+    assert not ranking.complete and ranking.costs.calls == 10
+    assert sum(asked) == CHUNK  # one chunk's prompts built, then the spent budget stopped the asking
+    assert sorted(ranking.ids) == sorted(i.id for i in request.items)
+    asked.clear()
+    ranking, _, _ = run("allpairs", grades[:50])  # without a budget: every pair, chunk by chunk
+    assert ranking.complete and asked == [CHUNK, 50 * 49 // 2 - CHUNK]

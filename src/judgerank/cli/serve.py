@@ -105,6 +105,9 @@ def serve(
                                                 min=1)] = 4_000_000,
     body_timeout: Annotated[float, typer.Option(help="Seconds a request body may take to arrive; then 408.",
                                                 min=0.1)] = 30.0,
+    max_body_buffer: Annotated[int | None, typer.Option(
+        help="Bytes of request bodies held at once, all requests together (one API key: half); past it 503 with "
+        "Retry-After (default: 16 x --max-body-bytes).", min=1)] = None,
     header_timeout: Annotated[float, typer.Option(help="Seconds a request's headers may take to arrive; then the "
                                                   "connection is closed.", min=0.1)] = 10.0,
     max_connections: Annotated[int, typer.Option(help="Connections held at once; past them new requests get 503.",
@@ -129,7 +132,8 @@ def serve(
     config = _server_config(model, models, method, api_keys_file, max_documents, max_document_chars, max_calls, store,
                             no_store, base_url, concurrency, prompt, rubric, max_in_flight=max_in_flight,
                             max_in_flight_per_key=max_in_flight_per_key, max_body_bytes=max_body_bytes,
-                            body_timeout=body_timeout, header_timeout=header_timeout, max_connections=max_connections)
+                            body_timeout=body_timeout, header_timeout=header_timeout, max_connections=max_connections,
+                            max_body_buffer=max_body_buffer)
     _check_port(host, port)
     err.print(f"loading the models of {config.method} before serving …", highlight=False)
     application = create_app(config)  # checks every model and loads the default method's before the port is taken

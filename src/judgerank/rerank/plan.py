@@ -30,6 +30,7 @@ from judgerank.core.flops import ModelShape
 from judgerank.core.types import Item, Query
 from judgerank.rerank.reranker import Reranker
 from judgerank.runtime import simulated_judge
+from judgerank.strategies.allpairs import CHUNK as ALLPAIRS_CHUNK
 from judgerank.strategies.registry import METHODS, Options, calibrated_llm_weight
 
 SPREAD = 2.0  # spread of the simulated candidates' strengths (log-odds): a grade or two apart
@@ -86,7 +87,9 @@ def closed_form(method: str, n: int, o: Options, model: str = "any") -> tuple[in
         return 1, 1, "one call over the whole list" + (" (two forward passes: the query's and the calibration's)"
                                                       if method == "icr" else "")
     if method == "allpairs":
-        return n * (n - 1), 1, "calls n(n-1) (every pair in both orders), in one round"
+        rounds = max(1, math.ceil(n * (n - 1) // 2 / ALLPAIRS_CHUNK))
+        return n * (n - 1), rounds, (f"calls n(n-1) (every pair in both orders), in rounds of {ALLPAIRS_CHUNK:,} pairs "
+                                     "(a budget stops the rest unbuilt)")
     if method in ("listwise", "first", "listwise-psc", "first-psc"):
         windows = _windows(n, o.window, o.stride) * o.passes
         each = o.shuffles if method.endswith("-psc") else 1

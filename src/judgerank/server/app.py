@@ -134,7 +134,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     async def metrics_text() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    return BodyLimit(app, config.max_body_bytes, config.api_keys, config.body_timeout)  # type: ignore[return-value]  # an ASGI app around FastAPI
+    return BodyLimit(app, config.max_body_bytes, config.api_keys, config.body_timeout, config.max_body_buffer)  # type: ignore[return-value]  # an ASGI app around FastAPI
 
 
 BEARER = HTTPBearer(auto_error=False, description="An API key of the server's --api-keys file")
@@ -296,15 +296,41 @@ class BodyLimit:
     Authorization headers are 400); a request body over `limit` bytes is refused with 413 as
     soon as it is seen (its Content-Length, or the bytes received so far), never parsed or held
     whole; one that has not arrived whole within `body_timeout` seconds is 408, the connection
-closed. Once the body is read it listens to the connection and sets scope[DISCONNECTED] when
-    the client goes away, so model work can stop."""
+    closed. The bodies of all requests together hold at most `buffer` bytes while they are read
+    and served (each reserves its Content-Length, or what has arrived, until it is answered), and
+    with API keys one key at most half of that: past it a request is 503 with Retry-After, so
+    clients that send most of a body and stall cannot pile up memory (50 of them held 195 MB).
+    Once the body is read it listens to the connection and sets scope[DISCONNECTED] when the
+    client goes away, so model work can stop."""
 
-    def __init__(self, app: Any, limit: int, api_keys: frozenset[str] = frozenset(), body_timeout: float = 30.0) -> None:
+    def __init__(self, app: Any, limit: int, api_keys: frozenset[str] = frozenset(), body_timeout: float = 30.0,
+                 buffer: int | None = None) -> None:
         self.app = app
         self.limit = limit
         self.body_timeout = body_timeout
         self.api_keys = api_keys
+        self.buffer = buffer if buffer is not None else 16 * limit
+        self.held = {"": 0}  # bytes reserved: "" all requests, else by API key (one event loop: no lock)
         self.state = app.state  # what tests and the server read through the app
+
+    def _reserve(self, key: str, size: int) -> str | None:
+        """Reserve size more body bytes for a request of key; why not, when the buffer is full."""
+        share = self.buffer // 2 if self.api_keys else self.buffer
+        if self.held[""] + size > self.buffer:
+            return f"the server is holding {self.buffer:,} bytes of request bodies (max_body_buffer); retry shortly"
+        if key and self.held.get(key, 0) + size > share:
+            return f"this API key holds its share of the request-body buffer ({share:,} bytes); retry shortly"
+        self.held[""] += size
+        if key:
+            self.held[key] = self.held.get(key, 0) + size
+        return None
+
+    def _release(self, key: str, size: int) -> None:
+        self.held[""] -= size
+        if key:
+            left = self.held.pop(key, 0) - size
+            if left > 0:
+                self.held[key] = left
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
@@ -312,9 +338,23 @@ closed. Once the body is read it listens to the connection and sets scope[DISCON
         refused = refusal(scope.get("headers") or [], self.api_keys) if scope.get("path") not in OPEN_PATHS else None
         if refused is not None:
             return await self._answer(send, *refused, [(b"www-authenticate", b"Bearer")] if refused[0] == 401 else [])
-        length = dict(scope.get("headers") or []).get(b"content-length", b"0")
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length", b"0")
         if not length.isdigit() or int(length) > self.limit:
             return await self._answer(send, 413, f"request body over max_body_bytes {self.limit}")
+        key = headers.get(b"authorization", b"").decode("latin-1") if self.api_keys else ""
+        reserved = [0]
+        try:
+            return await self._read_and_serve(scope, receive, send, key, int(length), reserved)
+        finally:
+            self._release(key, reserved[0])
+
+    async def _read_and_serve(self, scope: dict, receive: Callable, send: Callable, key: str, length: int,
+                              reserved: list[int]) -> None:
+        """Read the body within the buffer (reserved[0]: the bytes this request holds), then serve it."""
+        if length and (full := self._reserve(key, length)):
+            return await self._answer(send, 503, full, [(b"retry-after", b"1")])
+        reserved[0] = length
         chunks, size, more = [], 0, True
         with anyio.move_on_after(self.body_timeout) as waited:
             while more:  # bodies are small by now: read it, counting, then hand it on
@@ -325,6 +365,10 @@ closed. Once the body is read it listens to the connection and sets scope[DISCON
                 size += len(chunk)
                 if size > self.limit:
                     return await self._answer(send, 413, f"request body over max_body_bytes {self.limit}")
+                if size > reserved[0]:  # no Content-Length (chunked), or more than it said
+                    if full := self._reserve(key, size - reserved[0]):
+                        return await self._answer(send, 503, full, [(b"retry-after", b"1")])
+                    reserved[0] = size
                 chunks.append(chunk)
                 more = message.get("more_body", False)
         if waited.cancelled_caught:  # a client that stalls mid-body holds nothing past body_timeout
@@ -332,6 +376,7 @@ closed. Once the body is read it listens to the connection and sets scope[DISCON
             return await self._answer(send, 408, f"request body not received within body_timeout "
                                                  f"{self.body_timeout:g} s")
         body, sent = b"".join(chunks), False
+        chunks.clear()
         gone, ended = threading.Event(), anyio.Event()
         scope[DISCONNECTED] = gone
 

@@ -71,6 +71,7 @@ class ServerConfig:
     max_calls: int | None = DEFAULT_MAX_CALLS  # ceiling on any request's budget (None: no ceiling)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # a larger request body is refused (413) before it is parsed
     body_timeout: float = 30.0  # seconds a request's body may take to arrive (then 408)
+    max_body_buffer: int | None = None  # bytes of bodies held at once (then 503); None: 16 x max_body_bytes
     header_timeout: float = 10.0  # seconds a request's head may take (then the connection is closed)
     max_connections: int = 1000  # connections held at once (uvicorn answers 503 past them)
     store: str | Path | None = "default"  # the judgment store every request shares

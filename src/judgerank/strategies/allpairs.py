@@ -17,6 +17,8 @@ from judgerank.core.types import Item, Query
 from judgerank.strategies.base import Ordering
 from judgerank.strategies.comparisons import Comparisons
 
+CHUNK = 1024  # pairs asked at once (2,048 prompts): batches stay full, a spent budget stops the building
+
 
 @dataclass
 class AllPairs:
@@ -24,10 +26,15 @@ class AllPairs:
 
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
         comps = Comparisons(self.judge, query, items)
-        pairs = list(itertools.combinations(range(len(items)), 2))
-        complete = comps.ask(pairs)  # one round: no pair waits for another
+        # No pair waits for another, but the pairs are asked CHUNK at a time: a budget that runs
+        # out stops the asking before the rest of n(n-1)/2 prompts are built (1,000 items: a
+        # million prompts and gigabytes, for a budget that pays for a few thousand).
+        pairs = itertools.combinations(range(len(items)), 2)
+        complete = True
+        while complete and (chunk := list(itertools.islice(pairs, CHUNK))):
+            complete = comps.ask(chunk)
         wins = np.zeros(len(items))
-        for a, b in pairs:
+        for a, b in itertools.combinations(range(len(items)), 2):
             p = comps.prob(a, b) if comps.known(a, b) else 0.5  # unjudged pairs count as ties
             wins[a] += p
             wins[b] += 1.0 - p
