@@ -7,8 +7,10 @@ Each case is reported as what it did to the server (its resident memory before a
 /proc) and what a well-behaved client then sees:
 - big plans: /v1/judge with 1,000 short responses (allpairs), three at once; /v1/rerank allpairs
   over 1,000 passages; both refused (422) before anything is built, so memory stays put;
-- stalled bodies: 50 clients with the API key send 3.9 MB of a 4 MB body and stall (held until
-  --body-timeout, then 408), and 50 without a key (401 on the headers, nothing read);
+- stalled bodies: 50 clients with the API key send 3.9 MB of a 4 MB body and stall (as many as
+  fit the key's half of the body buffer, 16 x 4 MB, are held until --body-timeout, then 408; the
+  rest get 503 at once), and 50 without a key (401 on the headers, nothing read); meanwhile a
+  request with another key;
 - stalled heads: 300 connections send half a request head and stall (closed at --header-timeout);
 - flood: one key sends --flood uncached 20-passage requests (each gives up after --patience s);
   meanwhile /healthz and a request the store holds whole are timed 50 times each (p50, p99);
@@ -34,6 +36,7 @@ import numpy as np
 from common import DL19, free_port, print_table, require, wait_until_up
 
 KEY = "bench-key"
+OTHER = "other-key"  # a second client, served while the first misbehaves
 
 
 def passages(n: int) -> list[str]:
@@ -83,7 +86,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        env = dict(os.environ, JUDGERANK_HOME=tmp, JUDGERANK_API_KEYS=KEY)
+        env = dict(os.environ, JUDGERANK_HOME=tmp, JUDGERANK_API_KEYS=f"{KEY},{OTHER}")
         server = subprocess.Popen(
             [sys.executable, "-m", "judgerank", "serve", "--port", str(port), "--method", "pointwise",
              "--store", str(Path(tmp) / "store.sqlite")], env=env, stdout=subprocess.DEVNULL,
@@ -139,6 +142,9 @@ def main() -> None:
             time.sleep(2)
             row("100 stalled bodies (3.9 MB of 4 MB; 50 keyed, 50 not): held", f"{still_open(stalled)} open",
                 time.perf_counter() - started, before)
+            seconds, status = timed(lambda: httpx.post(f"{url}/v1/rerank", json=cached, timeout=60,
+                                                       headers={"Authorization": f"Bearer {OTHER}"}))
+            row("meanwhile, another key's stored request", status, seconds, before)
             time.sleep(31)
             row("the same, after the 30 s body timeout", f"{still_open(stalled)} open",
                 time.perf_counter() - started, before)

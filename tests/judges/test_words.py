@@ -309,3 +309,14 @@ def test_choice_requests_unchanged_for_logprob_verdicts() -> None:
     t = load_template("judge-pair")
     request = t.request(question="q", a="x", b="y")
     assert isinstance(request, ChoiceRequest) and "[[X]]" not in request.messages[-1][1]
+
+
+def test_a_near_zero_temperature_samples_the_simulated_judge_without_error() -> None:
+    """Found by bench/fuzz_endpoints.py: a temperature of 1e-5 (the API allows any in [0, 2]) left
+    answers with probability 0, and the simulated judge's sampler raised ValueError (a 500)."""
+    request = graded_request(GRADES)
+    messages = (("user", "which is better?"),)
+    asked = [GenerateRequest(messages, 8, "t", temperature=1e-5, seed=s, answers=("A", "B", "C"),
+                             written=("[[A]]", "[[B]]", "[[C]]")) for s in range(3)]
+    texts = [g.text for g in cached(simulated(request, GRADES)).generate(asked)]  # type: ignore[attr-defined]
+    assert len(texts) == 3 and all(t in ("[[A]]", "[[B]]", "[[C]]") for t in texts)

@@ -129,7 +129,10 @@ class SimulatedBackend(Backend):
             p = np.exp(z - z.max())
             p /= p.sum()
             rng = self._rng("sample", request.messages, request.seed)
-            order = [int(x) for x in rng.choice(len(p), size=len(p), replace=False, p=p)]  # Plackett-Luce
+            # Plackett-Luce over the answers a (near-zero) temperature leaves any chance; the rest follow by logit
+            live = np.flatnonzero(p > 0)
+            order = [int(x) for x in rng.choice(live, size=len(live), replace=False, p=p[live] / p[live].sum())]
+            order += [int(x) for x in np.argsort(-logits, kind="stable") if p[x] == 0]
         else:
             order = [int(x) for x in np.argsort(-logits, kind="stable")]
         if request.ranked:
