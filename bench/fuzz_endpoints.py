@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -163,6 +164,7 @@ def fuzz_endpoint(client: Any, op: Any, path: str, n: int) -> dict:
         "endpoint": f"POST {path}", "requests": total, "crashes": sum(crashes.values()),
         "statuses": ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())),
         "example": "; ".join(f"{k}: {v}" for k, v in example.items()) or "-",
+        "open files after": len(os.listdir("/proc/self/fd")),  # a leak shows here before it crashes
         "s": f"{time.perf_counter() - start:.0f}",
     }
 

@@ -13,6 +13,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -108,7 +109,22 @@ class SQLiteStore:
             self._local.db, self._local.pid = db, os.getpid()
             with self._guard:
                 self._connections.append(db)
+            # closed when its thread is gone: a server's worker threads come and go (anyio retires
+            # idle ones), and each left its connection open, two file descriptors a thread, until
+            # the process ran out and every request failed (found by bench/fuzz_endpoints.py)
+            weakref.finalize(threading.current_thread(), self._retire, db)
         return db
+
+    def _retire(self, db: sqlite3.Connection) -> None:
+        """Close a connection whose thread has ended."""
+        with self._guard:
+            if db not in self._connections:
+                return  # close() has closed it already
+            self._connections.remove(db)
+        try:
+            db.close()
+        except sqlite3.Error:
+            pass
 
     def _prepare(self, db: sqlite3.Connection) -> None:
         """Check what the file holds, before anything is written to it (not even its header);
