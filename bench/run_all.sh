@@ -69,3 +69,10 @@ done
 echo "== relevance assessment and distillation (about 1.5 h)"
 for step in runs assess report; do $PY bench/assess_dl19.py $step; done
 for step in teach train report speed; do $PY bench/distil.py $step; done
+echo "== untrusted text and hostile input (about 1 h)"
+$PY bench/injection_families.py
+$PY bench/injection_families.py --method pointwise --queries 10 --threads 2
+$PY bench/injection_families.py --method pointwise --model qwen2.5-coder-0.5b --queries 6 --threads 2
+$PY bench/fuzz_readers.py
+$PY bench/fuzz_endpoints.py
+$PY bench/server_hostile.py
