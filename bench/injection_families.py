@@ -237,7 +237,12 @@ def templates() -> list[tuple[str, str, str]]:
     return out
 
 
-def attack_text(family: str, template: str, query: str, passage: str, placement: str) -> str:
+def placement(template_index: int, query_index: int) -> str:
+    """Where a template goes in a query's passage: rotating, so each template meets every place."""
+    return PLACEMENTS[(template_index + query_index) % len(PLACEMENTS)]
+
+
+def attack_text(family: str, template: str, query: str, passage: str, where: str) -> str:
     """The passage with the template's text placed in it."""
     if family == "disguise":
         name, base = template.split("|", 1)
@@ -246,9 +251,9 @@ def attack_text(family: str, template: str, query: str, passage: str, placement:
         words = re.findall(r"\w+", query)
         injected = (template.replace("{q}", query).replace("{words}", " ".join(words))
                     .replace("{shuffled}", " ".join(words[::-1])))
-    if placement == "start":
+    if where == "start":
         return f"{injected} {passage}"
-    if placement == "middle":
+    if where == "middle":
         # after the first sentence, or else at the space nearest the middle: never inside a word
         cut = re.search(r"[.!?]\s", passage)
         at = cut.end() if cut else (passage.find(" ", len(passage) // 2) + 1 or len(passage))
@@ -279,7 +284,7 @@ def flag_rows(requests: list[Request], goal: dict[str, str], halves: list[str], 
                     if r.query.id not in goal:
                         continue
                     passage = next(i.text for i in r.items if i.id == goal[r.query.id])
-                    text = attack_text(family, t, r.query.text, passage, PLACEMENTS[(n + m) % 3])
+                    text = attack_text(family, t, r.query.text, passage, placement(n, m))
                     flagged = bool(detect(r.query, text))
                     hit += flagged
                     total += 1
@@ -312,7 +317,7 @@ def promotion_rows(args: argparse.Namespace, requests: list[Request], goal: dict
             by_family: dict[str, int] = {}
             for family, h, t in chosen:
                 n = by_family[family] = by_family.get(family, -1) + 1
-                text = attack_text(family, t, r.query.text, passage, PLACEMENTS[(n + m) % 3])
+                text = attack_text(family, t, r.query.text, passage, placement(n, m))
                 ids = reranker.rank(r.query, attacked(r, target, text).items).ids
                 r1 = ids.index(target) + 1 if target in ids else len(r.items) + 1
                 c = counts.setdefault((family, h), [0, 0, 0])  # into top 10, eligible, trials

@@ -21,7 +21,7 @@ estimated from samples; the same samples say which pairs threaten it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,11 +112,18 @@ def answers_posterior(
 CERTIFICATE_CHUNK = 500  # posterior samples read at once by top_k_certificate
 
 
-def samples_of(post: Posterior, samples: int, rng: np.random.Generator) -> np.ndarray:
-    """Draws of every strength from the posterior (samples x n)."""
+def iter_samples(post: Posterior, samples: int, rng: np.random.Generator, chunk: int) -> Iterator[np.ndarray]:
+    """Draws of every strength from the posterior, `chunk` rows at a time (the last may be
+    fewer): the same draws as all at once, since the generator fills rows in order."""
     n = len(post.mean)
     chol = np.linalg.cholesky(post.cov + 1e-12 * np.eye(n))
-    return post.mean + rng.standard_normal((samples, n)) @ chol.T
+    for start in range(0, samples, chunk):
+        yield post.mean + rng.standard_normal((min(chunk, samples - start), n)) @ chol.T
+
+
+def samples_of(post: Posterior, samples: int, rng: np.random.Generator) -> np.ndarray:
+    """Draws of every strength from the posterior (samples x n)."""
+    return next(iter_samples(post, samples, rng, max(samples, 1)), np.empty((0, len(post.mean))))
 
 
 @dataclass(frozen=True)
@@ -141,15 +148,12 @@ def top_k_certificate(
     k = min(k, n)
     best = np.argsort(-post.mean, kind="stable")
     top = [int(i) for i in best[:k]]
-    chol = np.linalg.cholesky(post.cov + 1e-12 * np.eye(n))
     below = np.triu(np.ones((k, n), dtype=bool), 1)
     failed, counts = 0, np.zeros((k, n))
-    # The samples are drawn and read CERTIFICATE_CHUNK at a time (the same draws as all at once:
-    # the generator fills rows in order): all at once, 8,000 samples of 1,000 candidates held
-    # 140 MB for one request.
-    for start in range(0, samples, CERTIFICATE_CHUNK):
-        m = min(CERTIFICATE_CHUNK, samples - start)
-        z = (post.mean + rng.standard_normal((m, n)) @ chol.T)[:, best]  # columns in the placed order
+    # read CERTIFICATE_CHUNK samples at a time: all at once, 8,000 samples of 1,000 candidates
+    # held 140 MB for one request
+    for drawn in iter_samples(post, samples, rng, CERTIFICATE_CHUNK):
+        z = drawn[:, best]  # columns in the placed order
         # beaten[s, r, c]: in sample s the candidate placed at c (below r) beats the one placed at r
         beaten = (z[:, None, :] > z[:, :k, None] + tolerance) & below
         failing = beaten.any(axis=(1, 2))

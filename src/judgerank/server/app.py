@@ -34,6 +34,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -290,6 +291,13 @@ DISCONNECTED = "judgerank.disconnected"  # scope key: a threading.Event set when
 OPEN_PATHS = frozenset({"/healthz"})  # answered without an API key (a load balancer's probe)
 
 
+@dataclass
+class Held:
+    """The body bytes one request has reserved in BodyLimit's buffer."""
+
+    size: int
+
+
 class BodyLimit:
     """ASGI middleware around the app: the API key is checked on the headers, before any of the
     body is read (a client without one is answered 401 at once, whatever it sends after; two
@@ -343,18 +351,16 @@ class BodyLimit:
         if not length.isdigit() or int(length) > self.limit:
             return await self._answer(send, 413, f"request body over max_body_bytes {self.limit}")
         key = headers.get(b"authorization", b"").decode("latin-1") if self.api_keys else ""
-        reserved = [0]
-        try:
-            return await self._read_and_serve(scope, receive, send, key, int(length), reserved)
-        finally:
-            self._release(key, reserved[0])
-
-    async def _read_and_serve(self, scope: dict, receive: Callable, send: Callable, key: str, length: int,
-                              reserved: list[int]) -> None:
-        """Read the body within the buffer (reserved[0]: the bytes this request holds), then serve it."""
-        if length and (full := self._reserve(key, length)):
+        held = Held(int(length))  # reserved before a byte is read, when the client says how many
+        if held.size and (full := self._reserve(key, held.size)):
             return await self._answer(send, 503, full, [(b"retry-after", b"1")])
-        reserved[0] = length
+        try:
+            return await self._read_and_serve(scope, receive, send, key, held)
+        finally:
+            self._release(key, held.size)
+
+    async def _read_and_serve(self, scope: dict, receive: Callable, send: Callable, key: str, held: Held) -> None:
+        """Read the body within the buffer (growing what the request holds), then serve it."""
         chunks, size, more = [], 0, True
         with anyio.move_on_after(self.body_timeout) as waited:
             while more:  # bodies are small by now: read it, counting, then hand it on
@@ -365,10 +371,10 @@ class BodyLimit:
                 size += len(chunk)
                 if size > self.limit:
                     return await self._answer(send, 413, f"request body over max_body_bytes {self.limit}")
-                if size > reserved[0]:  # no Content-Length (chunked), or more than it said
-                    if full := self._reserve(key, size - reserved[0]):
+                if size > held.size:  # no Content-Length (chunked), or more than it said
+                    if full := self._reserve(key, size - held.size):
                         return await self._answer(send, 503, full, [(b"retry-after", b"1")])
-                    reserved[0] = size
+                    held.size = size
                 chunks.append(chunk)
                 more = message.get("more_body", False)
         if waited.cancelled_caught:  # a client that stalls mid-body holds nothing past body_timeout
