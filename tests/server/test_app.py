@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from helpers import Stub  # noqa: E402
 
 from judgerank.backends.simulated import SimulatedBackend  # noqa: E402
 from judgerank.server.app import ServerConfig, create_app  # noqa: E402
+from judgerank.server.model_threads import MODEL_NICENESS  # noqa: E402
 
 DOCS = [
     "fleas live for two to three months",  # 0: grade 1
@@ -266,6 +269,27 @@ def test_with_the_slots_full_a_request_the_store_holds_is_still_served(tmp_path)
         assert refused.status_code == 429 and "2 requests in flight" in refused.json()["detail"]
         for t in flood:
             t.join()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread priority is Linux's setpriority")
+def test_model_work_runs_below_the_priority_of_the_rest(tmp_path):
+    """Issue 39: under one key's flood the model's threads took the CPU from requests the store
+    answers (p99 118 ms on 2 cores): model work runs niced, the serving threads are not."""
+    seen = []
+
+    class Watched(SimulatedBackend):
+        def iter_choice_logprobs(self, requests):
+            seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            return super().iter_choice_logprobs(requests)
+
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    with LiveServer(config(tmp_path, backend=Watched(GRADES))) as live:
+        ranked = httpx.post(f"{live.url}/v1/rerank", json={"query": "how long do fleas live", "documents": DOCS},
+                            timeout=30)
+        assert ranked.status_code == 200
+        assert [r["index"] for r in ranked.json()["results"]] == BEST_FIRST
+    assert seen and set(seen) == {min(19, base + MODEL_NICENESS)}
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # this thread is untouched
 
 
 def _read_until_closed(sock: socket.socket, within: float) -> bytes:

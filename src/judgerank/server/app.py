@@ -53,6 +53,7 @@ from judgerank import __version__
 from judgerank.core.cancel import run_cancellable
 from judgerank.core.costs import Costs
 from judgerank.core.errors import JudgerankError, StoreError
+from judgerank.server.model_threads import ModelThreads
 from judgerank.server.models import ArenaIn, ArenaOut, AssessIn, AssessOut, JudgeIn, JudgeOut, RerankIn, RerankOut
 from judgerank.server.service import ServerConfig, Service, authorized, refusal, status_of
 
@@ -88,10 +89,12 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     config = config or ServerConfig()
     metrics = _Metrics()
     service = Service(config, on_costs=metrics.charge)
+    model_threads = ModelThreads(config.max_in_flight)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        model_threads.close()
         service.close()
 
     # docs_url etc. are ours (_docs): served from local assets and behind the API key like the rest
@@ -109,7 +112,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     guarded = [Depends(authorize)]
     _count_and_limit(app, config, metrics)
     _docs(app, guarded)
-    _operations(app, service, config, guarded)
+    _operations(app, service, config, guarded, model_threads)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -215,14 +218,16 @@ def _docs(app: FastAPI, guarded: list[Any]) -> None:
         return FileResponse(folder / name)
 
 
-def _operations(app: FastAPI, service: Service, config: ServerConfig, guarded: list[Any]) -> None:
-    """rerank (three paths), judge and arena, each run in a worker thread of its own: the default
-    pool (40) would otherwise fill with requests waiting for the model, and everything else
-    would wait behind them."""
-    workers = anyio.CapacityLimiter(config.max_in_flight)
-    stored = anyio.CapacityLimiter(STORE_THREADS)  # requests served from the store while the slots are full
+def _operations(app: FastAPI, service: Service, config: ServerConfig, guarded: list[Any],
+                model_threads: ModelThreads) -> None:
+    """rerank (three paths), judge and arena, each run in a worker thread: a request that holds
+    a model slot in a low-priority model thread (server/model_threads.py), one the slots were
+    full for (the store answers it whole, or it is refused) in one of the event loop's, so it
+    neither queues nor waits for the CPU behind model work."""
+    workers = Pool(anyio.CapacityLimiter(config.max_in_flight), model_threads)
+    stored = Pool(anyio.CapacityLimiter(STORE_THREADS), None)  # requests served from the store while the slots are full
 
-    def pool(request: Request) -> anyio.CapacityLimiter:
+    def pool(request: Request) -> Pool:
         return workers if _busy(request) is None else stored
 
     async def rerank(body: RerankIn, request: Request) -> RerankOut:
@@ -272,12 +277,24 @@ def _docs_assets() -> Path | None:
     return Path(next(iter(spec.submodule_search_locations))) / "static"
 
 
-async def _in_worker(work: Callable[[], T], request: Request, workers: anyio.CapacityLimiter) -> T:
+@dataclass(frozen=True)
+class Pool:
+    """Where a request's work runs: at most `limiter`'s tokens at once, in the model threads
+    (None: the event loop's worker threads)."""
+
+    limiter: anyio.CapacityLimiter
+    threads: ModelThreads | None
+
+
+async def _in_worker(work: Callable[[], T], request: Request, pool: Pool) -> T:
     """Run model work in a worker thread, stopped before its next model call if the client
     disconnects (BodyLimit watches the connection), and map a failure to its HTTP status."""
     gone = request.scope.get(DISCONNECTED) or threading.Event()
     try:
-        return await anyio.to_thread.run_sync(run_cancellable, gone, work, limiter=workers)
+        if pool.threads is None:
+            return await anyio.to_thread.run_sync(run_cancellable, gone, work, limiter=pool.limiter)
+        async with pool.limiter:
+            return await pool.threads.run(run_cancellable, gone, work)
     except JudgerankError as exc:
         status, message = status_of(exc)
         if isinstance(exc, StoreError):  # our own store: logged with its path, never sent to the caller
