@@ -42,3 +42,6 @@ _.do_GET, _.do_POST, _.log_message
 # the runtime when the session is made.
 __getattr__, __dir__
 _.intra_op_num_threads, _.inter_op_num_threads, _.log_severity_level
+
+# sentence-transformers reads a model's max_seq_length when it tokenises (the distil bi-encoder sets it).
+_.max_seq_length

@@ -80,3 +80,31 @@ def test_the_default_path_imports_no_torch(tmp_path: Path) -> None:
                             env={"JUDGERANK_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+def test_a_bi_encoder_folder_ranks_as_its_weights_say(tmp_path: Path) -> None:
+    """--method bi-encoder --model FOLDER: the bundled model's own folder gives the embedding's
+    cosines under an identity of its own (a student's vectors never meet the embedding's)."""
+    import shutil
+
+    from judgerank.backends.embedding import check_folder
+    from judgerank.core.errors import JudgerankError
+
+    texts = ["fleas live about a year", "paris is in france"]
+    bundled = EmbeddingBackend()
+    copy = tmp_path / "copy"
+    shutil.copytree(check_installed(), copy)
+    folder = EmbeddingBackend(folder=copy)
+    assert folder.identity.startswith("bi-encoder:copy:") and folder.identity != bundled.identity
+    assert folder.similarities("how long do fleas live", texts) == pytest.approx(
+        bundled.similarities("how long do fleas live", texts), abs=1e-6)
+    with Reranker("bi-encoder", str(copy), store=None) as ranker:
+        assert ranker.rank("how long do fleas live", texts).ids == ["0", "1"]
+    (copy / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True}))
+    with pytest.raises(JudgerankError, match="pooling is not the mean"):
+        check_folder(copy)
+    (copy / "tokenizer.json").unlink()
+    with pytest.raises(JudgerankError, match="no tokenizer.json in it"):
+        check_folder(copy)
+    with pytest.raises(JudgerankError, match="not a folder"):
+        check_folder(tmp_path / "nothing")

@@ -100,7 +100,8 @@ def test_the_student_learns_a_planted_rule_and_reloads_as_it_was_trained(base, t
     assert lessons[0].labels is not None and sorted(set(lessons[0].labels)) == [pytest.approx(1 - YES, abs=1e-6),
                                                                                pytest.approx(YES, abs=1e-6)]
     folder = tmp_path / "student"
-    trained = Training(lessons, Settings(epochs=4, patience=1, learning_rate=5e-3, validation=0.25), folder,
+    trained = Training(lessons, Settings(epochs=4, patience=1, learning_rate=5e-3, validation=0.25,
+                                                  student="cross-encoder"), folder,
                        base=base, provenance={"teacher": {"model": "sim"}}).run()
     assert (folder / "distil.json").is_file() and not (folder / ".training").exists()
     # queries it never saw: every passage with the planted signal above every one without
@@ -125,10 +126,40 @@ def test_the_student_learns_a_planted_rule_and_reloads_as_it_was_trained(base, t
     assert loss == pytest.approx(kept["validation_loss"], abs=1e-4)
 
 
+def test_a_bi_encoder_student_learns_the_rule_and_ranks_on_onnx_as_on_torch(base, tmp_path):
+    """The default student: the encoder embeds query and passage apart, its cosine learns the
+    teacher's pairs; the folder it writes ranks with --method bi-encoder (ONNX, no torch)."""
+    from sentence_transformers import SentenceTransformer
+
+    from judgerank.backends.embedding import EmbeddingBackend
+
+    requests, grades = planted(24, seed=1)
+    lessons = lessons_of(requests, grades)
+    folder = tmp_path / "student"
+    trained = Training(lessons, Settings(loss="pairwise", epochs=4, patience=1, learning_rate=5e-3, validation=0.25),
+                       folder, base=base).run()
+    kept = json.loads((folder / "distil.json").read_text())
+    assert kept["student"] == "bi-encoder" and kept["judgerank"] == "distilled bi-encoder"
+    assert kept["best_epoch"] == trained.best and kept["settings"]["student"] == "bi-encoder"
+    student = EmbeddingBackend(folder=folder)
+    assert student.identity.startswith("bi-encoder:student:")
+    on_torch = SentenceTransformer(str(folder), device="cpu")
+    unseen, _ = planted(8, seed=2)
+    for request in unseen:
+        texts = [i.text for i in request.items]
+        cosines = student.similarities(request.query.text, texts)
+        assert min(cosines[0::2]) > max(cosines[1::2])  # queries it never saw: the planted signal first
+        vectors = on_torch.encode([request.query.text, *texts], normalize_embeddings=True)
+        assert cosines == pytest.approx([float(v @ vectors[0]) for v in vectors[1:]], abs=1e-4)
+    with Reranker("bi-encoder", str(folder), store=None) as ranker:
+        ranking = ranker.rank(unseen[0].query, unseen[0].items)
+    assert set(ranking.ids[:4]) == {"d0", "d2", "d4", "d6"} and ranking.costs.calls == 0
+
+
 def test_a_stopped_training_resumes_to_the_same_student(base, tmp_path):
     requests, grades = planted(10, seed=3)
     lessons = lessons_of(requests, grades)
-    settings = Settings(epochs=3, patience=3, learning_rate=3e-3, validation=0.2)
+    settings = Settings(epochs=3, patience=3, learning_rate=3e-3, validation=0.2, student="cross-encoder")
     whole = Training(lessons, settings, tmp_path / "whole", base=base).run()
 
     def stop_in_epoch_two(what: str, done: int, total: int) -> None:
@@ -181,7 +212,7 @@ def test_a_ranking_teacher_teaches_its_order(base, tmp_path):
         assert lesson is not None and lesson.labels is None
         assert [grades[t] for t in lesson.texts] == sorted((grades[t] for t in lesson.texts), reverse=True)
     with pytest.raises(JudgerankError, match="pairwise loss"):
-        Training([x for x in taught if x], Settings(loss="pointwise"), tmp_path / "s", base=base)
-    trained = Training([x for x in taught if x], Settings(loss="pairwise", epochs=1, validation=0.5), tmp_path / "s",
-                       base=base).run()
+        Training([x for x in taught if x], Settings(loss="pointwise", student="cross-encoder"), tmp_path / "s", base=base)
+    trained = Training([x for x in taught if x], Settings(loss="pairwise", epochs=1, validation=0.5, student="cross-encoder"),
+                       tmp_path / "s", base=base).run()
     assert trained.epochs[0].validation_loss is not None and Path(trained.folder, "model.safetensors").is_file()

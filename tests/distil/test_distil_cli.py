@@ -37,11 +37,12 @@ def requests_file(tmp_path):
     return path
 
 
-def test_the_embedded_model_teaches_a_student_that_then_ranks(requests_file, tmp_path):
+@pytest.mark.parametrize("kind", ["bi-encoder", "cross-encoder"])
+def test_the_embedded_model_teaches_a_student_that_then_ranks(requests_file, tmp_path, kind):
     base = tiny_bert(tmp_path / "base", WORDS)
     student, store = tmp_path / "student", tmp_path / "store.sqlite"
     args = ("distil", "--input", requests_file, "--out", student, "--from", base, "--store", store, "--epochs", "2",
-            "--validation", "0.34")
+            "--validation", "0.34", "--student", kind)
     first = run(*args)
     assert first.returncode == 0, first.stderr
     assert "9 passages judged (0 from the store, 9 new calls)" in first.stderr
@@ -52,12 +53,14 @@ def test_the_embedded_model_teaches_a_student_that_then_ranks(requests_file, tmp
                                      "labels": "soft"}
     assert provenance["judgments"] == {"judged": 9, "from_store": 0, "new_calls": 9}
     assert len(provenance["train_queries"]) == 2 and len(provenance["validation_queries"]) == 1
+    assert provenance["student"] == kind
+    assert provenance["settings"]["loss"] == ("pairwise" if kind == "bi-encoder" else "pointwise")
     # paid once: the same command reads every judgment from the store and finds the student made
     again = run(*args)
     assert again.returncode == 0, again.stderr
     assert "9 passages judged (9 from the store, 0 new calls)" in again.stderr
     assert json.loads(again.stdout)["best_epoch"] == said["best_epoch"]
-    ranked = run("rerank", "--input", requests_file, "--method", "cross-encoder", "--model", student, "--no-store",
+    ranked = run("rerank", "--input", requests_file, "--method", kind, "--model", student, "--no-store",
                  "--format", "json", "--limit", "1")
     assert ranked.returncode == 0, ranked.stderr
     assert sorted(r["id"] for r in json.loads(ranked.stdout.splitlines()[0])["ranking"]) == ["q1-0", "q1-1", "q1-2"]
@@ -68,6 +71,7 @@ def test_the_embedded_model_teaches_a_student_that_then_ranks(requests_file, tmp
     (("--validation", "1.5"), "validation 1.5: give the share of queries held out"),
     (("--loss", "listwise"), "loss 'listwise': use pointwise or pairwise"),
     (("--from", "/nonexistent/encoder"), "--from /nonexistent/encoder: not an encoder folder"),
+    (("--student", "tree"), "student 'tree': use bi-encoder or cross-encoder"),
 ])
 def test_bad_settings_are_one_line_before_any_work(requests_file, tmp_path, extra, message):
     result = run("distil", "--input", requests_file, "--out", tmp_path / "s", "--no-store", "--max-calls", "0", *extra)
@@ -95,4 +99,13 @@ def test_with_only_a_corpus_the_model_writes_the_queries(tmp_path):
     ids = {json.loads(line)["id"] for line in corpus.read_text().splitlines()}
     assert 1 <= len(written) <= 2 and all(w["query_id"].removeprefix("generated-for-") in ids for w in written)
     refused = run("distil", "--generate-queries", "2", "--input", corpus, "--out", tmp_path / "t")
-    assert refused.returncode == 2 and "give --corpus alone" in refused.stderr
+    assert refused.returncode == 2 and "give --corpus (with --run and --topics" in refused.stderr
+    # a run's queries and written ones together: the run's query, then the two written (from the store)
+    run_file = tmp_path / "flea.run"
+    run_file.write_text("".join(f"q Q0 {d} {n + 1} {10 - n} bm25\n" for n, d in enumerate(sorted(ids))))
+    both = run("distil", "--run", run_file, "--topics", EXAMPLES / "flea.topics", "--corpus", corpus,
+               "--generate-queries", "2", "--depth", "3", "--out", tmp_path / "both", "--from", base, "--epochs", "1",
+               "--store", tmp_path / "store.sqlite")
+    assert both.returncode == 0, both.stderr
+    assert json.loads(both.stdout)["lessons"] == 1 + len(written)
+    assert "written: 0 LLM calls" in both.stderr and "3 new calls" in both.stderr  # only the run's query is new

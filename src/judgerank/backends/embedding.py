@@ -6,11 +6,17 @@ model's own tokenizer.json with `tokenizers`. Needs the `embed` extra.
 
 Its `identity` names the model and its float32 vectors, whatever computes them: the graph's
 vectors equal sentence-transformers' to about 1e-7, so a store filled by either serves both.
+
+Any other sentence-transformers folder of the same shape (a BERT encoder with mean pooling and
+model.safetensors, such as the bi-encoder student `judgerank distil --student bi-encoder` writes)
+runs the same way (`--method bi-encoder --model FOLDER`); its identity names the folder and a
+digest of its weights, so a student trained again never meets the old one's vectors.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import threading
 from collections import OrderedDict
@@ -22,7 +28,7 @@ import numpy as np
 
 from judgerank.backends.base import Backend
 from judgerank.backends.models import EMBEDDING_MODEL, cache_dir, package_dir
-from judgerank.core.errors import needs_extra
+from judgerank.core.errors import JudgerankError, needs_extra
 
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json): longer texts are cut, as it does
 NEEDED = ("onnxruntime", "tokenizers", "onnx", "safetensors")
@@ -37,6 +43,37 @@ def check_installed() -> Path:
     return pkg / "model"
 
 
+def check_folder(path: str | Path) -> Path:
+    """A bi-encoder folder the ONNX path can run (a BERT encoder, mean pooling, safetensors
+    weights, tokenizer.json), or a one-line error saying what is not so."""
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        raise JudgerankError(f"bi-encoder {path}: not a folder; give a sentence-transformers folder (config.json, "
+                             "model.safetensors, tokenizer.json)")
+    if any(importlib.util.find_spec(m) is None for m in NEEDED):
+        raise needs_extra("a bi-encoder", "embed")
+    missing = [f for f in ("config.json", "model.safetensors", "tokenizer.json") if not (folder / f).is_file()]
+    if missing:
+        raise JudgerankError(f"bi-encoder {path}: no {' or '.join(missing)} in it")
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    if config.get("model_type") != "bert":
+        raise JudgerankError(f"bi-encoder {path}: a {config.get('model_type')!r} encoder; only BERT encoders (such as "
+                             "all-MiniLM-L6-v2 and its students) run here")
+    pooling = folder / "1_Pooling" / "config.json"
+    said = json.loads(pooling.read_text(encoding="utf-8")) if pooling.is_file() else {"pooling_mode": "mean"}
+    if said.get("pooling_mode") != "mean" and not said.get("pooling_mode_mean_tokens"):  # sentence-transformers 6, 3
+        raise JudgerankError(f"bi-encoder {path}: its pooling is not the mean of the tokens, the only one run here")
+    return folder
+
+
+def max_tokens(model_dir: Path) -> int:
+    """The folder's max_seq_length (sentence_bert_config.json), else all-MiniLM-L6-v2's."""
+    config = model_dir / "sentence_bert_config.json"
+    if config.is_file():
+        return int(json.loads(config.read_text(encoding="utf-8")).get("max_seq_length", MAX_TOKENS))
+    return MAX_TOKENS
+
+
 def graph_path(model_dir: Path) -> Path:
     """The built graph's file in the user's cache (its onnx/ folder), built now if it is not there."""
     from judgerank.backends.minilm_onnx import build_graph, weights_digest
@@ -48,18 +85,24 @@ def graph_path(model_dir: Path) -> Path:
 
 
 class EmbeddingBackend(Backend):
-    """all-MiniLM-L6-v2 on ONNX Runtime; the latest texts' vectors kept in memory (the judgment
-    store keeps them across processes: judgerank.store.cached)."""
+    """all-MiniLM-L6-v2 (or the bi-encoder in `folder`) on ONNX Runtime; the latest texts'
+    vectors kept in memory (the judgment store keeps them across processes: judgerank.store.cached)."""
 
-    def __init__(self, batch_size: int = 32, memory: int = 50_000, threads: int | None = None) -> None:
-        self._model_dir = check_installed()
+    def __init__(self, batch_size: int = 32, memory: int = 50_000, threads: int | None = None,
+                 folder: str | Path | None = None) -> None:
+        self._model_dir = check_installed() if folder is None else check_folder(folder)
         self._threads = threads or os.cpu_count() or 1
         self._runner: tuple[Any, Any] | None = None  # (session, tokenizer), made at the first text to encode
         self._lock = threading.Lock()  # one tokenizer's padding settings, one session run at a time
         self.batch_size = batch_size
         self.memory = memory  # texts whose vectors are kept (384 floats each: 50,000 take 77 MB)
+        self._width = int(json.loads((self._model_dir / "config.json").read_text(encoding="utf-8"))["hidden_size"])
         self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
         self.identity = f"sentence-transformers:{EMBEDDING_MODEL}"
+        if folder is not None:
+            from judgerank.backends.minilm_onnx import weights_digest
+
+            self.identity = f"bi-encoder:{self._model_dir.resolve().name}:{weights_digest(self._model_dir)}"
 
     def _loaded(self) -> tuple[Any, Any]:
         """The ONNX Runtime session and the tokenizer, loaded at the first text to encode: a run
@@ -75,7 +118,7 @@ class EmbeddingBackend(Backend):
             session = onnxruntime.InferenceSession(str(graph_path(self._model_dir)), options,
                                                    providers=["CPUExecutionProvider"])
             tokenizer = Tokenizer.from_file(str(self._model_dir / "tokenizer.json"))
-            tokenizer.enable_truncation(MAX_TOKENS)
+            tokenizer.enable_truncation(max_tokens(self._model_dir))
             tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
             self._runner = (session, tokenizer)
         return self._runner
@@ -86,7 +129,7 @@ class EmbeddingBackend(Backend):
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         """Unit-length mean-pooled vectors, in batches of texts of similar length (less padding)."""
-        out = np.empty((len(texts), 384), dtype=np.float32)
+        out = np.empty((len(texts), self._width), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         with self._lock:
             session, tokenizer = self._loaded()

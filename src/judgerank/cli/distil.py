@@ -1,4 +1,4 @@
-"""`judgerank distil`: train a cross-encoder student from a teacher's judgments in the store."""
+"""`judgerank distil`: train a student (a bi-encoder or a cross-encoder) from a teacher's judgments in the store."""
 
 from __future__ import annotations
 
@@ -50,54 +50,65 @@ def distil(
     max_tokens: Annotated[int | None, typer.Option(help="Budget: teacher tokens per query.")] = None,
     limit: LimitOpt = None,
     generate_queries: Annotated[int | None, typer.Option(
-        help="No queries? The teacher's LLM writes one for each of N passages sampled from --corpus (InPars), and "
-             "each gets the corpus's --depth passages nearest by the embedding as candidates.", min=1,
-        show_default=False)] = None,
-    base: Annotated[Path | None, typer.Option("--from", help="The encoder the student starts from (a transformers "
-                                                             "folder). Default: the bundled all-MiniLM-L6-v2.",
-                                              show_default=False)] = None,
+        help="More queries (or none at all?): the teacher's LLM writes one for each of N passages sampled from "
+             "--corpus (InPars), and each gets the corpus's --depth passages nearest by the embedding as candidates; "
+             "with --run and --topics, besides their queries.", min=1, show_default=False)] = None,
+    student: Annotated[str, typer.Option(help="bi-encoder: the embedding model trained on (starts where the embedding "
+                                              "is; ranks with --method bi-encoder); cross-encoder: query and passage "
+                                              "read together with a new head (--method cross-encoder).")]
+    = "bi-encoder",
+    base: Annotated[Path | None, typer.Option("--from", help="The encoder the student starts from (a sentence-"
+                                                             "transformers or transformers folder). Default: the "
+                                                             "bundled all-MiniLM-L6-v2.", show_default=False)] = None,
     loss: Annotated[str, typer.Option(help="pointwise (soft labels: a pointwise teacher's probabilities) or pairwise "
-                                           "(RankNet on the pairs the teacher implies); auto: pointwise where the "
-                                           "teacher gives probabilities.")] = "auto",
+                                           "(RankNet on the pairs the teacher implies); auto: pairwise for a "
+                                           "bi-encoder, and for a cross-encoder pointwise where the teacher gives "
+                                           "probabilities.")] = "auto",
     epochs: Annotated[int, typer.Option(help="Epochs at most.", min=1)] = 4,
     patience: Annotated[int, typer.Option(help="Stop after this many epochs without a better validation loss.",
                                           min=1)] = 1,
-    learning_rate: Annotated[float, typer.Option(help="AdamW's learning rate.")] = 5e-5,
+    learning_rate: Annotated[float | None, typer.Option(help="AdamW's learning rate. Default: 2e-5 for a bi-encoder, "
+                                                             "5e-5 for a cross-encoder.", show_default=False)] = None,
     validation: Annotated[float, typer.Option(help="Share of the queries held out to choose the epoch (0: none; "
                                                    "the last epoch is kept).")] = 0.2,
-    max_length: Annotated[int, typer.Option(help="Tokens of query and passage together; longer pairs are cut.",
+    max_length: Annotated[int, typer.Option(help="Tokens of a text (a bi-encoder's query or passage; a cross-encoder's "
+                                                 "pair together); longer ones are cut.",
                                             min=8)] = 256,
     seed: Annotated[int, typer.Option(help="Seed of the split, the new head and the order of the queries.")] = 0,
     base_url: BaseUrlOpt = None, store: StoreOpt = None, no_store: NoStoreOpt = False, threads: ThreadsOpt = None,
     context: ContextOpt = None,
     **options: Any,
 ) -> None:
-    """Train a cross-encoder student from a teacher's judgments: pay for LLM judgments once, rank at embedding speed.
+    """Train a student from a teacher's judgments: pay for LLM judgments once, rank at embedding speed.
 
     The teacher (--method with --model, pointwise by default) is asked for each query's top --depth
     (20) candidates through the judgment store: judgments it holds are free, the rest are asked
     under the budget (--max-calls 0 reads only what the store holds). The student starts from the
     bundled all-MiniLM-L6-v2 (or --from) and is trained on the CPU with a share of the queries held
-    out; the folder it is written to ranks with `--method cross-encoder --model FOLDER`, and its
-    distil.json says what it learned from. A stopped run resumes from its last finished epoch."""
+    out; the folder it is written to ranks with `--method bi-encoder --model FOLDER` (a
+    cross-encoder student: `--method cross-encoder`), and its distil.json says what it learned from.
+    A stopped run resumes from its last finished epoch."""
     depth = options.get("depth") or TEACHER_DEPTH
-    if generate_queries is not None and (run is not None or topics is not None or input is not None or corpus is None):
-        raise JudgerankError("--generate-queries writes queries for passages of --corpus: give --corpus alone (no "
-                             "--run, --topics or --input)")
+    if generate_queries is not None and (input is not None or corpus is None):
+        raise JudgerankError("--generate-queries writes queries for passages of --corpus: give --corpus (with --run and "
+                             "--topics for their queries too; not --input)")
     if loss == "auto":
-        loss = "pointwise" if method in SOFT_TEACHERS else "pairwise"
-    settings = Settings(loss, epochs, patience, learning_rate, validation, max_length, seed=seed)
+        loss = "pointwise" if method in SOFT_TEACHERS and student == "cross-encoder" else "pairwise"
+    settings = Settings(loss, epochs, patience, learning_rate, validation, max_length, seed=seed, student=student)
     settings.check()
     check_folder(out_path)
     encoder(base)
     chosen = method_options(options) | {"depth": depth}
     runtime = make_runtime(store, no_store, base_url, threads, context)
+    requests: list[Request] = []
+    written: dict[str, Any] = {}
+    if run is not None or topics is not None or (corpus is not None and generate_queries is None):
+        requests = run_requests(run, topics, corpus, depth, (None, None, input), limit)
+    elif generate_queries is None:
+        requests = given_requests(None, None, input, limit)
     if generate_queries is not None and corpus is not None:
-        requests, written = _generated(runtime, model, corpus, generate_queries, depth, seed)
-    elif run is not None or topics is not None or corpus is not None:
-        requests, written = run_requests(run, topics, corpus, depth, (None, None, input), limit), {}
-    else:
-        requests, written = given_requests(None, None, input, limit), {}
+        made, written = _generated(runtime, model, corpus, generate_queries, depth, seed)
+        requests += made
     teacher = Reranker(method, model, budget=budget(max_calls, max_tokens), runtime=runtime, **chosen)
     if loss == "pointwise" and teacher.method.name not in SOFT_TEACHERS:
         raise JudgerankError(f"--loss pointwise needs a teacher that gives probabilities ({', '.join(SOFT_TEACHERS)}); "

@@ -1,8 +1,9 @@
-"""Training a cross-encoder student from a teacher's lessons, on the CPU, resumably.
+"""Training a student (a bi-encoder or a cross-encoder: judgerank.distil.students) from a
+teacher's lessons, on the CPU, resumably.
 
-The student starts from an encoder folder (the bundled all-MiniLM-L6-v2 by default) with a new
-one-logit head, and learns each query's passages in one step (its pointwise or pairwise loss,
-judgerank.distil.losses) with AdamW and a linear schedule. A share of the queries (never
+The student starts from an encoder folder (the bundled all-MiniLM-L6-v2 by default), and learns
+each query's passages in one step (its pointwise or pairwise loss, judgerank.distil.losses) with
+AdamW and a linear schedule. A share of the queries (never
 passages of a query: its passages would teach the validation) is held out: after each epoch
 the validation loss decides which epoch's weights are kept, and training stops when it has not
 improved for `patience` epochs.
@@ -12,8 +13,8 @@ FOLDER/.training, named by state.json, which is replaced atomically only after t
 is whole: a run stopped at any moment resumes from its last finished epoch, and only on the same
 lessons, base and settings. At the end the best epoch's weights, the tokenizer and distil.json
 (the provenance: teacher, judgments, settings, each epoch's figures) are written to FOLDER, a
-sentence-transformers CrossEncoder folder that `--method cross-encoder --model FOLDER` ranks with,
-and model.onnx, on which it ranks without torch.
+sentence-transformers folder that `--method bi-encoder` (or `cross-encoder`) `--model FOLDER` ranks
+with, without torch.
 """
 
 from __future__ import annotations
@@ -30,11 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from judgerank.backends.cross_encoder import export_onnx
 from judgerank.backends.models import package_dir
 from judgerank.core.errors import JudgerankError, needs_extra
 from judgerank.distil.lessons import Lesson, digest
 from judgerank.distil.losses import LOSSES, pairwise_loss, pointwise_loss
+from judgerank.distil.students import STUDENTS, Student
 
 PROVENANCE = "distil.json"
 STATE = ".training"
@@ -64,22 +65,30 @@ class Settings:
     loss: str = "pointwise"
     epochs: int = 4
     patience: int = 1
-    learning_rate: float = 5e-5
+    learning_rate: float | None = None  # None: the student's own (judgerank.distil.students)
     validation: float = 0.2  # share of the queries held out
     max_length: int = 256  # tokens of query and passage together; longer pairs are cut, as when scoring
     batch: int = 32  # passages of one query in one step at most
     seed: int = 0
+    student: str = "bi-encoder"
+
+    @property
+    def rate(self) -> float:
+        """The learning rate: as given, or the student's own."""
+        return self.learning_rate if self.learning_rate is not None else STUDENTS[self.student].rate
 
     def check(self) -> None:
         if self.loss not in LOSSES:
             raise JudgerankError(f"loss {self.loss!r}: use {' or '.join(LOSSES)}")
+        if self.student not in STUDENTS:
+            raise JudgerankError(f"student {self.student!r}: use {' or '.join(STUDENTS)}")
         for name, value, least in (("epochs", self.epochs, 1), ("patience", self.patience, 1),
                                    ("max_length", self.max_length, 8), ("batch", self.batch, 2)):
             if value < least:
                 raise JudgerankError(f"{name} {value}: give {least} or more")
         if not 0 <= self.validation < 1:
             raise JudgerankError(f"validation {self.validation}: give the share of queries held out, from 0 to below 1")
-        if not 0 < self.learning_rate < 1:
+        if self.learning_rate is not None and not 0 < self.learning_rate < 1:
             raise JudgerankError(f"learning rate {self.learning_rate}: give a small positive number, such as 5e-5")
 
 
@@ -194,8 +203,9 @@ class Training:
         if done is not None:
             return self._trained(done, 0)
         try:
+            import sentence_transformers  # noqa: F401 (the bi-encoder's; checked here, before any work)
             import torch
-            from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+            from transformers import get_linear_schedule_with_warmup
             from transformers.utils import logging as hf_logging
         except ImportError:
             raise needs_extra("distilling a student", "cross") from None
@@ -207,13 +217,10 @@ class Training:
         state_dir = self.folder / STATE
         state = self._state()
         steps_per_epoch = sum(len(_chunks(x, s.batch)) for x in self.train)
-        tokenizer = AutoTokenizer.from_pretrained(self.base)
-        if state is None:
-            torch.manual_seed(s.seed)  # the new head's weights
-            model = AutoModelForSequenceClassification.from_pretrained(self.base, num_labels=1)
-        else:
-            model = AutoModelForSequenceClassification.from_pretrained(state_dir / state["last"])
-        optimizer = torch.optim.AdamW(model.parameters(), lr=s.learning_rate, weight_decay=0.01)
+        torch.manual_seed(s.seed)  # a cross-encoder's new head
+        student = STUDENTS[s.student](self.base if state is None else state_dir / state["last"], s.max_length)
+        model = student.model
+        optimizer = torch.optim.AdamW(model.parameters(), lr=s.rate, weight_decay=0.01)
         schedule = get_linear_schedule_with_warmup(optimizer, max(1, steps_per_epoch // 10), steps_per_epoch * s.epochs)
         epochs: list[Epoch] = []
         best, best_loss, start = 0, float("inf"), 0
@@ -232,7 +239,7 @@ class Training:
             losses: list[float] = []
             for n, lesson in enumerate(self.train[k] for k in order):
                 for chunk in _chunks(lesson, s.batch):
-                    loss = self._loss(self._scores(model, tokenizer, chunk), chunk)
+                    loss = self._loss(student.scores(chunk), chunk)
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                     optimizer.step()
@@ -241,7 +248,7 @@ class Training:
                     losses.append(float(loss.detach()))
                 if progress is not None:
                     progress(f"epoch {number} of {s.epochs}", n + 1, len(self.train))
-            validation_loss, agreement = self._validate(model, tokenizer)
+            validation_loss, agreement = self._validate(student)
             epoch = Epoch(number, round(float(np.mean(losses)), 6), validation_loss, agreement,
                           round(time.perf_counter() - began, 3))
             epochs.append(epoch)
@@ -249,12 +256,12 @@ class Training:
             improved = measured < best_loss - 1e-9
             if improved:
                 best, best_loss = number, measured
-            self._checkpoint(model, tokenizer, optimizer, schedule, epochs, best, best_loss)
+            self._checkpoint(student, optimizer, schedule, epochs, best, best_loss)
             if said is not None:
                 said(_said(epoch, improved))
             if number - best >= s.patience:
                 break
-        provenance = self._finish(epochs, best)
+        provenance = self._finish(student, epochs, best)
         return self._trained(provenance, resumed)
 
     def _loss(self, scores: Any, chunk: Lesson) -> Any:
@@ -265,23 +272,18 @@ class Training:
         pairs = chunk.pairs()
         return pairwise_loss(scores, pairs) if pairs else scores.sum() * 0.0
 
-    def _scores(self, model: Any, tokenizer: Any, lesson: Lesson) -> Any:
-        batch = tokenizer([lesson.query] * len(lesson.texts), list(lesson.texts), padding=True, truncation=True,
-                          max_length=self.settings.max_length, return_tensors="pt")
-        return model(**batch).logits[:, 0]
-
-    def _validate(self, model: Any, tokenizer: Any) -> tuple[float | None, float | None]:
+    def _validate(self, student: Student) -> tuple[float | None, float | None]:
         if not self.validation:
             return None, None
         import torch
         from scipy.stats import kendalltau
 
-        model.eval()
+        student.model.eval()
         losses, taus = [], []
         with torch.inference_mode():
             for lesson in self.validation:
                 for chunk in _chunks(lesson, self.settings.batch):
-                    logits = self._scores(model, tokenizer, chunk)  # one forward pass for loss and tau
+                    logits = student.scores(chunk)  # one forward pass for loss and tau
                     losses.append(float(self._loss(logits, chunk)))
                     scores = logits.numpy()
                     truth = chunk.labels if chunk.labels is not None else [-r for r in range(len(chunk.ids))]
@@ -290,15 +292,14 @@ class Training:
                         taus.append(float(tau))
         return round(float(np.mean(losses)), 6), round(float(np.mean(taus)), 4) if taus else None
 
-    def _checkpoint(self, model: Any, tokenizer: Any, optimizer: Any, schedule: Any, epochs: list[Epoch], best: int,
+    def _checkpoint(self, student: Student, optimizer: Any, schedule: Any, epochs: list[Epoch], best: int,
                     best_loss: float) -> None:
         """This epoch's checkpoint, then state.json naming it (atomically); older ones go, but the best."""
         import torch
 
         state_dir = self.folder / STATE
         name = f"epoch-{epochs[-1].number}"
-        model.save_pretrained(state_dir / name)
-        tokenizer.save_pretrained(state_dir / name)
+        student.save(state_dir / name)
         torch.save({"optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
                     "rng": torch.get_rng_state()}, state_dir / name / "training.pt")
         state = {"fingerprint": self.fingerprint, "last": name, "best": best, "best_loss": best_loss,
@@ -310,16 +311,15 @@ class Training:
             if old.name not in (name, f"epoch-{best}"):
                 shutil.rmtree(old, ignore_errors=True)
 
-    def _finish(self, epochs: list[Epoch], best: int) -> dict[str, Any]:
+    def _finish(self, student: Student, epochs: list[Epoch], best: int) -> dict[str, Any]:
         """The best epoch's student and its provenance into the folder; the checkpoints go."""
         state_dir = self.folder / STATE
-        for path in (state_dir / f"epoch-{best}").iterdir():
-            if path.name != "training.pt":
-                shutil.copy2(path, self.folder / path.name)
-        export_onnx(self.folder)  # the fast path: it ranks without torch
+        shutil.copytree(state_dir / f"epoch-{best}", self.folder, ignore=shutil.ignore_patterns("training.pt"),
+                        dirs_exist_ok=True)
+        student.ready(self.folder)
         earlier = [e for e in epochs if e.number <= best]
         provenance = {
-            "judgerank": "distilled cross-encoder", "fingerprint": self.fingerprint, **self.provenance,
+            "judgerank": f"distilled {student.name}", "student": student.name, "fingerprint": self.fingerprint, **self.provenance,
             "base": str(self.base), "settings": asdict(self.settings),
             "train_queries": [x.query_id for x in self.train],
             "validation_queries": [x.query_id for x in self.validation],

@@ -44,6 +44,8 @@ class Models(Protocol):
 
     def cross_encoder(self, model: str | None = None) -> Held: ...
 
+    def bi_encoder(self, model: str | None = None) -> Held: ...
+
 
 class Recorder:
     """A comparer that keeps every Preference its judge returns, for the judge's diagnostics
@@ -134,6 +136,10 @@ class JobJudges:
     def cross_encoder(self) -> SimilarityJudge:
         """The job's model as a cross-encoder: each (query, passage) pair's P(relevant), stored pair by pair."""
         return SimilarityJudge(self._cached(lambda: self.models.cross_encoder(self.model_name)))
+
+    def bi_encoder(self) -> SimilarityJudge:
+        """The job's model as a bi-encoder: cosines of its embeddings, each text's vector stored."""
+        return SimilarityJudge(self._cached(lambda: self.models.bi_encoder(self.model_name)))
 
     def permutation(self, insert_scores: bool = False) -> PermutationJudge:
         judge = PermutationJudge(self._llm(), insert_scores=insert_scores)

@@ -79,8 +79,8 @@ def closed_form(method: str, n: int, o: Options, model: str = "any") -> tuple[in
     `model`: the judge's name, which sets the cascade's calibrated LLM weight (0: no LLM stage)."""
     if method in ("embedding", "embedding-prf"):
         return 0, 0, "no LLM calls"
-    if method == "cross-encoder":
-        return 0, 0, "no LLM calls (one cross-encoder pass per candidate)"
+    if method in ("cross-encoder", "bi-encoder"):
+        return 0, 0, f"no LLM calls (one {method} pass per candidate)"
     if method in ("pointwise", "pointwise-graded"):
         return n, 1, "calls n, in one round"
     if method in ("first-full", "icr"):

@@ -115,6 +115,8 @@ class Reranker(RuntimeUser):
             self.runtime.attention(self.model).backend.load()
         if "cross" in needs:
             self.runtime.cross_encoder(self.model).backend.load()
+        if "bi" in needs:
+            self.runtime.bi_encoder(self.model).backend.load()
 
     def rerank(self, request: Request) -> Ranking:
         """Deprecated: rank(request.query, request.items)."""

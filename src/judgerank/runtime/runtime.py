@@ -127,6 +127,10 @@ class Runtime:
             from judgerank.backends.cross_encoder import check_directory
 
             check_directory(model or "(no --model)")
+        if "bi" in needs and model not in self._given:
+            from judgerank.backends.embedding import check_folder
+
+            check_folder(model or "(no --model)")
         if "attention" in needs:
             if model in self._given:
                 if not isinstance(self._given[model], AttentionBackend):
@@ -153,6 +157,17 @@ class Runtime:
 
         return self._held(("cross", model), f"cross-encoder {model}",
                           lambda: HeldModel(None, CrossEncoderBackend(model or "(no --model)", threads=self.threads),
+                                            one_at_a_time=True))
+
+    def bi_encoder(self, model: str | None = None) -> HeldModel:
+        """A bi-encoder folder (or the backend given under that name), loaded on first use."""
+        if model in self._given:
+            return self.model(model)
+        from judgerank.backends.embedding import EmbeddingBackend
+
+        return self._held(("bi", model), f"bi-encoder {model}",
+                          lambda: HeldModel(None, EmbeddingBackend(threads=self.threads,
+                                                                   folder=model or "(no --model)"),
                                             one_at_a_time=True))
 
     def attention(self, model: str | None = None) -> HeldModel:

@@ -28,7 +28,7 @@ from judgerank.strategies.sorting import BubbleTopK, HeapTopK, QuickTopK
 from judgerank.strategies.swiss import SwissRank
 
 Job = Literal["rerank", "judge"]
-Need = Literal["choices", "generate", "embedding", "attention", "cross"]
+Need = Literal["choices", "generate", "embedding", "attention", "cross", "bi"]
 
 DEFAULT_RERANK_METHOD = "cascade"  # best measured on DL19 within 30 s/query on 2 cores (docs)
 DEFAULT_JUDGE_METHOD = "allpairs"
@@ -57,6 +57,8 @@ class Judges(Protocol):
     def labels(self, template: str, insert_scores: bool = False) -> LabelRanker: ...
     def attention(self) -> Scorer: ...
     def cross_encoder(self) -> Scorer: ...
+
+    def bi_encoder(self) -> Scorer: ...
 
 
 def _option(help: str, *, minimum: int | None = None, choices: tuple[str, ...] = (), flag: str = "",
@@ -328,6 +330,12 @@ METHODS: dict[str, Method] = {
             "CrossEncoder folder; no LLM)", "P(relevant) from the cross-encoder's head",
             "the items scored, by score, then the rest in input order",
             RERANK, frozenset({"cross"}), (), lambda j, o: PointwiseSort(j.cross_encoder()), probability=True,
+        ),
+        Method(
+            "bi-encoder", "cosine of a sentence-transformers bi-encoder's embeddings (--model: its folder, such as a "
+            "student of judgerank distil --student bi-encoder; no LLM)", "cosine similarity",
+            "the items scored, by score, then the rest in input order",
+            RERANK, frozenset({"bi"}), (), lambda j, o: PointwiseSort(j.bi_encoder()), similarity=True,
         ),
         Method(
             "embedding", "cosine of all-MiniLM-L6-v2 embeddings (no LLM)", "cosine similarity", "never partial",
