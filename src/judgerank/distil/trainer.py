@@ -67,7 +67,7 @@ class Settings:
     patience: int = 1
     learning_rate: float | None = None  # None: the student's own (judgerank.distil.students)
     validation: float = 0.2  # share of the queries held out
-    max_length: int = 256  # tokens of query and passage together; longer pairs are cut, as when scoring
+    max_length: int = 256  # tokens of a text (a cross-encoder: of query and passage together); longer are cut
     batch: int = 32  # passages of one query in one step at most
     seed: int = 0
     student: str = "bi-encoder"
