@@ -283,14 +283,13 @@ def speed(teachers: list[str]) -> None:
             for q in test]
     rows = []
     for teacher in teachers:
-        tried = [("teacher", "pointwise", teacher, work[:2])]
-        tried += [(f"{kind} student", kind, str(student_folder("dl19", teacher, kind)), work) for kind in KINDS
+        tried: list[tuple[str, str, str, list, str | None]] = [("teacher", "pointwise", teacher, work[:2], None)]
+        tried += [(f"{kind} student", kind, str(student_folder("dl19", teacher, kind)), work, None) for kind in KINDS
                   if student_folder("dl19", teacher, kind).exists()]
         if student_folder("dl19", teacher, "bi-encoder").exists():  # the report step stored its passages' vectors
             tried.append(("bi-encoder student, passage vectors in the store", "bi-encoder",
-                          str(student_folder("dl19", teacher, "bi-encoder")), work))
-        for label, method, model, chosen in tried:
-            store = str(STORE) if "in the store" in label else None
+                          str(student_folder("dl19", teacher, "bi-encoder")), work, str(STORE)))
+        for label, method, model, chosen, store in tried:
             with Runtime(store=store, threads=2) as runtime, Reranker(method, model, runtime=runtime) as ranker:
                 ranker.warm_up()
                 started, n = time.perf_counter(), 0

@@ -74,11 +74,12 @@ def max_tokens(model_dir: Path) -> int:
     return MAX_TOKENS
 
 
-def graph_path(model_dir: Path) -> Path:
-    """The built graph's file in the user's cache (its onnx/ folder), built now if it is not there."""
+def graph_path(model_dir: Path, digest: str | None = None) -> Path:
+    """The built graph's file in the user's cache (its onnx/ folder), built now if it is not there
+    (`digest`: the weights' digest where it is known already)."""
     from judgerank.backends.minilm_onnx import build_graph, weights_digest
 
-    path = cache_dir() / "onnx" / f"all-MiniLM-L6-v2-{weights_digest(model_dir)}.onnx"
+    path = cache_dir() / "onnx" / f"all-MiniLM-L6-v2-{digest or weights_digest(model_dir)}.onnx"
     if not path.is_file():
         build_graph(model_dir, path)
     return path
@@ -99,10 +100,12 @@ class EmbeddingBackend(Backend):
         self._width = int(json.loads((self._model_dir / "config.json").read_text(encoding="utf-8"))["hidden_size"])
         self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
         self.identity = f"sentence-transformers:{EMBEDDING_MODEL}"
+        self._digest: str | None = None  # a folder's weights are hashed once: its identity and its graph's name
         if folder is not None:
             from judgerank.backends.minilm_onnx import weights_digest
 
-            self.identity = f"bi-encoder:{self._model_dir.resolve().name}:{weights_digest(self._model_dir)}"
+            self._digest = weights_digest(self._model_dir)
+            self.identity = f"bi-encoder:{self._model_dir.resolve().name}:{self._digest}"
 
     def _loaded(self) -> tuple[Any, Any]:
         """The ONNX Runtime session and the tokenizer, loaded at the first text to encode: a run
@@ -115,7 +118,7 @@ class EmbeddingBackend(Backend):
             options.intra_op_num_threads = self._threads
             options.inter_op_num_threads = 1
             options.log_severity_level = 3  # ONNX Runtime's shape-merging warnings are not the user's concern
-            session = onnxruntime.InferenceSession(str(graph_path(self._model_dir)), options,
+            session = onnxruntime.InferenceSession(str(graph_path(self._model_dir, self._digest)), options,
                                                    providers=["CPUExecutionProvider"])
             tokenizer = Tokenizer.from_file(str(self._model_dir / "tokenizer.json"))
             tokenizer.enable_truncation(max_tokens(self._model_dir))
