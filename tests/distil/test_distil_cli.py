@@ -51,7 +51,9 @@ def test_the_embedded_model_teaches_a_student_that_then_ranks(requests_file, tmp
     provenance = json.loads((student / "distil.json").read_text())
     assert provenance["teacher"] == {"method": "pointwise", "model": "smollm2-135m", "template": "relevance-yes-no@2",
                                      "labels": "soft"}
-    assert provenance["judgments"] == {"judged": 9, "from_store": 0, "new_calls": 9}
+    # two short answers made of their query's words are flagged (query-echo) and teach nothing
+    assert "9 passages judged (0 from the store, 9 new calls); 2 flagged by the guard and left out" in first.stderr
+    assert provenance["judgments"] == {"judged": 9, "flagged_left_out": 2, "from_store": 0, "new_calls": 9}
     assert len(provenance["train_queries"]) == 2 and len(provenance["validation_queries"]) == 1
     assert provenance["student"] == kind
     assert provenance["settings"]["loss"] == ("pairwise" if kind == "bi-encoder" else "pointwise")

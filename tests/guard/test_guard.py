@@ -255,3 +255,40 @@ def test_spotlighting_marks_the_passage_as_data(how: str, shown: str) -> None:
     with Reranker("pointwise", backend=Recording(GRADES), store=None, spotlight=how) as reranker:
         reranker.rank(request.query, request.items)
     assert shown in seen[0] and "data" in seen[0]
+
+
+def test_unsupported_promotions_on_a_hand_checked_case() -> None:
+    from judgerank.guard.support import unsupported
+
+    by_input = [f"d{n}" for n in range(8)]  # of 8: the top half is ranks 1-4, the bottom quarter ranks 7-8
+    by_embedding = ["d0", "d1", "d2", "d3", "d4", "d5", "d7", "d6"]
+    judged = ["d7", "d0", "d1", "d6", "d2", "d3", "d4", "d5"]  # d7 lifted to 1, d6 to 4: both from the bottom
+    assert unsupported(judged, by_input, by_embedding) == {"d7": ["inconsistent"], "d6": ["inconsistent"]}
+    assert unsupported(["d7", "d0", "d1", "d2", "d6", "d3", "d4", "d5"], by_input, by_embedding) == {
+        "d7": ["inconsistent"]}  # d6 at 5: out of the top half
+    # the embedding puts d7 third: one cheaper order supports it; d5 is sixth in both, not in the bottom quarter
+    assert unsupported(["d7", "d5", "d0", "d1", "d2", "d3", "d4", "d6"], by_input,
+                       ["d0", "d1", "d7", "d2", "d3", "d4", "d5", "d6"]) == {}
+    assert unsupported(["c", "a", "b"], ["a", "b", "c"], ["a", "b", "c"]) == {}  # under 4: no bottom quarter
+
+
+@pytest.mark.parametrize("method", ["pointwise", "allpairs", "listwise"])
+def test_an_llm_alone_lifting_a_candidate_from_the_bottom_is_flagged(method: str, stub) -> None:  # type: ignore[no-untyped-def]
+    # whatever the words: the promoted text here says nothing to the ranker, so only its effect can tell
+    lexical = stub("lexical", similarity=lambda query, text: len(set(query.lower().split()) & set(text.lower().split())))
+    texts = [f"fleas live {n} months on dogs" for n in range(7)] + ["the tower was painted in spring"]
+    grades = {t: 3.0 - n / 7 for n, t in enumerate(texts[:7])} | {texts[7]: 9.0}  # the LLM alone loves the last
+    request = Request(QUERY, tuple(Item(f"d{n}", t) for n, t in enumerate(texts)))
+    rankings = {}
+    for guard in ("off", "flag", "demote"):
+        with Reranker(method, backend=SimulatedBackend(grades), similarity_backend=lexical, store=None,
+                      guard=guard) as reranker:
+            rankings[guard] = reranker.rank(request.query, request.items)
+    assert rankings["off"].ids[0] == "d7" and rankings["off"].flags == {}
+    assert rankings["flag"].ids[0] == "d7" and rankings["flag"].flags == {"d7": ["inconsistent"]}
+    assert rankings["demote"].ids == [f"d{n}" for n in range(8)]
+    # the same promotion where the embedding supports it (the text shares the query's words) stands
+    supported = stub("supported", similarity=lambda query, text: 9.0 if "tower" in text else 1.0)
+    with Reranker(method, backend=SimulatedBackend(grades), similarity_backend=supported, store=None) as reranker:
+        ranking = reranker.rank(request.query, request.items)
+    assert ranking.ids[0] == "d7" and ranking.flags == {}

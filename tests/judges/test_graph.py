@@ -84,7 +84,8 @@ def test_heap_asks_fewer_calls_with_implied_orders_and_finds_the_same_top():
     runs = {}
     for imply in (1.0, 0.9):
         backend = simulated(request, grades)
-        runs[imply] = Reranker("pairwise-heap", store=None, backend=backend, top_k=5, imply=imply).rank(
+        runs[imply] = Reranker("pairwise-heap", store=None, backend=backend, similarity_backend=backend, top_k=5,
+                               imply=imply).rank(
             request.query, request.items)
     assert runs[0.9].ids[:5] == runs[1.0].ids[:5] == ["d0", "d8", "d5", "d2", "d10"]
     assert runs[0.9].costs.implied > 0

@@ -19,7 +19,8 @@ def rank(method, grades=GRADES, budget=None, **kwargs):
     request = graded_request(grades)
     backend_kwargs = {k: kwargs.pop(k) for k in ("noise", "position_bias", "intransitivity", "seed") if k in kwargs}
     backend = simulated(request, grades, **backend_kwargs)
-    reranker = Reranker(method, store=None, backend=backend, budget=budget, **kwargs)
+    # the simulated world's embedding knows the grades too: the guard's support check agrees with the judge
+    reranker = Reranker(method, store=None, backend=backend, similarity_backend=backend, budget=budget, **kwargs)
     return reranker.rank(request.query, request.items), backend
 
 

@@ -127,9 +127,11 @@ def distil(
     err.print(f"lessons: {len(lessons)} queries, {teaching.judged} passages judged "
               f"({costs.cache_hits} from the store, {costs.calls} new calls)"
               + (f"; {teaching.unjudged} left unjudged by the budget" if teaching.unjudged else "")
+              + (f"; {teaching.flagged} flagged by the guard and left out" if teaching.flagged else "")
               + (f"; {teaching.left_out} queries with nothing to teach" if teaching.left_out else ""),
               highlight=False, soft_wrap=True)
     provenance = {"teacher": teacher_of(teacher), "judgments": {"judged": teaching.judged,
+                                                                "flagged_left_out": teaching.flagged,
                                                                 "from_store": costs.cache_hits,
                                                                 "new_calls": costs.calls},
                   "inputs": {"run": str(run) if run else None, "topics": str(topics) if topics else None,

@@ -66,11 +66,12 @@ class Lesson:
 
 @dataclass
 class Teaching:
-    """What the teacher gave: passages judged, passages the budget left unjudged, queries left
-    out (nothing to teach)."""
+    """What the teacher gave: passages judged, passages the budget left unjudged, passages the
+    guard flagged (left out of the lessons), queries left out (nothing to teach)."""
 
     judged: int = 0
     unjudged: int = 0
+    flagged: int = 0
     left_out: int = 0
 
 
@@ -101,17 +102,22 @@ def teach(reranker: Reranker, requests: Sequence[Request], teaching: Teaching) -
         items = request.items[:depth] if depth else request.items
         ranking = reranker.rank(request.query, items)
         texts = {i.id: i.text for i in items}
+        # a flagged candidate's score and place are the guard's (or an attack's), not the judge's
+        # plain word: it is left out, and the rest keep the judge's order and scores
+        flagged = set(ranking.flags)
+        teaching.flagged += len(flagged)
         if soft:
             relevance = reranker.relevance(ranking)
             judged = [(d, r) for d, s, r in zip(ranking.ids, ranking.scores, relevance) if s is not None]
             teaching.judged += len(judged)
             teaching.unjudged += len(items) - len(judged)
+            judged = [(d, r) for d, r in judged if d not in flagged]
             lesson = Lesson(request.query.id, request.query.text, tuple(d for d, _ in judged),
                             tuple(texts[d] for d, _ in judged), tuple(round(r, 6) for _, r in judged))
         elif ranking.complete:
             teaching.judged += len(items)
-            lesson = Lesson(request.query.id, request.query.text, tuple(ranking.ids),
-                            tuple(texts[d] for d in ranking.ids))
+            kept = [d for d in ranking.ids if d not in flagged]
+            lesson = Lesson(request.query.id, request.query.text, tuple(kept), tuple(texts[d] for d in kept))
         else:
             teaching.unjudged += len(items)
             lesson = None

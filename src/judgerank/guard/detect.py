@@ -26,7 +26,8 @@ FLAG_HELP: dict[str, str] = {
     "template-marker": "the text carries chat-template control markers (e.g. '<|im_start|>'), made inert",
     "query-stuffing": "the text repeats the query's words far beyond natural use",
     "query-echo": "the text is little more than the query's own words (at most 15 words, most of them the query's)",
-    "inconsistent": "the LLM put it in its top 3 where the input order and the embedding both put it in the bottom half",
+    "inconsistent": "the LLM put it in the top half of what it saw where the input order and the embedding both put it in "
+                    "their bottom quarter",
 }
 
 

@@ -16,6 +16,7 @@ from judgerank.backends.base import Backend
 from judgerank.core.costs import Budget, Costs
 from judgerank.core.types import Doc, Query, Ranking, Request, as_items, as_query, check_request
 from judgerank.guard import guarded
+from judgerank.guard.support import unsupported
 from judgerank.judges.job import JobJudges
 from judgerank.judges.listwise import require_scores
 from judgerank.runtime import Runtime, RuntimeUser
@@ -89,6 +90,13 @@ class Reranker(RuntimeUser):
             require_scores(items, f"query {request.query.id!r}: ")
         job = self._job(budget or self.budget)
         ordering = self.method.build(job, o).rank(request.query, items)
+        found = dict(ordering.flags)
+        if self.method.checks_support(o):
+            # the embedding's order (no LLM call), against which the LLM's promotions are checked
+            cosine = job.unstored_similarity().scores(request.query, items).got()
+            by_embedding = [items[n].id for n in sorted(range(len(items)), key=lambda n: -cosine[n])]
+            for item_id, codes in unsupported(ordering.ids, [i.id for i in items], by_embedding).items():
+                found[item_id] = found.get(item_id, []) + codes
         tail = [i.id for i in request.items[len(items) :]]
         ranking = Ranking(request.query.id, ordering.ids + tail, ordering.scores + [None] * len(tail),
                           self.method.name, job.close(), ordering.complete, job.parse_report(),
@@ -96,7 +104,7 @@ class Reranker(RuntimeUser):
                           explanations=[s.as_dict() for s in job.explanations] if o.explain else None)
         with self._lock:
             self.costs.add(ranking.costs)
-        return guarded(ranking, request.query, request.items, o.guard, found=ordering.flags)
+        return guarded(ranking, request.query, request.items, o.guard, found=found)
 
     def rank_many(self, tasks: Iterable[Task]) -> Iterator[Ranking]:
         """Rank each request (a Request, or a (query, docs) pair) in turn, yielding each ranking

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from judgerank.aggregate.voting import reciprocal_rank_fusion
 from judgerank.core.judging import Scorer
 from judgerank.core.types import Item, Query
+from judgerank.guard.support import unsupported
 from judgerank.strategies.base import Ordering, Strategy
 
 
@@ -54,22 +55,9 @@ class Cascade:
         score = dict(zip(second.ids, second.scores))
         ids = [items[i].id for i in head] + [items[i].id for i in tail]
         scores = [score[items[i].id] for i in head] + [None] * len(tail)
-        rank_of = {i: r for r, i in enumerate(by_embedding)}
-        flags = self._inconsistent(head, second.ids, rank_of, items)
+        # the LLM saw the head in the first stage's order; its promotions from the bottom of both
+        # the input order and the embedding's, among those candidates, are flagged
+        seen = set(head)
+        flags = unsupported(second.ids, [items[i].id for i in sorted(head)],
+                            [items[i].id for i in by_embedding if i in seen])
         return Ordering(ids, scores, second.complete, flags, second.certificate)
-
-    def _inconsistent(
-        self, head: Sequence[int], second: Sequence[str], by_embedding: dict[int, int], items: Sequence[Item]
-    ) -> dict[str, list[str]]:
-        """Items the LLM put in its top 3 that both the input order and the embedding put in the
-        bottom half of the candidates the LLM saw: a judgment the cheaper stages do not support.
-        Ranks are counted among those candidates, whatever the depth of the whole list."""
-        half = len(head) / 2
-        placed = {d: r for r, d in enumerate(second)}
-        by_input = {i: r for r, i in enumerate(sorted(head))}
-        among = {i: r for r, i in enumerate(sorted(head, key=lambda i: by_embedding[i]))}
-        return {
-            items[i].id: ["inconsistent"]
-            for i in head
-            if placed[items[i].id] < 3 and by_input[i] >= half and among[i] >= half
-        }

@@ -280,17 +280,24 @@ class Method:
         """Whether a run of this method with these options reads `option` (a cascade: or its second stage)."""
         return option in self.options or (self.asks_second_stage(options, model) and option in METHODS[options.then].options)
 
+    def checks_support(self, options: Options) -> bool:
+        """Whether a guarded rerank checks this method's order against the input order and the
+        embedding's (judgerank.guard.support): every method where an LLM orders the candidates
+        on its own. A cascade checks its second stage itself; encoders follow no instructions."""
+        return options.guard != "off" and self.name != "cascade" and bool(self.needs & LLM_NEEDS)
+
     def requirements(self, options: Options, model: str) -> frozenset[Need]:
-        """What a run of this method needs, a cascade's second stage included when it is asked."""
-        if self.asks_second_stage(options, model):
-            return self.needs | METHODS[options.then].needs
-        return self.needs
+        """What a run of this method needs, a cascade's second stage and the embedding that
+        checks an LLM's order included when they are asked."""
+        needs = self.needs | (METHODS[options.then].needs if self.asks_second_stage(options, model) else frozenset())
+        return needs | {"embedding"} if self.checks_support(options) else needs
 
 
 RERANK: frozenset[Job] = frozenset({"rerank"})
 BOTH: frozenset[Job] = frozenset({"rerank", "judge"})
 CHOICES: frozenset[Need] = frozenset({"choices"})
 GENERATE: frozenset[Need] = frozenset({"generate"})
+LLM_NEEDS: frozenset[Need] = frozenset({"choices", "generate", "attention"})  # an LLM reads the candidates
 SORTED_PARTIAL = "the order its finished comparisons support; the rest in input order"
 WIN_SCORE = ("mean win probability over the comparisons the item was in ('-': never compared), made to follow the "
              "sort's order (where two contradict it, both show their mean)")
