@@ -112,7 +112,8 @@ def test_a_killed_worker_loses_nothing_and_bills_each_judgment_once(cluster, tmp
     assert billed + hits == judgments  # the retried batch: what the killed worker finished comes from the store
     assert billed <= judgments
     assert asked <= judgments + 1  # at most the one judgment in flight at the kill is asked again
-    assert len(SQLiteStore(store)) == judgments
+    # each judgment once, and each passage's and query's vector (the guard's support check)
+    assert len(SQLiteStore(store)) == 2 * judgments + len(requests)
     with Reranker("pointwise", "standin", base_url="http://127.0.0.1:9/v1", store=store) as again:
         for n, request in enumerate(requests):  # all from the store: this URL has no server
             assert results[n]["result"]["ranking"] == again.rank(request.query, request.items).as_dict()["ranking"]

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -139,7 +140,8 @@ def test_the_cache_is_shared_across_requests(live):
     first = httpx.post(f"{live.url}/v1/rerank", json=body).json()["meta"]["judgerank"]["costs"]
     second = httpx.post(f"{live.url}/v1/rerank", json=body).json()["meta"]["judgerank"]["costs"]
     assert first["calls"] == 4 and first["cache_hits"] == 0
-    assert second["calls"] == 0 and second["cache_hits"] == 4
+    # from the store: the 4 judgments and the 4 similarities of the guard's support check
+    assert second["calls"] == 0 and second["cache_hits"] == 8
 
 
 def test_methods_and_budgets_per_request(live):
@@ -188,7 +190,7 @@ def test_health_and_metrics(live):
     assert 'judgerank_requests_total{endpoint="/v1/rerank",status="200"} 2.0' in text
     assert 'judgerank_requests_total{endpoint="/v1/rerank",status="422"} 1.0' in text
     assert "judgerank_llm_calls_total 4.0" in text
-    assert "judgerank_cache_hits_total 4.0" in text
+    assert "judgerank_cache_hits_total 8.0" in text  # 4 judgments, 4 similarities (the guard's support check)
     assert 'judgerank_request_seconds_count{endpoint="/v1/rerank"} 3.0' in text
 
 
@@ -263,7 +265,7 @@ def test_with_the_slots_full_a_request_the_store_holds_is_still_served(tmp_path)
         took = time.perf_counter() - start
         assert again.status_code == 200 and took < 1.0, (again.status_code, took)
         assert [r["index"] for r in again.json()["results"]] == [r["index"] for r in first["results"]]
-        assert again.json()["meta"]["judgerank"]["costs"]["cache_hits"] == 4
+        assert again.json()["meta"]["judgerank"]["costs"]["cache_hits"] == 8  # judgments and similarities
         assert httpx.post(f"{live.url}/v1/judge", json=judged, timeout=30).status_code == 200
         refused = httpx.post(f"{live.url}/v1/rerank", json={"query": "never asked", "documents": DOCS}, timeout=30)
         assert refused.status_code == 429 and "2 requests in flight" in refused.json()["detail"]
@@ -753,3 +755,24 @@ def test_stalled_bodies_hold_at_most_the_body_buffer(tmp_path):
         while live.server.config.app.held != {"": 0} and time.time() < deadline:
             time.sleep(0.02)
         assert live.server.config.app.held == {"": 0}
+
+
+def test_models_loaded_at_warm_up_start_their_threads_niced(tmp_path):
+    """ONNX Runtime starts its pool of threads when the embedding loads, at the priority of the
+    thread that loads it: loaded by the warm-up in the main thread, a flood's embedding runs took
+    the CPU from stored requests. The warm-up loads in a lowered thread."""
+    from judgerank.server.service import Service
+
+    def nice_of_threads() -> dict[int, int]:
+        return {int(t.name): os.getpriority(os.PRIO_PROCESS, int(t.name)) for t in Path("/proc/self/task").iterdir()}
+
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    before = nice_of_threads()
+    service = Service(config(tmp_path, backend=SimulatedBackend(GRADES), method="pointwise", warm_up=True,
+                             similarity_backend=None))
+    try:
+        started = {t: n for t, n in nice_of_threads().items() if t not in before}
+        assert started and set(started.values()) == {min(19, base + MODEL_NICENESS)}
+    finally:
+        service.close()
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base

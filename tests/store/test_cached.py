@@ -31,7 +31,9 @@ def test_cache_keys_separate_models_and_templates(tmp_path):
     assert Reranker("pointwise", store=path, backend=other_model).rank(request.query, request.items).costs.calls == 4
     graded = Reranker("pointwise-graded", store=path, backend=simulated(request, GRADES)).rank(request.query, request.items)
     assert graded.costs.calls == 4
-    assert len(SQLiteStore(path)) == 12
+    # 12 judgments, and the embedding's vectors of the 4 passages and the query (the guard's
+    # support check), shared by all three: the embedding is one model whatever the judge
+    assert len(SQLiteStore(path)) == 12 + 5
 
 
 def test_cache_hits_do_not_spend_the_budget(tmp_path):

@@ -116,5 +116,7 @@ def test_two_concurrent_jobs_share_one_store(postgres_url, tmp_path):
     third = subprocess.run([*command, "--out", tmp_path / "run2.trec"], capture_output=True, text=True)
     assert third.returncode == 0 and "0 LLM calls" in third.stderr and "120 cache hits" in third.stderr, third.stderr
     store = PostgresStore(postgres_url)
-    assert len(store) == 120  # each judgment stored once, whichever job made it
+    # each judgment stored once, whichever job made it, and each passage's and query's vector (the
+    # guard's support check reads the embedding)
+    assert len(store) == 120 + 120 + 4
     store.close()

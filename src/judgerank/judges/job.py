@@ -133,13 +133,6 @@ class JobJudges:
     def similarity(self, feedback: int = 0, weight: float = 1.0) -> SimilarityJudge:
         return SimilarityJudge(self._cached(self.models.embedding), feedback, weight)
 
-    def unstored_similarity(self) -> SimilarityJudge:
-        """The embedding's cosines kept out of the store (counted as embedded texts): the guard's
-        support check, which costs milliseconds to recompute and would otherwise add a row per
-        candidate to the store and a cache hit per candidate to every rerun's account."""
-        return SimilarityJudge(CachedModel(self.models.embedding, None, self.ledger, self.neutralise, self.asking,
-                                           self.explained))
-
     def cross_encoder(self) -> SimilarityJudge:
         """The job's model as a cross-encoder: each (query, passage) pair's P(relevant), stored pair by pair."""
         return SimilarityJudge(self._cached(lambda: self.models.cross_encoder(self.model_name)))

@@ -92,8 +92,10 @@ class Reranker(RuntimeUser):
         ordering = self.method.build(job, o).rank(request.query, items)
         found = dict(ordering.flags)
         if self.method.checks_support(o):
-            # the embedding's order (no LLM call), against which the LLM's promotions are checked
-            cosine = job.unstored_similarity().scores(request.query, items).got()
+            # the embedding's order (no LLM call), against which the LLM's promotions are checked;
+            # its cosines are stored like the cascade's, so a request the store holds whole needs
+            # no model at all
+            cosine = job.similarity().scores(request.query, items).got()
             by_embedding = [items[n].id for n in sorted(range(len(items)), key=lambda n: -cosine[n])]
             for item_id, codes in unsupported(ordering.ids, [i.id for i in items], by_embedding).items():
                 found[item_id] = found.get(item_id, []) + codes

@@ -46,6 +46,15 @@ def lower_priority(by: int = MODEL_NICENESS) -> bool:
     return True
 
 
+def run_lowered(work: Callable[[], T]) -> T:
+    """work() in a thread of lowered priority, waited for. Loading models there (the service's
+    warm-up) matters: ONNX Runtime starts its pool of threads when a model is loaded, and they
+    keep the priority of the thread that loaded it, so an embedding run for a flood's request
+    would otherwise take the CPU from requests the store answers whole."""
+    with ThreadPoolExecutor(1, thread_name_prefix="judgerank-load", initializer=lower_priority) as pool:
+        return pool.submit(work).result()
+
+
 class ModelThreads:
     """A pool of `size` low-priority threads; `run` awaits a function in one of them."""
 

@@ -28,6 +28,7 @@ from judgerank.judges.templates import read_prompt_file
 from judgerank.rerank import Reranker
 from judgerank.rerank.plan import closed_form
 from judgerank.runtime import Runtime
+from judgerank.server.model_threads import run_lowered
 from judgerank.server.models import (
     ArenaIn,
     ArenaOut,
@@ -151,7 +152,7 @@ class Service:
         self._facades: dict[Hashable, Reranker | Judge | Assessor] = {}
         self._lock = threading.Lock()
         if config.warm_up:
-            self.reranker(config.method, config.model, "demote").warm_up()
+            run_lowered(self.reranker(config.method, config.model, "demote").warm_up)
 
     def close(self) -> None:
         self.runtime.close()
