@@ -33,8 +33,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -118,6 +120,18 @@ def student_folder(name: str, teacher: str, kind: str = "cross-encoder") -> Path
     return OUT / "students" / f"{name}-{teacher}{KINDS[kind]}"
 
 
+def int8_copy(folder: Path) -> Path:
+    """A bi-encoder student run with int8 weights: a copy of its folder marked as `judgerank
+    distil --int8` marks one (which switches a folder in place; the copy keeps both side by side)."""
+    from judgerank.backends.int8 import mark_int8
+
+    copy = folder.with_name(folder.name + "-int8")
+    if (folder / "distil.json").exists() and not (copy / "distil.json").exists():
+        shutil.copytree(folder, copy, dirs_exist_ok=True)
+        mark_int8(copy, True)
+    return copy
+
+
 def written_folder(teacher: str) -> Path:
     """The DL19 bi-encoder student of the training half and the queries the teacher wrote."""
     return OUT / "students" / f"dl19-{teacher}-bi-written"
@@ -182,6 +196,7 @@ def train(teachers: list[str], shares: list[float]) -> None:
                                "--threads", "2", "--student", kind, "--out", str(folder)]
                     print(" ".join(command[2:]), flush=True)
                     subprocess.run(command, check=True)
+            int8_copy(student_folder(name, teacher, "bi-encoder"))
 
 
 def evaluate_runs(teachers: list[str]) -> None:
@@ -218,6 +233,8 @@ def students_of(name: str, teacher: str, first_teacher: str) -> dict[str, tuple[
     made = {f"{kind} student": (student_folder(name, teacher, kind), kind) for kind in KINDS}
     if (name, teacher) == ("dl19", first_teacher):
         made["bi-encoder student + written queries"] = (written_folder(teacher), "bi-encoder")
+    made |= {f"{label}, int8": (int8_copy(folder), method) for label, (folder, method) in made.items()
+             if method == "bi-encoder"}
     return {label: chosen for label, chosen in made.items() if (chosen[0] / "distil.json").exists()}
 
 
@@ -269,7 +286,8 @@ def speed(teachers: list[str]) -> None:
     models loaded first, nothing from the store. A teacher takes two queries' top 20; a student
     every test query's top 20 once (420 passages, each new to it: a bi-encoder keeps the vectors
     of texts it has seen, so a repeat would cost it nothing). Last, the bi-encoder again with the
-    passages' vectors in the store (the report step put them there), as for a corpus embedded once:
+    passages' vectors in the store (the report step put them there) and queries it has not seen, as
+    for a corpus embedded once:
     each query then costs one query's embedding and the cosines."""
     from judgerank import Reranker, Runtime
     from judgerank.io.trec import read_run_with_tag
@@ -282,13 +300,24 @@ def speed(teachers: list[str]) -> None:
     work = [(topics[q].strip(), [passages[d] for d in sorted(run[q], key=lambda d: -run[q][d])[:DEPTH["dl19"]]])
             for q in test]
     rows = []
+    copy = Path(tempfile.mkdtemp()) / "store.sqlite"
     for teacher in teachers:
         tried: list[tuple[str, str, str, list, str | None]] = [("teacher", "pointwise", teacher, work[:2], None)]
         tried += [(f"{kind} student", kind, str(student_folder("dl19", teacher, kind)), work, None) for kind in KINDS
                   if student_folder("dl19", teacher, kind).exists()]
+        tried += [(f"{label}, int8", "bi-encoder", str(int8_copy(folder)), work, None)
+                  for label, folder in (("bi-encoder student", student_folder("dl19", teacher, "bi-encoder")),
+                                        ("bi-encoder student + written queries", written_folder(teacher)))
+                  if folder.exists()]
         if student_folder("dl19", teacher, "bi-encoder").exists():  # the report step stored its passages' vectors
-            tried.append(("bi-encoder student, passage vectors in the store", "bi-encoder",
-                          str(student_folder("dl19", teacher, "bi-encoder")), work, str(STORE)))
+            # queries the store has never seen (each test query with this run's mark added: the store
+            # keeps every (query, passage) cosine it served, so a query asked before costs nothing at
+            # all) over stored passages, in a copy of the store, which the run leaves as it was
+            mark = f" ({time.strftime('%Y%m%d%H%M%S')})"
+            asked = [(query + mark, texts) for query, texts in work]
+            shutil.copyfile(STORE, copy)
+            tried.append(("bi-encoder student, new queries, passage vectors in the store", "bi-encoder",
+                          str(student_folder("dl19", teacher, "bi-encoder")), asked, str(copy)))
         for label, method, model, chosen, store in tried:
             with Runtime(store=store, threads=2) as runtime, Reranker(method, model, runtime=runtime) as ranker:
                 ranker.warm_up()
@@ -299,6 +328,7 @@ def speed(teachers: list[str]) -> None:
                 seconds = time.perf_counter() - started
             rows.append({"model": f"{label} ({teacher})", "passages": n, "seconds": f"{seconds:.1f}",
                          "passages/s": f"{n / seconds:.2f}"})
+    shutil.rmtree(copy.parent)
     print_table(rows, ["model", "passages", "seconds", "passages/s"])
 
 
@@ -315,6 +345,7 @@ def main() -> None:
     elif args.step == "train":
         train(teachers, [float(x) for x in args.shares.split(",")])
         distil_written(teachers[0], asking=False)
+        int8_copy(written_folder(teachers[0]))
     elif args.step == "report":
         evaluate_runs(teachers)
     else:

@@ -87,3 +87,26 @@ def test_a_folder_that_is_not_a_cross_encoder_is_one_line(tmp_path):
                              "--method", "cross-encoder", "--model", str(tmp_path)], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 2 and "no config.json" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_student_marked_int8_runs_on_int8_weights_made_in_the_cache(tiny, tmp_path, monkeypatch):
+    """A cross-encoder folder whose distil.json says int8 runs a quantised copy of model.onnx, made
+    in the user's cache (the folder is left as it is), under an identity of its own; its
+    probabilities stay near the float32 ones."""
+    from judgerank.backends.int8 import mark_int8
+
+    monkeypatch.setenv("JUDGERANK_HOME", str(tmp_path / "home"))
+    folder = tmp_path / "student"
+    shutil.copytree(tiny, folder)
+    export_onnx(folder)
+    (folder / "distil.json").write_text('{"settings": {"max_length": 64}}')
+    full = CrossEncoderBackend(folder)
+    exact = full.similarities(QUERY, DOCS)
+    mark_int8(folder, True)
+    before = sorted(p.name for p in folder.iterdir())
+    small = CrossEncoderBackend(folder)
+    assert small.int8 and small.identity.endswith(":int8") and small.identity.removesuffix(":int8") != full.identity
+    assert small.similarities(QUERY, DOCS) == pytest.approx(exact, abs=0.02)
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert [p.name for p in (tmp_path / "home" / "onnx").iterdir()] == [f"cross-encoder-{small._digest}-int8.onnx"]
+    assert not CrossEncoderBackend(folder, engine="torch").int8  # torch runs the float32 weights

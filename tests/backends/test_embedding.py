@@ -108,3 +108,35 @@ def test_a_bi_encoder_folder_ranks_as_its_weights_say(tmp_path: Path) -> None:
         check_folder(copy)
     with pytest.raises(JudgerankError, match="not a folder"):
         check_folder(tmp_path / "nothing")
+
+
+def test_a_student_marked_int8_runs_its_graph_with_int8_weights(tmp_path: Path) -> None:
+    """judgerank distil --int8 marks the folder: the backend then runs a copy of the graph with
+    int8 weights, whose vectors are near the float32 ones but not them, under an identity of its
+    own (a store filled by one is never served to the other)."""
+    import shutil
+
+    from judgerank.backends.int8 import mark_int8, runs_int8
+    from judgerank.backends.models import cache_dir
+
+    copy = tmp_path / "student"
+    shutil.copytree(check_installed(), copy)
+    (copy / "distil.json").write_text(json.dumps({"judgerank": "distilled bi-encoder"}))
+    full = EmbeddingBackend(folder=copy)
+    mark_int8(copy, True)
+    assert runs_int8(copy) and json.loads((copy / "distil.json").read_text())["judgerank"] == "distilled bi-encoder"
+    small = EmbeddingBackend(folder=copy)
+    assert small.identity == full.identity + ":int8"
+    exact, near = full.vectors(TEXTS), small.vectors(TEXTS)
+    cosines = (exact * near).sum(axis=1)
+    assert cosines.min() > 0.97 and np.abs(exact - near).max() > 1e-3  # close, and not the float32 graph
+    assert any(p.name.endswith("-int8.onnx") for p in (cache_dir() / "onnx").iterdir())
+    store = tmp_path / "s.sqlite"
+    query, texts = "how long do fleas live", ["fleas live about a year", "paris is in france", DOCS[1]]
+    with Reranker("bi-encoder", str(copy), store=store) as ranker:
+        ranked = ranker.rank(query, texts)
+        assert ranked.ids[-1] == "1" and ranked.costs.embedded_texts == 4
+    mark_int8(copy, False)
+    assert not runs_int8(copy)
+    with Reranker("bi-encoder", str(copy), store=store) as ranker:
+        assert ranker.rank(query, texts).costs.embedded_texts == 4  # the int8 vectors are not the float32 ones'

@@ -1,6 +1,6 @@
 """judgerank distil as a user meets it: the embedded model teaches a tiny student that the
-cross-encoder method then ranks with; a second run reads every judgment from the store; its
-one-line errors."""
+cross-encoder method then ranks with; a second run reads every judgment from the store (and with
+--int8 switches the student to int8 weights); its one-line errors."""
 
 from __future__ import annotations
 
@@ -57,11 +57,15 @@ def test_the_embedded_model_teaches_a_student_that_then_ranks(requests_file, tmp
     assert len(provenance["train_queries"]) == 2 and len(provenance["validation_queries"]) == 1
     assert provenance["student"] == kind
     assert provenance["settings"]["loss"] == ("pairwise" if kind == "bi-encoder" else "pointwise")
-    # paid once: the same command reads every judgment from the store and finds the student made
-    again = run(*args)
+    assert said["int8"] is False and "int8" not in provenance
+    # paid once: the same command reads every judgment from the store and finds the student made;
+    # --int8 on it only switches the student to its int8 graph (the ranking below runs that)
+    again = run(*args, "--int8")
     assert again.returncode == 0, again.stderr
     assert "9 passages judged (9 from the store, 0 new calls)" in again.stderr
-    assert json.loads(again.stdout)["best_epoch"] == said["best_epoch"]
+    assert json.loads(again.stdout)["best_epoch"] == said["best_epoch"] and json.loads(again.stdout)["int8"] is True
+    assert "runs with int8 weights" in again.stderr
+    assert json.loads((student / "distil.json").read_text()) == provenance | {"int8": True}
     ranked = run("rerank", "--input", requests_file, "--method", kind, "--model", student, "--no-store",
                  "--format", "json", "--limit", "1")
     assert ranked.returncode == 0, ranked.stderr

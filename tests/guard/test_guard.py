@@ -237,6 +237,12 @@ def test_cascade_demotes_an_llm_favourite_that_neither_cheaper_stage_supports(st
             rankings[guard] = reranker.rank(request.query, request.items)
     assert rankings["flag"].flags == {"d9": ["inconsistent"]} and rankings["flag"].ids[-1] != "d9"
     assert rankings["demote"].ids[-1] == "d9"
+    # an encoder as the second stage (a distilled student) follows no instructions: its promotions stand
+    student = stub("student", similarity=lambda query, text: 5.0 if "tower" in text else 1.0)
+    with Reranker("cascade", "student", backend=student, then="bi-encoder", similarity_backend=lexical, store=None,
+                  guard="demote", feedback=0) as reranker:
+        ranking = reranker.rank(request.query, request.items)
+    assert ranking.flags == {} and ranking.ids.index("d9") < 9
 
 
 @pytest.mark.parametrize(("how", "shown"), [

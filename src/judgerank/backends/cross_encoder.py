@@ -31,6 +31,8 @@ import numpy as np
 from scipy.special import expit, softmax
 
 from judgerank.backends.base import Backend
+from judgerank.backends.int8 import PROVENANCE, int8_graph, runs_int8
+from judgerank.backends.models import cache_dir
 from judgerank.core.errors import JudgerankError, needs_extra
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -107,12 +109,17 @@ class CrossEncoderBackend(Backend):
         for name in sorted(p.name for p in self.folder.iterdir() if p.is_file()):
             stat = (self.folder / name).stat()
             digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-        self.identity = f"cross-encoder:{self.folder.resolve()}:{digest.hexdigest()[:16]}"
+        self.int8 = self.engine == "onnx" and runs_int8(self.folder)  # torch runs the float32 weights
+        self._digest = digest.hexdigest()[:16]
+        self.identity = f"cross-encoder:{self.folder.resolve()}:{self._digest}" + (":int8" if self.int8 else "")
 
     def load(self) -> None:
         with self._lock:
             if self._model is None and self.engine == "onnx":
-                self._model = _onnx_runner(self.folder, self.max_length, self.threads)
+                graph = self.folder / "model.onnx"
+                if self.int8:  # made in the user's cache, not in a folder that may be read-only
+                    graph = int8_graph(graph, cache_dir() / "onnx" / f"cross-encoder-{self._digest}-int8.onnx")
+                self._model = _onnx_runner(self.folder, graph, self.max_length, self.threads)
             elif self._model is None:
                 import torch
                 from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -166,7 +173,7 @@ def probabilities(logits: np.ndarray) -> list[float]:
 
 def _trained_length(folder: Path) -> int:
     """The pair length a student was trained at (its distil.json), else 512."""
-    made = folder / "distil.json"
+    made = folder / PROVENANCE
     if made.is_file():
         try:
             return int(json.loads(made.read_text(encoding="utf-8"))["settings"]["max_length"])
@@ -175,8 +182,8 @@ def _trained_length(folder: Path) -> int:
     return 512
 
 
-def _onnx_runner(folder: Path, max_length: int, threads: int | None) -> tuple[Any, Any]:
-    """(tokenizer, ONNX Runtime session) of a folder on the fast path."""
+def _onnx_runner(folder: Path, graph: Path, max_length: int, threads: int | None) -> tuple[Any, Any]:
+    """(tokenizer, ONNX Runtime session) of a folder on the fast path, running `graph`."""
     import onnxruntime
     from tokenizers import Tokenizer
 
@@ -190,5 +197,5 @@ def _onnx_runner(folder: Path, max_length: int, threads: int | None) -> tuple[An
     options = onnxruntime.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
-    session = onnxruntime.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
     return tokenizer, session

@@ -10,7 +10,9 @@ vectors equal sentence-transformers' to about 1e-7, so a store filled by either 
 Any other sentence-transformers folder of the same shape (a BERT encoder with mean pooling and
 model.safetensors, such as the bi-encoder student `judgerank distil --student bi-encoder` writes)
 runs the same way (`--method bi-encoder --model FOLDER`); its identity names the folder and a
-digest of its weights, so a student trained again never meets the old one's vectors.
+digest of its weights, so a student trained again never meets the old one's vectors. A student
+marked by `judgerank distil --int8` runs a copy of the graph with int8 weights
+(judgerank.backends.int8), named apart by an identity ending in `:int8`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from judgerank.backends.base import Backend
+from judgerank.backends.int8 import int8_graph, runs_int8
 from judgerank.backends.models import EMBEDDING_MODEL, cache_dir, package_dir
 from judgerank.core.errors import JudgerankError, needs_extra
 
@@ -74,15 +77,15 @@ def max_tokens(model_dir: Path) -> int:
     return MAX_TOKENS
 
 
-def graph_path(model_dir: Path, digest: str | None = None) -> Path:
+def graph_path(model_dir: Path, digest: str | None = None, int8: bool = False) -> Path:
     """The built graph's file in the user's cache (its onnx/ folder), built now if it is not there
-    (`digest`: the weights' digest where it is known already)."""
+    (`digest`: the weights' digest where it is known already; `int8`: the copy with int8 weights)."""
     from judgerank.backends.minilm_onnx import build_graph, weights_digest
 
     path = cache_dir() / "onnx" / f"all-MiniLM-L6-v2-{digest or weights_digest(model_dir)}.onnx"
     if not path.is_file():
         build_graph(model_dir, path)
-    return path
+    return int8_graph(path, path.with_name(f"{path.stem}-int8.onnx")) if int8 else path
 
 
 class EmbeddingBackend(Backend):
@@ -109,6 +112,9 @@ class EmbeddingBackend(Backend):
 
             self._digest = weights_digest(self._model_dir)
             self.identity = f"bi-encoder:{self._model_dir.resolve().name}:{self._digest}"
+        self.int8 = folder is not None and runs_int8(self._model_dir)
+        if self.int8:
+            self.identity += ":int8"
 
     def _loaded(self) -> tuple[Any, Any]:
         """The ONNX Runtime session and the tokenizer, loaded at the first text to encode: a run
@@ -121,7 +127,7 @@ class EmbeddingBackend(Backend):
             options.intra_op_num_threads = self._threads
             options.inter_op_num_threads = 1
             options.log_severity_level = 3  # ONNX Runtime's shape-merging warnings are not the user's concern
-            session = onnxruntime.InferenceSession(str(graph_path(self._model_dir, self._digest)), options,
+            session = onnxruntime.InferenceSession(str(graph_path(self._model_dir, self._digest, self.int8)), options,
                                                    providers=["CPUExecutionProvider"])
             tokenizer = Tokenizer.from_file(str(self._model_dir / "tokenizer.json"))
             tokenizer.enable_truncation(max_tokens(self._model_dir))

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from judgerank.backends.int8 import mark_int8
 from judgerank.cli.app import STOP_MESSAGE, Interrupted, app, err
 from judgerank.cli.options import (
     BaseUrlOpt,
@@ -75,6 +76,10 @@ def distil(
                                                  "pair together); longer ones are cut.",
                                             min=8)] = 256,
     seed: Annotated[int, typer.Option(help="Seed of the split, the new head and the order of the queries.")] = 0,
+    int8: Annotated[bool, typer.Option("--int8/--float32", help="Run the student with int8 weights (its ONNX graph "
+                                                               "quantised per channel): about twice the passages a "
+                                                               "second on a CPU. Given again on a trained student, it "
+                                                               "only switches how the student runs.")] = False,
     base_url: BaseUrlOpt = None, store: StoreOpt = None, no_store: NoStoreOpt = False, threads: ThreadsOpt = None,
     context: ContextOpt = None,
     **options: Any,
@@ -147,16 +152,18 @@ def distil(
         raise Interrupted(_stopped(out_path)) from None
     finally:
         STOP_MESSAGE.pop()
+    mark_int8(out_path, int8)
     best = next(e for e in trained.epochs if e.number == trained.best)
     said = f", validation loss {best.validation_loss:.4f}" if best.validation_loss is not None else ""
     said += f", tau with the teacher {best.agreement:.3f}" if best.agreement is not None else ""
     err.print(f"student: {out_path} (epoch {trained.best} of {len(trained.epochs)} kept{said}); "
               f"{len(trained.train_queries)} training and {len(trained.validation_queries)} validation queries; "
-              f"trained in {trained.seconds:.0f} s" + (f" ({trained.resumed} epochs resumed)" if trained.resumed else ""),
+              f"trained in {trained.seconds:.0f} s" + (f" ({trained.resumed} epochs resumed)" if trained.resumed else "")
+              + ("; runs with int8 weights" if int8 else ""),
               highlight=False, soft_wrap=True)
     print(json.dumps({"student": str(out_path), "best_epoch": trained.best, "validation_loss": best.validation_loss,
                       "agreement": best.agreement, "training_seconds": trained.seconds,
-                      "lessons": len(lessons), "judged": teaching.judged}))
+                      "lessons": len(lessons), "judged": teaching.judged, "int8": int8}))
 
 
 def _generated(runtime: Runtime, model: str | None, corpus: Path, count: int, depth: int,

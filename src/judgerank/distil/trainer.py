@@ -31,13 +31,13 @@ from typing import Any
 
 import numpy as np
 
+from judgerank.backends.int8 import PROVENANCE
 from judgerank.backends.models import package_dir
 from judgerank.core.errors import JudgerankError, needs_extra
 from judgerank.distil.lessons import Lesson, digest
 from judgerank.distil.losses import LOSSES, pairwise_loss, pointwise_loss
 from judgerank.distil.students import STUDENTS, Student
 
-PROVENANCE = "distil.json"
 STATE = ".training"
 
 

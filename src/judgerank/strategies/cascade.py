@@ -32,6 +32,7 @@ class Cascade:
     fuse: bool
     input_weight: float
     second_weight: float
+    checks_support: bool  # an LLM second stage's promotions are checked; an encoder follows no instructions
 
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
         n = len(items)
@@ -59,5 +60,5 @@ class Cascade:
         # the input order and the embedding's, among those candidates, are flagged
         seen = set(head)
         flags = unsupported(second.ids, [items[i].id for i in sorted(head)],
-                            [items[i].id for i in by_embedding if i in seen])
+                            [items[i].id for i in by_embedding if i in seen]) if self.checks_support else {}
         return Ordering(ids, scores, second.complete, flags, second.certificate)
