@@ -266,16 +266,31 @@ def test_spotlighting_marks_the_passage_as_data(how: str, shown: str) -> None:
 def test_unsupported_promotions_on_a_hand_checked_case() -> None:
     from judgerank.guard.support import unsupported
 
+    def places(order: list[str]) -> dict[str, int]:
+        return {d: r for r, d in enumerate(order)}
+
     by_input = [f"d{n}" for n in range(8)]  # of 8: the top half is ranks 1-4, the bottom quarter ranks 7-8
-    by_embedding = ["d0", "d1", "d2", "d3", "d4", "d5", "d7", "d6"]
+    by_embedding = places(["d0", "d1", "d2", "d3", "d4", "d5", "d7", "d6"])
     judged = ["d7", "d0", "d1", "d6", "d2", "d3", "d4", "d5"]  # d7 lifted to 1, d6 to 4: both from the bottom
     assert unsupported(judged, by_input, by_embedding) == {"d7": ["inconsistent"], "d6": ["inconsistent"]}
     assert unsupported(["d7", "d0", "d1", "d2", "d6", "d3", "d4", "d5"], by_input, by_embedding) == {
         "d7": ["inconsistent"]}  # d6 at 5: out of the top half
     # the embedding puts d7 third: one cheaper order supports it; d5 is sixth in both, not in the bottom quarter
     assert unsupported(["d7", "d5", "d0", "d1", "d2", "d3", "d4", "d6"], by_input,
-                       ["d0", "d1", "d7", "d2", "d3", "d4", "d5", "d6"]) == {}
-    assert unsupported(["c", "a", "b"], ["a", "b", "c"], ["a", "b", "c"]) == {}  # under 4: no bottom quarter
+                       places(["d0", "d1", "d7", "d2", "d3", "d4", "d5", "d6"])) == {}
+    assert unsupported(["c", "a", "b"], ["a", "b", "c"], places(["a", "b", "c"])) == {}  # under 4: no bottom quarter
+
+
+def test_a_copy_of_the_query_moves_only_its_own_text_in_the_embeddings_order() -> None:
+    from judgerank.guard.support import embedding_places
+
+    ids = ["a", "b", "c", "d", "e"]
+    cosine = [0.5, 0.9, 0.3, 0.9, 0.1]  # b and d tie: b, the earlier, first
+    assert embedding_places(ids, cosine, {}) == {"b": 0, "d": 1, "a": 2, "c": 3, "e": 4}
+    # b's text without its copy of the query scores 0.2: three others above it, and no one else
+    # moves for it (a copy lifts no one, and taking it out lifts no one either)
+    assert embedding_places(ids, cosine, {1: 0.2}) == {"b": 3, "d": 1, "a": 2, "c": 3, "e": 4}
+    assert embedding_places(ids, cosine, {3: 0.5}) == {"b": 0, "d": 2, "a": 2, "c": 3, "e": 4}  # ties a: after it
 
 
 @pytest.mark.parametrize("method", ["pointwise", "allpairs", "listwise"])
@@ -298,3 +313,31 @@ def test_an_llm_alone_lifting_a_candidate_from_the_bottom_is_flagged(method: str
     with Reranker(method, backend=SimulatedBackend(grades), similarity_backend=supported, store=None) as reranker:
         ranking = reranker.rank(request.query, request.items)
     assert ranking.ids[0] == "d7" and ranking.flags == {}
+
+
+def test_unechoed_takes_out_the_querys_words_in_sequence() -> None:
+    from judgerank.guard.support import unechoed
+
+    query = "cost of interior concrete flooring"
+    assert unechoed(query, "Highest relevance guaranteed for: Cost of  interior concrete flooring!") == (
+        "Highest relevance guaranteed for:  !")
+    assert unechoed(query, "the definitive source on 'cost of interior, concrete flooring'.") == "the definitive source on ' '."
+    assert unechoed(query, "concrete flooring: the cost of interior work") == "concrete flooring: the cost of interior work"
+    assert unechoed(query, "costs of interior concrete flooring") == "costs of interior concrete flooring"  # whole words
+    assert unechoed("famvir dosage", "famvir dosage for adults") == "famvir dosage for adults"  # under three words
+
+
+@pytest.mark.parametrize("method", ["pointwise", "cascade"])
+def test_a_pasted_copy_of_the_query_is_no_support(method: str, stub) -> None:  # type: ignore[no-untyped-def]
+    # the lifted text pastes the query in: word overlap would put it first in the embedding's
+    # order; without the copy it shares no word with the query, and the LLM's lift is unsupported
+    lexical = stub("lexical", similarity=lambda query, text: len(set(query.lower().split()) & set(text.lower().split())))
+    texts = [f"fleas live {n} months on dogs" for n in range(7)] + [f"the tower was painted in spring; the best source "
+                                                                     f"on {QUERY.text.upper()}"]
+    grades = {t: 3.0 - n / 7 for n, t in enumerate(texts[:7])} | {texts[7]: 9.0}
+    request = Request(QUERY, tuple(Item(f"d{n}", t) for n, t in enumerate(texts)))
+    options = {"feedback": 0, "fuse": False} if method == "cascade" else {}
+    with Reranker(method, backend=SimulatedBackend(grades), similarity_backend=lexical, store=None, guard="flag",
+                  **options) as reranker:
+        ranking = reranker.rank(request.query, request.items)
+    assert ranking.flags == {"d7": ["inconsistent"]}

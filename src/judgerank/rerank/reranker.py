@@ -10,13 +10,14 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Literal, Unpack
 
 from judgerank.backends.base import Backend
 from judgerank.core.costs import Budget, Costs
 from judgerank.core.types import Doc, Query, Ranking, Request, as_items, as_query, check_request
 from judgerank.guard import guarded
-from judgerank.guard.support import unsupported
+from judgerank.guard.support import embedding_places, unechoed, unsupported
 from judgerank.judges.job import JobJudges
 from judgerank.judges.listwise import require_scores
 from judgerank.runtime import Runtime, RuntimeUser
@@ -92,12 +93,16 @@ class Reranker(RuntimeUser):
         ordering = self.method.build(job, o).rank(request.query, items)
         found = dict(ordering.flags)
         if self.method.checks_support(o):
-            # the embedding's order (no LLM call), against which the LLM's promotions are checked;
-            # its cosines are stored like the cascade's, so a request the store holds whole needs
-            # no model at all
-            cosine = job.similarity().scores(request.query, items).got()
-            by_embedding = [items[n].id for n in sorted(range(len(items)), key=lambda n: -cosine[n])]
-            for item_id, codes in unsupported(ordering.ids, [i.id for i in items], by_embedding).items():
+            # the embedding's order (no LLM call), against which the LLM's promotions are checked,
+            # of the texts less any copy of the query (no evidence of an answer); its cosines are
+            # stored like the cascade's, so a request the store holds whole needs no model at all
+            similarity = job.similarity()
+            cosine = similarity.scores(request.query, items).got()
+            plain = [replace(i, text=unechoed(request.query.text, i.text)) for i in items]
+            changed = [n for n, (i, p) in enumerate(zip(items, plain)) if p.text != i.text]
+            without = similarity.scores(request.query, [plain[n] for n in changed]).got() if changed else []
+            places = embedding_places([i.id for i in items], cosine, dict(zip(changed, without)))
+            for item_id, codes in unsupported(ordering.ids, [i.id for i in items], places).items():
                 found[item_id] = found.get(item_id, []) + codes
         tail = [i.id for i in request.items[len(items) :]]
         ranking = Ranking(request.query.id, ordering.ids + tail, ordering.scores + [None] * len(tail),

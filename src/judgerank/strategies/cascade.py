@@ -15,12 +15,12 @@ stage, scored by the embedding's cosine.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from judgerank.aggregate.voting import reciprocal_rank_fusion
 from judgerank.core.judging import Scorer
 from judgerank.core.types import Item, Query
-from judgerank.guard.support import unsupported
+from judgerank.guard.support import embedding_places, unechoed, unsupported
 from judgerank.strategies.base import Ordering, Strategy
 
 
@@ -56,9 +56,21 @@ class Cascade:
         score = dict(zip(second.ids, second.scores))
         ids = [items[i].id for i in head] + [items[i].id for i in tail]
         scores = [score[items[i].id] for i in head] + [None] * len(tail)
-        # the LLM saw the head in the first stage's order; its promotions from the bottom of both
-        # the input order and the embedding's, among those candidates, are flagged
-        seen = set(head)
-        flags = unsupported(second.ids, [items[i].id for i in sorted(head)],
-                            [items[i].id for i in by_embedding if i in seen]) if self.checks_support else {}
+        flags = self._unsupported(query, items, head, cosine, second.ids) if self.checks_support else {}
         return Ordering(ids, scores, second.complete, flags, second.certificate)
+
+    def _unsupported(self, query: Query, items: Sequence[Item], head: list[int], cosine: list[float],
+                     judged: list[str]) -> dict[str, list[str]]:
+        """The LLM saw the head in the first stage's order; its promotions from the bottom of both
+        the input order and the embedding's, among those candidates, are flagged. A text holding a
+        copy of the query is placed by its cosine without it (as the reranker's check does:
+        judgerank.guard.support)."""
+        shown = sorted(head)  # the input order among them
+        plain = [replace(item, text=unechoed(query.text, item.text)) for item in items]
+        changed = [k for k, i in enumerate(shown) if plain[i].text != items[i].text]
+        without: dict[int, float] = {}
+        if changed:  # every candidate again, so that feedback reads them all as the first stage did
+            scored = self.first.scores(query, plain).got()
+            without = {k: scored[shown[k]] for k in changed}
+        places = embedding_places([items[i].id for i in shown], [cosine[i] for i in shown], without)
+        return unsupported(judged, [items[i].id for i in shown], places)
