@@ -108,5 +108,5 @@ def test_a_student_marked_int8_runs_on_int8_weights_made_in_the_cache(tiny, tmp_
     assert small.int8 and small.identity.endswith(":int8") and small.identity.removesuffix(":int8") != full.identity
     assert small.similarities(QUERY, DOCS) == pytest.approx(exact, abs=0.02)
     assert sorted(p.name for p in folder.iterdir()) == before
-    assert [p.name for p in (tmp_path / "home" / "onnx").iterdir()] == [f"cross-encoder-{small._digest}-int8.onnx"]
+    assert (tmp_path / "home" / "onnx" / f"cross-encoder-{small._digest}-int8.onnx").is_file()
     assert not CrossEncoderBackend(folder, engine="torch").int8  # torch runs the float32 weights
