@@ -30,20 +30,37 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from functools import lru_cache
+
+from judgerank.core.types import Item
 
 _WORD = re.compile(r"\w+")
 ECHO_WORDS = 3  # a query of fewer words is too likely to stand in an answer's own sentence
+
+
+@lru_cache(maxsize=1024)
+def _echo(query: str) -> re.Pattern[str] | None:
+    """The query's words in their order, anything but letters and digits between them, any case;
+    None for a query of under ECHO_WORDS words. Compiled once per query, not once per text."""
+    words = _WORD.findall(query)
+    if len(words) < ECHO_WORDS:
+        return None
+    return re.compile(r"\b" + r"\W+".join(re.escape(w) for w in words) + r"\b", re.IGNORECASE)
 
 
 def unechoed(query: str, text: str) -> str:
     """`text` with each run of the query's words in their order (any case, anything but letters
     and digits between them) taken out; the text itself where the query has under ECHO_WORDS
     words or the text holds no such run."""
-    words = _WORD.findall(query)
-    if len(words) < ECHO_WORDS:
-        return text
-    pattern = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in words) + r"\b", re.IGNORECASE)
-    return pattern.sub(" ", text)
+    pattern = _echo(query)
+    return text if pattern is None else pattern.sub(" ", text)
+
+
+def echoing(query: str, items: Sequence[Item]) -> dict[int, Item]:
+    """The items whose text copies the query, by index, each as its text reads without the copy."""
+    plain = {n: replace(item, text=unechoed(query, item.text)) for n, item in enumerate(items)}
+    return {n: item for n, item in plain.items() if item.text != items[n].text}
 
 
 def embedding_places(ids: Sequence[str], cosine: Sequence[float], plain: Mapping[int, float]) -> dict[str, int]:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 from typing import Literal, Unpack
 
 from judgerank.backends.base import Backend
 from judgerank.core.costs import Budget, Costs
 from judgerank.core.types import Doc, Query, Ranking, Request, as_items, as_query, check_request
 from judgerank.guard import guarded
-from judgerank.guard.support import embedding_places, unechoed, unsupported
+from judgerank.guard.support import echoing, embedding_places, unsupported
 from judgerank.judges.job import JobJudges
 from judgerank.judges.listwise import require_scores
 from judgerank.runtime import Runtime, RuntimeUser
@@ -98,10 +97,9 @@ class Reranker(RuntimeUser):
             # stored like the cascade's, so a request the store holds whole needs no model at all
             similarity = job.similarity()
             cosine = similarity.scores(request.query, items).got()
-            plain = [replace(i, text=unechoed(request.query.text, i.text)) for i in items]
-            changed = [n for n, (i, p) in enumerate(zip(items, plain)) if p.text != i.text]
-            without = similarity.scores(request.query, [plain[n] for n in changed]).got() if changed else []
-            places = embedding_places([i.id for i in items], cosine, dict(zip(changed, without)))
+            plain = echoing(request.query.text, items)
+            without = similarity.scores(request.query, list(plain.values())).got() if plain else []
+            places = embedding_places([i.id for i in items], cosine, dict(zip(plain, without)))
             for item_id, codes in unsupported(ordering.ids, [i.id for i in items], places).items():
                 found[item_id] = found.get(item_id, []) + codes
         tail = [i.id for i in request.items[len(items) :]]

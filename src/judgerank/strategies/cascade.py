@@ -15,12 +15,12 @@ stage, scored by the embedding's cosine.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from judgerank.aggregate.voting import reciprocal_rank_fusion
 from judgerank.core.judging import Scorer
 from judgerank.core.types import Item, Query
-from judgerank.guard.support import embedding_places, unechoed, unsupported
+from judgerank.guard.support import echoing, embedding_places, unsupported
 from judgerank.strategies.base import Ordering, Strategy
 
 
@@ -32,7 +32,7 @@ class Cascade:
     fuse: bool
     input_weight: float
     second_weight: float
-    checks_support: bool  # an LLM second stage's promotions are checked; an encoder follows no instructions
+    checks_support: bool  # guarded, an LLM second stage's promotions are checked; an encoder follows no instructions
 
     def rank(self, query: Query, items: Sequence[Item]) -> Ordering:
         n = len(items)
@@ -66,11 +66,13 @@ class Cascade:
         copy of the query is placed by its cosine without it (as the reranker's check does:
         judgerank.guard.support)."""
         shown = sorted(head)  # the input order among them
-        plain = [replace(item, text=unechoed(query.text, item.text)) for item in items]
-        changed = [k for k, i in enumerate(shown) if plain[i].text != items[i].text]
+        plain = echoing(query.text, [items[i] for i in shown])
         without: dict[int, float] = {}
-        if changed:  # every candidate again, so that feedback reads them all as the first stage did
-            scored = self.first.scores(query, plain).got()
-            without = {k: scored[shown[k]] for k in changed}
+        if plain:  # every candidate again, so that feedback reads them all as the first stage did
+            read = list(items)
+            for k, item in plain.items():
+                read[shown[k]] = item
+            scored = self.first.scores(query, read).got()
+            without = {k: scored[shown[k]] for k in plain}
         places = embedding_places([items[i].id for i in shown], [cosine[i] for i in shown], without)
         return unsupported(judged, [items[i].id for i in shown], places)

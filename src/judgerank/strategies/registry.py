@@ -318,7 +318,7 @@ METHODS: dict[str, Method] = {
             lambda j, o: Cascade(
                 j.similarity(o.feedback, o.feedback_weight), METHODS[o.then].build(j, o), o.cascade_depth, o.fuse,
                 o.input_weight, o.llm_weight if o.llm_weight is not None else calibrated_llm_weight(j.model_label),
-                bool(METHODS[o.then].needs & LLM_NEEDS),
+                METHODS[o.then].checks_support(o),
             ),
         ),
         Method(
