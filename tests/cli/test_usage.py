@@ -81,6 +81,8 @@ def test_version():
         (["rerank", "--query", "q", "--docs", "d.jsonl", "--method", "first", "--insert-scores"],
          ["--insert-scores", "candidate 'a' has none"]),
         (["rerank", "--query", "q", "--docs", "d.jsonl", "--context", "4"], ["'--context'"]),
+        (["rerank", "--query", " ", "--docs", "d.jsonl", "--method", "embedding"], ["--query is blank"]),
+        (["rerank", "--query", "q", "--docs", "d.jsonl", "--store", "."], [": not a file; give --store a file path"]),
     ],
 )
 def test_usage_errors_name_the_option_and_exit_2(tmp_path, args, needles):

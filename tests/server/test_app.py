@@ -155,6 +155,15 @@ def test_methods_and_budgets_per_request(live):
         assert reply.status_code == 422 and message in str(reply.json()["detail"])
 
 
+def test_a_blank_query_or_prompt_is_a_422(live):
+    """White space alone passed min_length and was ranked for (the embedding of nothing)."""
+    for path, body in (("/v1/rerank", {"query": " \n", "documents": DOCS}),
+                       ("/v1/judge", {"prompt": "\t", "responses": ["a", "b"]}),
+                       ("/v1/assess", {"query": "  ", "documents": DOCS})):
+        reply = httpx.post(f"{live.url}{path}", json=body)
+        assert reply.status_code == 422 and "blank" in reply.text, (path, reply.text)
+
+
 def test_judge_ranks_responses_with_diagnostics(live):
     body = {"prompt": "how long do fleas live", "responses": [{"id": f"r{n}", "text": d} for n, d in enumerate(DOCS)]}
     data = httpx.post(f"{live.url}/v1/judge", json=body, timeout=30).json()

@@ -100,7 +100,7 @@ def test_a_file_that_is_not_sqlite_is_refused_and_untouched(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_bytes(b"my precious notes\n" * 100)
     before = path.read_bytes()
-    with pytest.raises(StoreError, match=r"notes\.txt: not a judgerank cache \(not an SQLite file"):
+    with pytest.raises(StoreError, match=r"notes\.txt: not a judgerank store \(not an SQLite file"):
         SQLiteStore(path)
     assert path.read_bytes() == before
 
@@ -112,7 +112,7 @@ def test_another_programs_database_is_refused_and_untouched(tmp_path):
     db.commit()
     db.close()
     before = path.read_bytes()
-    with pytest.raises(StoreError, match="not a judgerank cache"):
+    with pytest.raises(StoreError, match="not a judgerank store"):
         SQLiteStore(path)
     assert path.read_bytes() == before
 
@@ -149,7 +149,7 @@ def test_errors_name_the_file_and_the_cli_prints_one_line(tmp_path):
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 2
-    assert result.stderr.strip().count("\n") == 0 and "bad.sqlite: not a judgerank cache" in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "bad.sqlite: not a judgerank store" in result.stderr
 
 
 def test_a_read_only_cache_serves_what_it_holds(tmp_path):

@@ -159,6 +159,8 @@ def given_requests(query: str | None, docs: Path | None, input: Path | None, lim
     if input is not None:
         return read_requests(input)[:limit]
     if query is not None and docs is not None:
+        if not query.strip():
+            raise JudgerankError("--query is blank: give the text the passages are ranked for")
         return [read_passages(docs, query)]
     raise JudgerankError("nothing to rank: give --query with --docs, or --input")
 

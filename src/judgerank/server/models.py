@@ -6,9 +6,9 @@ validation of both come from one place.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from judgerank.arena.raters import METHODS as ARENA_METHODS
 from judgerank.arena.ratings import PlayerRow
@@ -28,6 +28,15 @@ GUARD_HELP = ("what a text that addresses the ranker (instructions, forged answe
 
 
 MAX_NESTING = 32  # how deep a body's extra fields may nest (a document's metadata returned as it came)
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("blank: only white space was sent; give the text to rank for")
+    return text
+
+
+Said = Annotated[str, Field(min_length=1), AfterValidator(_not_blank)]  # a query or prompt: some text, not blank
 
 
 class Body(BaseModel):
@@ -82,7 +91,7 @@ class TextIn(BaseModel):
 
 
 class RerankIn(Body):
-    query: str = Field(min_length=1)
+    query: Said
     documents: list[str | TextIn] = Field(min_length=1, description="strings or {text, id?, ...} objects")
     top_n: int | None = Field(default=None, ge=1, description="return only the best top_n")
     return_documents: bool = False
@@ -117,7 +126,7 @@ class RerankOut(BaseModel):
 
 
 class JudgeIn(Body):
-    prompt: str = Field(min_length=1)
+    prompt: Said
     responses: list[str | TextIn] = Field(min_length=1, description="strings or {text, id?} objects")
     reference: str | None = Field(default=None, description="a reference answer shown to the judge")
     method: JudgeMethod = DEFAULT_JUDGE_METHOD
@@ -147,7 +156,7 @@ class JudgeOut(BaseModel):
 
 
 class AssessIn(Body):
-    query: str = Field(min_length=1)
+    query: Said
     documents: list[str | TextIn] = Field(min_length=1, description="strings or {text, id?} objects: the pooled "
                                           "passages to grade")
     model: str | None = Field(default=None, description="a model the server offers (GET /healthz lists them)")

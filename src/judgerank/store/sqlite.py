@@ -2,7 +2,7 @@
 
 Each thread (and each process after a fork) gets its own connection; the file is in WAL mode, so
 readers never wait for writers, and every write is one short IMMEDIATE transaction with a busy
-timeout. The file is checked when opened: something that is not a judgerank cache, or a corrupt
+timeout. The file is checked when opened: something that is not a judgerank store, or a corrupt
 one, is refused with a one-line error and left untouched. A file the user cannot write is opened
 read-only: cached judgments are served, new ones are not kept.
 """
@@ -50,7 +50,7 @@ class SQLiteStore:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"cache {self.path}: cannot create its folder ({exc.strerror})") from None
+                raise StoreError(f"store {self.path}: cannot create its folder ({exc.strerror})") from None
         try:
             self._open()
         except StoreError as exc:
@@ -73,7 +73,7 @@ class SQLiteStore:
         # WAL under them, and the file is corrupt. SQLite itself refuses a file that is not a
         # database (SQLITE_NOTADB), before anything is written to it.
         if self.path.exists() and not self.path.is_file():
-            raise StoreError(f"cache {self.path}: not a file; give --cache a file path")
+            raise StoreError(f"store {self.path}: not a file; give --store a file path")
         lost = lost_commits(self.path.with_name(self.path.name + "-wal"))
         if lost:
             log.warning("judgment store %s: its write-ahead log is damaged: %d committed writes after the damage are "
@@ -104,7 +104,7 @@ class SQLiteStore:
         db = getattr(self._local, "db", None)
         if db is None or self._local.pid != os.getpid():  # a forked child never reuses its parent's
             if self._closed:
-                raise StoreError(f"cache {self.path}: used after close()")
+                raise StoreError(f"store {self.path}: used after close()")
             db = self._connect()
             self._local.db, self._local.pid = db, os.getpid()
             with self._guard:
@@ -169,8 +169,8 @@ class SQLiteStore:
         ours = app_id == APPLICATION_ID or (app_id == 0 and tables == ["judgments"])
         if tables and not (ours and columns == ["key", "value"]):
             raise StoreError(
-                f"cache {self.path}: not a judgerank cache (an SQLite file with other tables); it was left "
-                "untouched: give --cache another path"
+                f"store {self.path}: not a judgerank store (an SQLite file with other tables); it was left "
+                "untouched: give --store another path"
             )
         return tables
 
@@ -194,15 +194,15 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             text = " ".join(str(exc).split())[:160]  # one line, whatever SQLite reports
             if "file is not a database" in text:
-                raise StoreError(f"cache {self.path}: not a judgerank cache (not an SQLite file, or a damaged "
-                                 "one); it was left untouched: give --cache another path") from None
+                raise StoreError(f"store {self.path}: not a judgerank store (not an SQLite file, or a damaged "
+                                 "one); it was left untouched: give --store another path") from None
             if "locked" in text or "busy" in text:
-                hint = f"another program held it for over {BUSY_TIMEOUT_S:g} s; try again, or use another --cache"
+                hint = f"another program held it for over {BUSY_TIMEOUT_S:g} s; try again, or use another --store"
             elif "readonly" in text or "read-only" in text:
-                hint = "the file is read-only; use --no-cache or another --cache"
+                hint = "the file is read-only; use --no-store or another --store"
             else:
-                hint = "the file is damaged or not a judgerank cache; it was left untouched: give --cache another path"
-            raise StoreError(f"cache {self.path}: cannot {doing} ({text}); {hint}") from None
+                hint = "the file is damaged or not a judgerank store; it was left untouched: give --store another path"
+            raise StoreError(f"store {self.path}: cannot {doing} ({text}); {hint}") from None
 
     def get_many(self, keys: Sequence[str]) -> dict[str, object]:
         found: dict[str, object] = {}
