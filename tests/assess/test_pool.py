@@ -92,6 +92,8 @@ def test_bad_options_are_one_line_errors(tmp_path):
             assessor.assess("q", [{"id": "a", "text": "x"}, {"id": "a", "text": "y"}])
         with pytest.raises(JudgerankError, match="empty candidate list"):
             assessor.assess("q", [])
+        with pytest.raises(JudgerankError, match="query 'q': the query is blank"):
+            assessor.assess("", [{"id": "a", "text": "x"}])
     with pytest.raises(JudgerankError, match="label 'mode'"):
         Assessor("sim", backend=SimulatedBackend(GRADES), store=None, label="mode")
     with pytest.raises(JudgerankError, match="guard 'demote'"):

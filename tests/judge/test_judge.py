@@ -207,6 +207,8 @@ def test_rank_budget_returns_a_partial_ranking_and_keeps_going(tmp_path):
 def test_rank_rejects_duplicates_and_unknown_methods():
     with pytest.raises(JudgerankError, match="duplicate candidate id 'r0'"):
         Judge(store=None, backend=backend()).rank(PROMPT, [RESPONSES[0], RESPONSES[0]])
+    with pytest.raises(JudgerankError, match="the query is blank"):  # once judged for a prompt of nothing
+        Judge(store=None, backend=backend()).rank(" \n", RESPONSES)
     with pytest.raises(JudgerankError, match="unknown method .bogus. for judge"):
         Judge("bogus", store=None, backend=backend())
 

@@ -46,3 +46,14 @@ def test_a_model_is_built_at_the_first_judgment_not_with_the_reranker(constructi
         reranker.rank(QUERY, FLEA[:2])
         reranker.rank(QUERY, FLEA[2:4])
     assert constructions == ["None"]  # the embedded default, once
+
+
+def test_a_blank_query_is_refused_before_any_model():
+    """A query of white space was ranked for (the embedding of nothing, or the LLM asked about nothing)."""
+    from judgerank.backends.simulated import SimulatedBackend
+    from judgerank.core.errors import JudgerankError
+
+    with Reranker("pointwise", store=None, backend=SimulatedBackend({})) as reranker:
+        with pytest.raises(JudgerankError, match="query 'q': the query is blank"):
+            reranker.rank("\t ", FLEA)
+        assert reranker.rank(QUERY, FLEA[:2]).complete

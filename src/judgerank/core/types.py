@@ -261,8 +261,11 @@ def as_query(query: object, qid: str = "q") -> Query:
 
 
 def check_request(request: Request) -> None:
-    """A request a model can be asked about: candidates, unique ids, text that is valid Unicode."""
+    """A request a model can be asked about: a query that is not blank, candidates, unique ids,
+    text that is valid Unicode."""
     qid = request.query.id
+    if not request.query.text.strip():
+        raise JudgerankError(f"query {qid!r}: the query is blank; give the text the candidates are ranked for")
     if not request.items:
         raise JudgerankError(f"query {qid!r}: empty candidate list")
     _check_unicode(request.query.text, f"query {qid!r}")
