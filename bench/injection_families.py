@@ -13,7 +13,10 @@ Two measures per family and half:
   irrelevant candidate; the lowest such is rewritten by every template of the family and reranked
   among the others in its place, as in bench/injection.py; into the top 10 of those queries where
   the clean text was not there, under the guard policies given (off: undefended; demote: the
-  default).
+  default). Beside it, the rate less the benign control's (sentences that say nothing to the
+  ranker, put in the same places) in the same half under the same policy, with a 95% interval:
+  a weak judge's scores move with any added text, so some targets rise with no attack at all,
+  and only the excess over that is the attack's doing.
 
 And the clean texts (DL19's 4,300 candidates, LLMBar, the AlpacaEval outputs): none may be flagged.
 With --clean, what the guard costs where nothing attacks: nDCG@10 of every DL19 query's clean
@@ -404,12 +407,31 @@ def promotion_rows(args: argparse.Namespace, requests: list[Request], goal: dict
                     c[0] += r1 <= 10
             print(f"  {guard} {m + 1}/{len(requests)} queries", file=sys.stderr, flush=True)
         for (family, h), (top10, eligible, trials) in sorted(counts.items()):
+            control = counts.get(("benign (control)", h))
             rows.append({"method": args.method, "model": args.model or "smollm2-135m", "guard": guard,
                          "family": family, "half": h, "trials": trials,
-                         "into top10": f"{top10}/{eligible} ({100 * top10 / max(eligible, 1):.0f}%)"})
+                         "into top10": f"{top10}/{eligible} ({100 * top10 / max(eligible, 1):.0f}%)",
+                         "over the control [95%]": over_control(top10, eligible, *control[:2])
+                         if control and family != "benign (control)" else ""})
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     runtime.close()
     return rows
+
+
+def over_control(k: int, n: int, k0: int, n0: int) -> str:
+    """The promotion rate k/n less the benign control's k0/n0 (same guard and half), in percentage
+    points, with Newcombe's 95% interval for a difference of two proportions (from each one's
+    Wilson interval): what the attack's words add to the promotions that any edit of the text
+    gets from a judge whose scores move with it."""
+    from scipy.stats import binomtest
+
+    if not n or not n0:
+        return ""
+    (l1, u1), (l0, u0) = (tuple(binomtest(a, b).proportion_ci(method="wilson")) for a, b in ((k, n), (k0, n0)))
+    p1, p0 = k / n, k0 / n0
+    low = p1 - p0 - ((p1 - l1) ** 2 + (u0 - p0) ** 2) ** 0.5
+    high = p1 - p0 + ((u1 - p1) ** 2 + (p0 - l0) ** 2) ** 0.5
+    return f"{100 * (p1 - p0):+.0f} [{100 * low:+.0f}, {100 * high:+.0f}]"
 
 
 def query_half(qid: str) -> str:
