@@ -46,6 +46,21 @@ def test_choix_reference_estimates(data, case):
     np.testing.assert_allclose(rank_centrality(w), ref["rc_est"], atol=1e-7)
 
 
+def test_rank_centrality_of_a_walk_with_two_ends_follows_a_rule():
+    """A and C each beat B and never met or lost: the walk from B ends at A or at C, half and half,
+    so the long-run shares from a uniform start are 1/2, 0, 1/2 (by hand). np.linalg.eig returned
+    one of the many stationary vectors, whichever its kernels gave first (all on A, or all on an
+    isolated player in a bootstrap resample of the Chatbot Arena votes, which put the top
+    player's lower bound at -13)."""
+    from judgerank.aggregate.centrality import _stationary
+
+    w = np.array([[0, 1, 0], [0, 0, 0], [0, 1, 0]], dtype=float)  # w[i, j]: i's wins over j
+    scores = rank_centrality(w)
+    assert scores[0] == pytest.approx(scores[2], abs=1e-12) and scores[1] < scores[0] - 100
+    p = np.array([[1, 0, 0, 0], [0.5, 0, 0.5, 0], [0, 0, 1, 0], [0, 0, 0, 1]])  # plus a player who met no one
+    np.testing.assert_allclose(_stationary(p), [3 / 8, 0, 3 / 8, 1 / 4], atol=1e-12)
+
+
 def test_fit_is_the_exact_mle_on_the_arena_votes(arena_battles):
     """At the MLE each player's expected wins equal its observed wins (ties as halves)."""
     w = arena_battles.battles.win_matrix("half")
